@@ -17,3 +17,7 @@ class CorpusError(LabError):
 
 class CheckpointError(LabError):
     """A run directory is missing, incomplete or of an unknown kind."""
+
+
+class UnknownTokenWarning(UserWarning):
+    """A prompt contained tokens outside the model's vocabulary (read as ``<unk>``)."""

@@ -58,11 +58,17 @@ GREEDY = SamplingConfig(greedy=True)
 
 @dataclass(frozen=True)
 class Sample:
-    """One generated continuation: the readable text and the tokens it came from
-    (prompt excluded; ``<eos>`` kept so sentence structure survives)."""
+    """One generated continuation.
+
+    ``tokens`` are the generated tokens only (prompt excluded; ``<eos>`` kept so
+    sentence structure survives) and ``text`` is their readable form;
+    ``full_text`` is prompt and continuation detokenized together, which is
+    what a reader wants ("Alice was" + "n't" -> "Alice wasn't").
+    """
 
     text: str
     tokens: tuple[str, ...]
+    full_text: str = ""
 
     def __str__(self) -> str:
         return self.text

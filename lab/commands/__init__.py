@@ -1,0 +1,1 @@
+"""Sub-commands of the ``textgen-lab`` CLI, one module each (see :mod:`lab.cli`)."""

@@ -1,0 +1,56 @@
+"""``textgen-lab generate``: sample continuations of a prompt from a saved run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from lab.errors import LabError, UnknownTokenWarning
+from lab.protocol import SamplingConfig
+from lab.registry import load_generator
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("generate", help="sample text from a trained run")
+    p.add_argument("run", type=Path, help="run directory written by 'textgen-lab train'")
+    p.add_argument("--prompt", default="", help="text to prime the model with")
+    p.add_argument("--max-tokens", type=int, default=60, help="tokens to generate per sample")
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--top-p", type=float, default=None)
+    p.add_argument("--greedy", action="store_true", help="always take the most likely token")
+    p.add_argument("--num-samples", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--stop-at-eos", action="store_true", help="end each sample at its first <eos>")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        sampling = SamplingConfig(
+            greedy=args.greedy, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p
+        )
+    except ValueError as exc:
+        raise LabError(str(exc)) from None
+    if args.max_tokens < 0 or args.num_samples < 1:
+        raise LabError("--max-tokens must be >= 0 and --num-samples >= 1")
+    gen = load_generator(args.run)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownTokenWarning)
+        samples = gen.generate(
+            args.prompt,
+            max_tokens=args.max_tokens,
+            sampling=sampling,
+            num_samples=args.num_samples,
+            seed=args.seed,
+            stop_at_eos=args.stop_at_eos,
+        )
+    for w in caught:
+        if issubclass(w.category, UnknownTokenWarning):
+            print(f"textgen-lab: warning: {w.message}", file=sys.stderr)
+    for i, sample in enumerate(samples, 1):
+        prefix = f"[{i}] " if len(samples) > 1 else ""
+        print(prefix + (sample.full_text or sample.text))
+    return 0

@@ -1,0 +1,51 @@
+"""Device choice: CPU everywhere, a GPU when there is one."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+
+import torch
+
+from lab.errors import LabError
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` picks CUDA, then Apple MPS, then CPU; anything else is checked."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise LabError(f"unknown device {name!r}; use auto, cpu, cuda or mps") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise LabError("--device cuda was asked for but no CUDA GPU is available")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise LabError("--device mps was asked for but MPS is not available")
+    return device
+
+
+def configure_cpu_threads(num_threads: int | None) -> None:
+    """Set intra-op threads deliberately (1 -> 2 threads is ~1.7x here) and flush
+    denormals, which otherwise can slow recurrent nets badly (pytorch#23862)."""
+    if num_threads is not None:
+        if num_threads < 1:
+            raise LabError("--num-threads must be >= 1")
+        torch.set_num_threads(num_threads)
+    torch.set_flush_denormal(True)
+
+
+@contextlib.contextmanager
+def step_decoding() -> Iterator[None]:
+    """Disable oneDNN for batch-1 / step-by-step RNN work: its LSTM is ~4x
+    slower there (perf-notes). Silences the harmless TF32 notice torch prints
+    when the flag is toggled."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
+        with torch.backends.mkldnn.flags(enabled=False):
+            yield
