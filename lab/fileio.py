@@ -35,7 +35,14 @@ def write_with_atomic(path: Path, writer: Callable[[Path], object]) -> None:
     tmp = Path(tmp_name)
     try:
         writer(tmp)
+        tmp.chmod(0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

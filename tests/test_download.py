@@ -1,0 +1,269 @@
+"""The Gutenberg downloader, against a local HTTP server on 127.0.0.1 (never the internet)."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import random
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import nltk.data
+import pytest
+
+import lab.cli
+from lab.corpora import load_corpus
+from lab.errors import CorpusError
+from lab.gutenberg import CatalogEntry, cached_path, fetch_corpus
+
+WORDS = ("the", "rabbit", "queen", "garden", "tea", "door", "key", "cake", "large", "small")
+
+
+def make_body(seed: int, paragraphs: int = 12) -> str:
+    """Seeded synthetic prose: paragraphs of short sentences, with one non-ASCII word."""
+    rng = random.Random(seed)
+    paras = []
+    for p in range(paragraphs):
+        sentences = [
+            " ".join(rng.choice(WORDS) for _ in range(6)).capitalize() + "." for _ in range(4)
+        ]
+        paras.append(f"Paragraph {p} café. " + " ".join(sentences))
+    return "\n\n".join(paras) + "\n"
+
+
+def gutenberg_file(body: str, *, encoding: str = "utf-8") -> bytes:
+    """A Gutenberg-shaped file: header, START marker, body, END marker, licence; BOM + CRLF."""
+    header = (
+        "The Project Gutenberg EBook of A Test Book, by Nobody\n\n"
+        "This eBook is for the use of anyone anywhere at no cost.\n\n"
+        "Title: A Test Book\n\n*** START OF THIS PROJECT GUTENBERG EBOOK A TEST BOOK ***\n\n\n"
+    )
+    footer = (
+        "\n\nEnd of the Project Gutenberg EBook of A Test Book, by Nobody\n\n"
+        "*** END OF THIS PROJECT GUTENBERG EBOOK A TEST BOOK ***\n\n"
+        "Section 1. General Terms of Use and Redistributing Project Gutenberg-tm electronic works\n"
+    )
+    text = (header + body + footer).replace("\n", "\r\n")
+    data = text.encode(encoding)
+    return b"\xef\xbb\xbf" + data if encoding == "utf-8" else data
+
+
+class Server:
+    """Serves ``routes`` (path -> bytes) and counts requests per path."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, bytes] = {}
+        self.hits: dict[str, int] = {}
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
+                data = outer.routes.get(self.path)
+                if data is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:  # keep pytest output clean
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def close(self) -> None:
+        if not self.thread.is_alive():
+            return
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    srv = Server()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No real cache, no real NLTK data, no proxies between us and 127.0.0.1."""
+    monkeypatch.setenv("TEXTGEN_LAB_CACHE", str(tmp_path / "default-cache"))
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "no-nltk-data")])
+    # Only the command under test: other sub-commands' imports are not this file's business.
+    monkeypatch.setattr(lab.cli, "COMMAND_MODULES", ("lab.commands.corpus",))
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def entry(
+    server: Server, raw: bytes, *, sha256: str | None = "auto", strip: bool = True
+) -> CatalogEntry:
+    server.routes["/book.txt"] = raw
+    digest = hashlib.sha256(raw).hexdigest() if sha256 == "auto" else sha256
+    return CatalogEntry(
+        name="book",
+        title="A Test Book",
+        author="Nobody",
+        url=server.url("/book.txt"),
+        sha256=digest,
+        strip_gutenberg=strip,
+    )
+
+
+def test_download_verifies_strips_and_caches(server: Server, tmp_path: Path) -> None:
+    body = make_body(1)
+    book = entry(server, gutenberg_file(body))
+    corpus = load_corpus("book", cache_dir=tmp_path, catalog={"book": book})
+    assert corpus.source == f"download:{book.url}"
+    assert corpus.text == body
+    assert "Project Gutenberg" not in corpus.text and "\r" not in corpus.text
+    assert not corpus.text.startswith("\ufeff")
+    assert (tmp_path / "book.txt").read_text(encoding="utf-8") == body
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.txt"]
+    assert server.hits == {"/book.txt": 1}
+
+
+def test_second_load_uses_cache_without_server(server: Server, tmp_path: Path) -> None:
+    book = entry(server, gutenberg_file(make_body(2)))
+    first = load_corpus("book", cache_dir=tmp_path, catalog={"book": book})
+    server.close()
+    second = load_corpus("book", cache_dir=tmp_path, catalog={"book": book}, allow_download=False)
+    assert second.source == f"cache:{tmp_path / 'book.txt'}"
+    assert second.text == first.text
+    assert server.hits == {"/book.txt": 1}
+
+
+def test_checksum_mismatch_leaves_no_cache_file(server: Server, tmp_path: Path) -> None:
+    book = entry(server, gutenberg_file(make_body(3)), sha256="ab" * 32)
+    with pytest.raises(
+        CorpusError, match=r"checksum mismatch.*expected abababababab\.\.\., got [0-9a-f]{12}"
+    ):
+        load_corpus("book", cache_dir=tmp_path, catalog={"book": book})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_download_disabled_raises_without_network(server: Server, tmp_path: Path) -> None:
+    book = entry(server, gutenberg_file(make_body(4)))
+    with pytest.raises(CorpusError, match="downloads are disabled"):
+        load_corpus("book", cache_dir=tmp_path, catalog={"book": book}, allow_download=False)
+    assert server.hits == {}
+
+
+def test_missing_checksum_needs_explicit_digest_or_no_verify(
+    server: Server, tmp_path: Path
+) -> None:
+    raw = gutenberg_file(make_body(5))
+    book = entry(server, raw, sha256=None)
+    catalog = {"book": book}
+    with pytest.raises(CorpusError, match="no verified checksum"):
+        fetch_corpus("book", cache_dir=tmp_path, catalog=catalog)
+    assert server.hits == {}
+    path = fetch_corpus(
+        "book", cache_dir=tmp_path, catalog=catalog, sha256=hashlib.sha256(raw).hexdigest()
+    )
+    assert path == tmp_path / "book.txt"
+    other = fetch_corpus("book", cache_dir=tmp_path / "other", catalog=catalog, verify=False)
+    assert other.read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+
+
+def test_fetch_returns_cache_unless_forced(server: Server, tmp_path: Path) -> None:
+    book = entry(server, gutenberg_file(make_body(6)))
+    catalog = {"book": book}
+    fetch_corpus("book", cache_dir=tmp_path, catalog=catalog)
+    fetch_corpus("book", cache_dir=tmp_path, catalog=catalog)
+    assert server.hits == {"/book.txt": 1}
+    fetch_corpus("book", cache_dir=tmp_path, catalog=catalog, force=True)
+    assert server.hits == {"/book.txt": 2}
+
+
+def test_latin1_download_is_decoded(server: Server, tmp_path: Path) -> None:
+    body = make_body(7)
+    book = entry(server, gutenberg_file(body, encoding="latin-1"))
+    assert load_corpus("book", cache_dir=tmp_path, catalog={"book": book}).text == body
+
+
+def test_non_gutenberg_entry_is_not_stripped(server: Server, tmp_path: Path) -> None:
+    raw = gutenberg_file(make_body(8))
+    book = entry(server, raw, strip=False)
+    text = load_corpus("book", cache_dir=tmp_path, catalog={"book": book}).text
+    assert text.startswith("The Project Gutenberg EBook of A Test Book")
+    assert "*** END OF THIS PROJECT GUTENBERG EBOOK" in text
+
+
+def test_http_error_is_one_line_corpus_error(server: Server, tmp_path: Path) -> None:
+    book = CatalogEntry(
+        name="book", title="t", author="a", url=server.url("/missing.txt"), sha256="ab" * 32
+    )
+    with pytest.raises(CorpusError, match="HTTP 404") as info:
+        fetch_corpus("book", cache_dir=tmp_path, catalog={"book": book})
+    assert "\n" not in str(info.value)
+    assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
+
+
+def test_unreachable_server_is_corpus_error(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    book = CatalogEntry(
+        name="book", title="t", author="a", url=f"http://127.0.0.1:{port}/x.txt", sha256="ab" * 32
+    )
+    with pytest.raises(CorpusError, match="download failed"):
+        fetch_corpus("book", cache_dir=tmp_path, catalog={"book": book}, timeout=5)
+
+
+def test_unknown_name_lists_choices(tmp_path: Path) -> None:
+    book = CatalogEntry(name="book", title="t", author="a", url="http://127.0.0.1:9/x.txt")
+    with pytest.raises(CorpusError, match="unknown corpus 'nope'; choose one of: book"):
+        fetch_corpus("nope", cache_dir=tmp_path, catalog={"book": book})
+
+
+def test_cli_fetch_then_show_from_cache(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = make_body(9)
+    raw = gutenberg_file(body)
+    server.routes["/pg11.txt"] = raw
+    cache = tmp_path / "cache"
+    argv = ["corpus", "fetch", "alice", "--cache-dir", str(cache), "--url", server.url("/pg11.txt")]
+    assert lab.cli.main([*argv, "--sha256", hashlib.sha256(raw).hexdigest()]) == 0
+    assert f"fetched: alice -> {cache_path(cache)}" in capsys.readouterr().out
+    assert (
+        lab.cli.main(["corpus", "show", "alice", "--cache-dir", str(cache), "--no-download"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert f"source:  cache:{cache_path(cache)}" in out
+    assert "Paragraph 0 café." in out
+    assert lab.cli.main(["corpus", "list", "--cache-dir", str(cache)]) == 0
+    assert any(
+        line.split()[:2] == ["alice", "cache"] for line in capsys.readouterr().out.splitlines()
+    )
+
+
+def test_cli_checksum_mismatch_exits_2(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.routes["/pg11.txt"] = gutenberg_file(make_body(10))
+    cache = tmp_path / "cache"
+    code = lab.cli.main(
+        ["corpus", "fetch", "alice", "--cache-dir", str(cache), "--url", server.url("/pg11.txt")]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("textgen-lab: error: checksum mismatch") and err.count("\n") == 1
+    assert "expected fbcaee1f2df4" in err
+    assert not cache_path(cache).exists()
+
+
+def cache_path(cache: Path) -> Path:
+    return cached_path("alice", cache)
