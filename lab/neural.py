@@ -46,8 +46,10 @@ class RNNGenerator:
         self.device = resolve_device(self.config.train.device)
         self.metrics: dict[str, Any] = {}
 
-    #: Dataclasses whose fields are this model's CLI options.
-    option_classes: ClassVar[tuple[type, ...]] = (ModelConfig, TrainConfig, VocabConfig)
+    @classmethod
+    def option_classes(cls) -> tuple[type, ...]:
+        """Dataclasses whose fields are this model's CLI options."""
+        return (ModelConfig, TrainConfig, VocabConfig)
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> RNNGenerator:

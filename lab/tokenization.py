@@ -26,6 +26,7 @@ EOS = "<eos>"
 SPECIALS: tuple[str, ...] = (PAD, UNK, EOS)
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_SPECIAL_TOKEN = re.compile("(" + "|".join(re.escape(t) for t in SPECIALS) + ")")
 
 
 class Tokenizer(Protocol):
@@ -85,10 +86,20 @@ class WordTokenizer:
         return units
 
     def tokenize_unit(self, unit: str) -> list[str]:
-        """Word tokens of one sentence, without the trailing ``<eos>``."""
+        """Word tokens of one sentence, without the trailing ``<eos>``.
+
+        Literal special tokens already in the text (PTB writes rare words as
+        ``<unk>``) stay whole instead of becoming ``<``, ``unk``, ``>``.
+        """
         if self.lowercase:
             unit = unit.lower()
-        return [tok for tok in self._words.tokenize(unit) if tok]
+        tokens: list[str] = []
+        for i, piece in enumerate(_SPECIAL_TOKEN.split(unit)):
+            if i % 2:
+                tokens.append(piece)
+            else:
+                tokens.extend(tok for tok in self._words.tokenize(piece) if tok)
+        return tokens
 
     def tokenize(self, text: str) -> list[str]:
         tokens: list[str] = []
@@ -184,7 +195,13 @@ class Vocabulary:
         cls, tokens: Iterable[str], *, min_freq: int = 1, max_size: int | None = None
     ) -> Vocabulary:
         """Vocabulary of the tokens seen at least ``min_freq`` times, at most
-        ``max_size`` entries including the specials."""
+        ``max_size`` entries including the specials.
+
+        Exercise 1: rank the non-special tokens by descending count (ties
+        alphabetical), keep those seen at least ``min_freq`` times, cut to
+        ``max_size`` entries including the specials, and put the specials first.
+        """
+        # BEGIN SOLUTION
         if min_freq < 1:
             raise ValueError("min_freq must be >= 1")
         if max_size is not None and max_size <= len(SPECIALS):
@@ -195,6 +212,7 @@ class Vocabulary:
         if max_size is not None:
             kept = kept[: max_size - len(SPECIALS)]
         return cls([*SPECIALS, *kept])
+        # END SOLUTION
 
     def __len__(self) -> int:
         return len(self.itos)
@@ -220,11 +238,17 @@ class Vocabulary:
         return (self.pad_id, self.unk_id)
 
     def encode(self, tokens: Iterable[str]) -> list[int]:
+        """Exercise 1: the id of each token, ``<unk>``'s id for tokens not in the vocabulary."""
+        # BEGIN SOLUTION
         unk = self.unk_id
         return [self.stoi.get(t, unk) for t in tokens]
+        # END SOLUTION
 
     def decode(self, ids: Iterable[int]) -> list[str]:
+        """Exercise 1: the token of each id (the inverse of :meth:`encode` for known tokens)."""
+        # BEGIN SOLUTION
         return [self.itos[i] for i in ids]
+        # END SOLUTION
 
     def map_unknown(self, tokens: Iterable[str]) -> list[str]:
         """Tokens with out-of-vocabulary ones replaced by ``<unk>``."""

@@ -82,3 +82,8 @@ def test_vocabulary_json_round_trip(tmp_path) -> None:
     assert Vocabulary.load(path) == vocab
     with pytest.raises(ValueError):
         Vocabulary.from_json('{"tokens": ["x"]}')
+
+
+def test_literal_special_tokens_stay_whole() -> None:
+    """PTB marks rare words as <unk>; they must not become '<', 'unk', '>'."""
+    assert WordTokenizer(eos="line").tokenize("the <unk> said\n") == ["the", UNK, "said", EOS]

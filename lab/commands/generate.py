@@ -6,9 +6,10 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 from lab.errors import LabError, UnknownTokenWarning
-from lab.protocol import SamplingConfig
+from lab.protocol import Generator, Sample, SamplingConfig
 from lab.registry import load_generator
 
 
@@ -37,20 +38,29 @@ def run(args: argparse.Namespace) -> int:
     if args.max_tokens < 0 or args.num_samples < 1:
         raise LabError("--max-tokens must be >= 0 and --num-samples >= 1")
     gen = load_generator(args.run)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UnknownTokenWarning)
-        samples = gen.generate(
-            args.prompt,
-            max_tokens=args.max_tokens,
-            sampling=sampling,
-            num_samples=args.num_samples,
-            seed=args.seed,
-            stop_at_eos=args.stop_at_eos,
-        )
-    for w in caught:
-        if issubclass(w.category, UnknownTokenWarning):
-            print(f"textgen-lab: warning: {w.message}", file=sys.stderr)
+    samples = generate_reporting_unknowns(
+        gen,
+        args.prompt,
+        max_tokens=args.max_tokens,
+        sampling=sampling,
+        num_samples=args.num_samples,
+        seed=args.seed,
+        stop_at_eos=args.stop_at_eos,
+    )
     for i, sample in enumerate(samples, 1):
         prefix = f"[{i}] " if len(samples) > 1 else ""
         print(prefix + (sample.full_text or sample.text))
     return 0
+
+
+def generate_reporting_unknowns(gen: Generator, prompt: str, **kwargs: Any) -> list[Sample]:
+    """``gen.generate`` with unknown-prompt-word warnings printed as one CLI line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownTokenWarning)
+        samples = gen.generate(prompt, **kwargs)
+    for w in caught:
+        if issubclass(w.category, UnknownTokenWarning):
+            print(f"textgen-lab: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return samples

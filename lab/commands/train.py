@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from lab.checkpoint import update_manifest
+from lab.commands.generate import generate_reporting_unknowns
 from lab.commands.options import add_dataclass_options, collect_options
 from lab.corpora import load_corpus, split_corpus
 from lab.errors import LabError
@@ -50,7 +51,7 @@ def _option_classes(kind: str) -> tuple[type, ...]:
         from lab.config import ModelConfig, TrainConfig, VocabConfig
 
         return (ModelConfig, TrainConfig, VocabConfig)
-    return tuple(generator_class(kind).option_classes)
+    return tuple(generator_class(kind).option_classes())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"trained {args.model} in {seconds:.1f}s, vocabulary {len(gen.vocab):,}; saved to {args.out}")
     print(_score_line("valid   " + args.model, valid))
     print(_score_line("valid   unigram", floor))
-    sample = gen.generate(args.prompt, max_tokens=40, sampling=GREEDY, seed=0)[0]
+    sample = generate_reporting_unknowns(gen, args.prompt, max_tokens=40, sampling=GREEDY, seed=0)[0]
     print(f"greedy sample: {sample.full_text}")
     return 0
 

@@ -1,0 +1,258 @@
+"""Interpolated Kneser-Ney n-gram probabilities (orders 1-5), in plain dicts.
+
+The smoothing follows Chen & Goodman (1998), "An empirical study of smoothing
+techniques for language modeling", section 3 (interpolated Kneser-Ney):
+
+    P_n(w | h) = max(a(h w) - D, 0) / sum_v a(h v)  +  gamma(h) * P_{n-1}(w | h')
+    gamma(h)   = D * N1+(h •) / sum_v a(h v)
+
+where ``h'`` drops the oldest word of ``h``, ``N1+(h •)`` is the number of
+distinct words seen after ``h``, and ``a`` is the raw count at the highest
+order but the *continuation count* (number of distinct words seen before the
+n-gram) at lower orders, which is what makes Kneser-Ney better than plain
+absolute discounting. Lower-order n-grams that begin at a sentence start keep
+their raw counts, since nothing can precede the start (as KenLM does).
+Below order 1 sits the uniform distribution over the vocabulary (every id but
+``<pad>``; ``<unk>`` is an ordinary class), so every token has a finite,
+non-zero probability in every context, seen or not. A context never seen in
+training is skipped (its weight goes entirely to the lower order).
+
+The discount is *plain* by default: one ``D`` (``discount``, 0.75) for all
+orders. ``modified=True`` uses Chen & Goodman's modified Kneser-Ney: three
+discounts per order for n-grams seen once, twice and three or more times,
+estimated from the count-of-counts (``D1 = 1 - 2Y n2/n1`` etc., ``Y = n1/(n1 +
+2 n2)``), falling back to ``discount`` for an order with too few counts.
+
+Contexts: each sentence starts from ``(<eos>,) * (order - 1)`` and the context
+restarts after every ``<eos>`` (see :mod:`baselines.common`). Scoring is a few
+dict look-ups per token; ``nltk.lm`` is avoided on purpose (slow, and infinite
+perplexity for any unseen word). The :class:`lab.protocol.Generator` around
+this is :class:`baselines.ngram.NGramGenerator`.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+MAX_ORDER = 5
+
+# Per context: (discounted probability mass of each seen follower, back-off weight gamma).
+_Entry = tuple[dict[int, float], float]
+
+
+def count_ngrams(ids: Iterable[int], order: int, eos_id: int) -> Counter[tuple[int, ...]]:
+    """Counts of the ``order``-grams of a token stream, every sentence padded on
+    the left with ``order - 1`` ``<eos>`` and the context reset after each ``<eos>``.
+
+    >>> sorted(count_ngrams([5, 6, 2], order=2, eos_id=2).items())
+    [((2, 5), 1), ((5, 6), 1), ((6, 2), 1)]
+    """
+    start = (eos_id,) * (order - 1)
+    history = start
+    counts: Counter[tuple[int, ...]] = Counter()
+    for token in ids:
+        counts[(*history, token)] += 1
+        if token == eos_id:
+            history = start
+        elif order > 1:
+            history = (*history[1:], token)
+    return counts
+
+
+class KneserNey:
+    """Interpolated Kneser-Ney probabilities built from highest-order n-gram counts.
+
+    Args:
+        ngram_counts: raw counts of ``order``-grams of vocabulary ids, as made by
+            :func:`count_ngrams`. Lower-order counts are derived from them, which
+            is exact because every token has a full (padded) context.
+        order: 1 (unigram) to 5.
+        vocab_size: ids are ``0 .. vocab_size - 1``; all but ``pad_id`` are in the support.
+        discount: the plain discount ``D`` in (0, 1] (also the modified fallback).
+        modified: use modified Kneser-Ney discounts (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        ngram_counts: Mapping[tuple[int, ...], int],
+        *,
+        order: int,
+        vocab_size: int,
+        pad_id: int = 0,
+        eos_id: int = 2,
+        discount: float = 0.75,
+        modified: bool = False,
+    ) -> None:
+        if not 1 <= order <= MAX_ORDER:
+            raise ValueError(f"order must be 1..{MAX_ORDER}, not {order}")
+        if not 0 < discount <= 1:
+            raise ValueError(f"discount must be in (0, 1], not {discount}")
+        if vocab_size < 2:
+            raise ValueError("the vocabulary needs at least one id besides <pad>")
+        for gram, count in ngram_counts.items():
+            if len(gram) != order or count < 1 or not all(0 <= i < vocab_size for i in gram):
+                raise ValueError(f"bad {order}-gram count {gram}: {count}")
+            if pad_id in gram:
+                raise ValueError("<pad> cannot occur in n-gram counts")
+        self.order = order
+        self.vocab_size = vocab_size
+        self.pad_id = pad_id
+        self.eos_id = eos_id
+        self.counts: Counter[tuple[int, ...]] = Counter(ngram_counts)
+        self._uniform = 1.0 / (vocab_size - 1)
+        fixed = (discount, discount, discount)
+        self.discounts: list[tuple[float, float, float]] = [fixed] * order
+        self._tables: list[dict[tuple[int, ...], _Entry]] = [{} for _ in range(order)]
+        with _gc_paused():
+            for n, adjusted in self._adjusted_counts():
+                if modified:
+                    self.discounts[n - 1] = _estimate_discounts(adjusted.values(), discount)
+                self._tables[n - 1] = _context_table(adjusted, self.discounts[n - 1])
+
+    def _adjusted_counts(self) -> Iterator[tuple[int, Counter[tuple[int, ...]]]]:
+        """``(n, counts of n-grams)`` from the top order down: raw counts at the top,
+        continuation counts below (raw for n-grams starting at a sentence start).
+
+        Lower-order raw counts are suffix sums of the order above; only two orders
+        are held at a time, which matters for a 5-gram model of a million tokens."""
+        upper = self.counts
+        yield self.order, upper
+        for n in range(self.order - 1, 0, -1):
+            raw: Counter[tuple[int, ...]] = Counter()
+            adjusted: Counter[tuple[int, ...]] = Counter()  # distinct left extensions
+            for gram, count in upper.items():
+                raw[gram[1:]] += count
+                adjusted[gram[1:]] += 1
+            if n >= 2:
+                for gram in adjusted:
+                    if gram[0] == self.eos_id:
+                        adjusted[gram] = raw[gram]
+            yield n, adjusted
+            upper = raw
+
+    def context_of(self, context: Sequence[int]) -> tuple[int, ...]:
+        """The last ``order - 1`` ids of ``context``, left-padded with ``<eos>``
+        (a short context means the sentence started just before it)."""
+        width = self.order - 1
+        if width == 0:
+            return ()
+        tail = tuple(context)[-width:]
+        return (self.eos_id,) * (width - len(tail)) + tail
+
+    def prob(self, token_id: int, context: Sequence[int] = ()) -> float:
+        """``P(token_id | context)``; 0 only for ``<pad>``.
+
+        >>> lm = KneserNey(count_ngrams([3, 4, 2], 2, eos_id=2), order=2, vocab_size=5)
+        >>> round(sum(lm.prob(w, (3,)) for w in range(5)), 12)
+        1.0
+        """
+        if not 0 <= token_id < self.vocab_size:
+            raise ValueError(f"token id {token_id} is outside the vocabulary")
+        if token_id == self.pad_id:
+            return 0.0
+        ctx = self.context_of(context)
+        p = self._uniform
+        for n, table in enumerate(self._tables):  # n = context length at this order
+            entry = table.get(ctx[len(ctx) - n :])
+            if entry is None:  # unseen here means unseen at every higher order too
+                break
+            mass, gamma = entry
+            p = mass.get(token_id, 0.0) + gamma * p
+        return p
+
+    def distribution(self, context: Sequence[int] = ()) -> list[float]:
+        """``P(w | context)`` for every id ``w`` (``<pad>`` gets 0); sums to 1."""
+        ctx = self.context_of(context)
+        levels: list[_Entry] = []
+        for n, table in enumerate(self._tables):
+            entry = table.get(ctx[len(ctx) - n :])
+            if entry is None:
+                break
+            levels.append(entry)
+        # Unrolled interpolation: each level's mass is weighted by the gammas of the
+        # levels above it, so the full-vocabulary list is built once, not per order.
+        weight = math.prod(gamma for _, gamma in levels)
+        dist = [self._uniform * weight] * self.vocab_size
+        dist[self.pad_id] = 0.0
+        weight = 1.0
+        for mass, gamma in reversed(levels):
+            for token, m in mass.items():
+                dist[token] += weight * m
+            weight *= gamma
+        return dist
+
+    def nll(self, ids: Iterable[int]) -> float:
+        """Total ``-ln P`` of a token stream, restarting the context after each ``<eos>``.
+
+        The inner loop repeats :meth:`prob` inline: scoring speed is the point."""
+        width, eos, tables, uniform = self.order - 1, self.eos_id, self._tables, self._uniform
+        start = (eos,) * width
+        history, total = start, 0.0
+        for token in ids:
+            p = uniform
+            for n, table in enumerate(tables):
+                entry = table.get(history[width - n :])
+                if entry is None:
+                    break
+                p = entry[0].get(token, 0.0) + entry[1] * p
+            total -= math.log(p)
+            if token == eos:
+                history = start
+            elif width:
+                history = (*history[1:], token)
+        return total
+
+    def num_ngrams(self) -> list[int]:
+        """Number of distinct n-grams with followers, per order (1..order)."""
+        return [sum(len(mass) for mass, _ in table.values()) for table in self._tables]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building millions of small dicts and
+    tuples (none of them cyclic): the collections they would trigger are pure overhead,
+    a fifth or so of a 5-gram build. The previous setting is restored, even on error."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _estimate_discounts(counts: Iterable[int], fallback: float) -> tuple[float, float, float]:
+    """Chen & Goodman's (D1, D2, D3+) from the count-of-counts n1..n4, or
+    ``fallback`` thrice when a count-of-count is zero or an estimate is out of range."""
+    n = Counter(min(c, 5) for c in counts)
+    if min(n[1], n[2], n[3], n[4]) == 0:
+        return (fallback,) * 3
+    y = n[1] / (n[1] + 2 * n[2])
+    d = (1 - 2 * y * n[2] / n[1], 2 - 3 * y * n[3] / n[2], 3 - 4 * y * n[4] / n[3])
+    if not all(0 < dk <= k for k, dk in enumerate(d, start=1)):
+        return (fallback,) * 3
+    return d
+
+
+def _context_table(
+    adjusted: Mapping[tuple[int, ...], int], discounts: tuple[float, float, float]
+) -> dict[tuple[int, ...], _Entry]:
+    """For each context: each follower's discounted share, and the left-over weight gamma."""
+    followers: dict[tuple[int, ...], dict[int, float]] = {}
+    for gram, count in adjusted.items():
+        followers.setdefault(gram[:-1], {})[gram[-1]] = count
+    table: dict[tuple[int, ...], _Entry] = {}
+    d1, d2, d3 = discounts
+    for context, counts in followers.items():
+        total = sum(counts.values())
+        taken = 0.0
+        for w, c in counts.items():  # counts become shares in place: no second dict
+            d = d1 if c == 1 else d2 if c == 2 else d3
+            taken += d
+            counts[w] = (c - d) / total
+        table[context] = (counts, taken / total)
+    return table

@@ -1,0 +1,231 @@
+"""Word-level Markov chain generator on top of markovify, walked with a seeded RNG.
+
+Generation uses ``markovify.Chain`` (one per state size 1..``state_size``)
+built over the vocabulary-mapped word tokens, one run per sentence without its
+``<eos>`` (markovify adds ``___BEGIN__``/``___END__``). markovify's own
+``move``/``walk`` draw from the global ``random`` module, so this module reads
+``chain.model[state]`` follower counts itself and picks with
+:func:`baselines.sampling.choose` and the caller's ``random.Random(seed)``:
+samples are reproducible and sampling options (greedy, temperature, top-k,
+top-p) apply to the counts. ``<unk>`` and ``<pad>`` are never emitted. An
+unseen state (e.g. from a prompt) backs off to the chain of the next smaller
+state size, and in the end to the unigram counts. ``___END__`` is emitted as
+``<eos>`` and the walk starts a new sentence.
+
+markovify has no probabilities, hence no perplexity. For :meth:`score` the
+model also keeps an interpolated Kneser-Ney model of order ``state_size + 1``
+(:mod:`baselines.kneser_ney`) over exactly the transitions the largest chain
+counted, so any text, unseen words included, gets a finite likelihood.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import markovify
+
+from baselines.common import (
+    CountGenerator,
+    NotFittedError,
+    check_generation_args,
+    check_vocab_fields,
+    split_sentences,
+)
+from baselines.kneser_ney import KneserNey
+from baselines.sampling import choose
+from lab.protocol import GREEDY, Sample, SamplingConfig
+from lab.tokenization import EOS, PAD, UNK
+
+BEGIN: str = markovify.chain.BEGIN
+END: str = markovify.chain.END
+MAX_STATE_SIZE = 3
+
+
+@dataclass(frozen=True)
+class MarkovConfig:
+    """A Markov chain over the last ``state_size`` words (1-3; 2 is markovify's usual).
+
+    ``lowercase``/``eos``: tokenizer settings; ``min_freq``/``max_size``:
+    vocabulary, when fit builds its own. Words outside the vocabulary become
+    ``<unk>``, which the chain may pass through but never emits.
+    """
+
+    state_size: int = 2
+    lowercase: bool = False
+    min_freq: int = 2
+    max_size: int | None = None
+    eos: Literal["sentence", "line"] = "sentence"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.state_size <= MAX_STATE_SIZE:
+            raise ValueError(f"state_size must be 1..{MAX_STATE_SIZE}, not {self.state_size}")
+        check_vocab_fields(self.min_freq, self.max_size, self.eos)
+
+
+class MarkovGenerator(CountGenerator):
+    """markovify chains for generation, Kneser-Ney of order ``state_size + 1`` for scoring.
+
+    >>> mc = MarkovGenerator(MarkovConfig(state_size=1, min_freq=1))
+    >>> _ = mc.fit("The cat sat. The cat ran.")
+    >>> mc.generate("The", max_tokens=1)[0].tokens
+    ('cat',)
+    """
+
+    kind = "markov"
+    config_class = MarkovConfig
+
+    def __init__(self, config: MarkovConfig | None = None) -> None:
+        super().__init__(config)
+        self._chains: dict[int, Any] = {}  # state size -> markovify.Chain
+        self._unigram: list[tuple[str, int]] = []
+        self._kn: KneserNey | None = None
+
+    @property
+    def chains(self) -> dict[int, Any]:
+        """The ``markovify.Chain`` of each state size 1..``state_size``."""
+        if not self._chains:
+            raise NotFittedError("the markov model has not been fitted or loaded yet")
+        return self._chains
+
+    @property
+    def kneser_ney(self) -> KneserNey:
+        """The smoothed model used by :meth:`score`."""
+        if self._kn is None:
+            raise NotFittedError("the markov model has not been fitted or loaded yet")
+        return self._kn
+
+    def _fit_ids(self, ids: list[int]) -> None:
+        """Exercise 8: split ``ids`` into sentences, drop each sentence's final
+        ``<eos>``, decode them to words, and count their transitions with one
+        ``markovify.Chain`` per state size 1..``state_size`` (pass them to
+        :meth:`_set_chains`)."""
+        # BEGIN SOLUTION
+        eos = self.vocab.eos_id
+        runs = [
+            self.vocab.decode(s[:-1] if s[-1] == eos else s) for s in split_sentences(ids, eos)
+        ]
+        sizes = range(1, self.config.state_size + 1)
+        self._set_chains({k: markovify.Chain(runs, k) for k in sizes})
+        # END SOLUTION
+
+    def _set_chains(self, chains: dict[int, Any]) -> None:
+        """Adopt the chains and derive what depends on them: the unigram back-off
+        (followers of the size-1 chain, END as ``<eos>``) and the Kneser-Ney counts
+        (transitions of the largest chain, BEGIN and END as ``<eos>``)."""
+        size = self.config.state_size
+        if sorted(chains) != list(range(1, size + 1)):
+            raise ValueError(f"expected chains of state sizes 1..{size}, got {sorted(chains)}")
+        unigram: dict[str, int] = {}
+        for followers in chains[1].model.values():
+            for word, count in followers.items():
+                unigram[word] = unigram.get(word, 0) + count
+        vocab = self.vocab
+
+        def to_id(word: str) -> int:
+            if word in (BEGIN, END):
+                return vocab.eos_id
+            if word not in vocab.stoi:
+                raise ValueError(f"chain word {word!r} is not in the vocabulary")
+            return vocab.stoi[word]
+
+        counts = {
+            tuple(map(to_id, (*state, word))): count
+            for state, followers in chains[size].model.items()
+            for word, count in followers.items()
+        }
+        self._kn = KneserNey(
+            counts, order=size + 1, vocab_size=len(vocab), pad_id=vocab.pad_id,
+            eos_id=vocab.eos_id,
+        )
+        self._chains = chains
+        self._unigram = [(w, c) for w, c in unigram.items() if w not in (UNK, PAD)]
+        if not self._unigram:
+            self._unigram = [(END, 1)]  # a corpus of nothing but unknown words
+
+    def _nll_of_ids(self, ids: list[int]) -> float:
+        return self.kneser_ney.nll(ids)
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int = 50,
+        sampling: SamplingConfig = GREEDY,
+        num_samples: int = 1,
+        seed: int = 0,
+        stop_at_eos: bool = False,
+    ) -> list[Sample]:
+        """Walk the chain from the prompt's last ``state_size`` words (BEGIN-padded).
+
+        ``max_tokens`` counts emitted tokens, ``<eos>`` included; without
+        ``stop_at_eos`` a finished sentence is followed by a new one. All
+        samples come in turn from one ``random.Random(seed)``.
+        """
+        check_generation_args(max_tokens, num_samples)
+        size = self.config.state_size
+        begin = (BEGIN,) * size
+        start = (*begin, *self.prompt_tokens(prompt))[-size:]
+        rng = random.Random(seed)
+        samples = []
+        for _ in range(num_samples):
+            state, out = start, list[str]()
+            while len(out) < max_tokens:
+                word = self.next_word(state, sampling, rng)
+                if word == END:
+                    out.append(EOS)
+                    if stop_at_eos:
+                        break
+                    state = begin
+                else:
+                    out.append(word)
+                    state = (*state[1:], word)
+            samples.append(Sample(text=self.tokenizer.detokenize(out), tokens=tuple(out)))
+        return samples
+
+    def prompt_tokens(self, prompt: str) -> list[str]:
+        """The prompt's unfinished last sentence as vocabulary tokens (``<unk>`` for others)."""
+        return self.vocab.decode(self.prompt_ids(prompt))
+
+    def next_word(self, state: Sequence[str], sampling: SamplingConfig, rng: random.Random) -> str:
+        """One step: the followers of the longest known suffix of ``state``, minus
+        ``<unk>``/``<pad>``, else the unigram counts; END means end of sentence.
+
+        Exercise 8: find the follower counts (``self.chains[k].model``) of the
+        longest suffix of ``state`` that has some besides ``<unk>``/``<pad>``,
+        fall back to ``self._unigram``, and pick one with :func:`choose`.
+        """
+        # BEGIN SOLUTION
+        for k in range(len(state), 0, -1):
+            followers = self.chains[k].model.get(tuple(state[-k:]))
+            if followers:
+                options = [(w, c) for w, c in followers.items() if w not in (UNK, PAD)]
+                if options:
+                    break
+        else:
+            options = self._unigram
+        words, weights = zip(*options, strict=True)
+        return choose(words, weights, sampling, rng)
+        # END SOLUTION
+
+    def _tables_to_json(self) -> dict[str, Any]:
+        # Chain.to_json() is a JSON string; nest the parsed value rather than a string
+        # inside a string. The Kneser-Ney counts are rebuilt from the largest chain.
+        return {"chains": {str(k): json.loads(c.to_json()) for k, c in self.chains.items()}}
+
+    def _tables_from_json(self, data: dict[str, Any]) -> None:
+        chains = {int(k): markovify.Chain.from_json(v) for k, v in data["chains"].items()}
+        for k, chain in chains.items():
+            if chain.state_size != k:
+                raise ValueError(f"chain {k} has state size {chain.state_size}")
+        self._set_chains(chains)
+
+    def _describe_tables(self) -> dict[str, Any]:
+        return {
+            "state_size": self.config.state_size,
+            "states_per_chain": {str(k): len(c.model) for k, c in self.chains.items()},
+            "kneser_ney_order": self.kneser_ney.order,
+        }

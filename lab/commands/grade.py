@@ -1,0 +1,56 @@
+"""``textgen-lab grade``: run the exercise tests against a submission, write results.json."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lab.errors import LabError
+from lab.grading.grader import format_summary, grade_submission, project_root
+from lab.grading.gradescope import write_bundle, write_results
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "grade", help="grade a submission folder and write Gradescope's results.json"
+    )
+    p.add_argument(
+        "submission", type=Path, nargs="?", help="folder holding the submission's lab/ (and baselines/)"
+    )
+    p.add_argument("--out", type=Path, default=Path("results.json"), help="results.json to write")
+    p.add_argument(
+        "--exercise", type=int, action="append", default=None, metavar="N",
+        help="grade only exercise N (repeatable)",
+    )  # fmt: skip
+    p.add_argument("--per-test-timeout", type=float, default=30.0, metavar="SECONDS")
+    p.add_argument("--overall-timeout", type=float, default=900.0, metavar="SECONDS")
+    p.add_argument(
+        "--gradescope", type=Path, default=None, metavar="ZIP",
+        help="also (or, without SUBMISSION, only) write Gradescope's autograder.zip here",
+    )  # fmt: skip
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.gradescope is not None:
+        names = write_bundle(
+            args.gradescope,
+            project_root(),
+            per_test_timeout=args.per_test_timeout,
+            overall_timeout=args.overall_timeout,
+        )
+        print(f"wrote {args.gradescope} ({len(names)} files)")
+        if args.submission is None:
+            return 0
+    if args.submission is None:
+        raise LabError("give a SUBMISSION folder to grade (or --gradescope ZIP)")
+    report = grade_submission(
+        args.submission,
+        exercises=args.exercise,
+        per_test_timeout=args.per_test_timeout,
+        overall_timeout=args.overall_timeout,
+    )
+    write_results(args.out, report)
+    print(format_summary(report))
+    print(f"wrote {args.out}")
+    return 0
