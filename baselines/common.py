@@ -32,7 +32,15 @@ from lab.checkpoint import read_manifest, read_tokenizer_and_vocab, write_manife
 from lab.config import apply_options
 from lab.errors import CheckpointError, CorpusError, LabError
 from lab.fileio import write_text_atomic
-from lab.protocol import GREEDY, FitResult, Sample, SamplingConfig, ScoreResult
+from lab.protocol import (
+    GREEDY,
+    FitResult,
+    Sample,
+    SamplingConfig,
+    ScoreResult,
+    make_sample,
+    warn_unknown_prompt_tokens,
+)
 from lab.tokenization import EOS, AnyTokenizer, Vocabulary, WordTokenizer
 
 MODEL_FILE = "model.json"
@@ -193,8 +201,11 @@ class CountGenerator(ABC):
         )
 
     def prompt_ids(self, prompt: str) -> list[int]:
-        """Vocabulary ids of the prompt's unfinished last sentence."""
-        return self.vocab.encode(prompt_tail(self.tokenizer.tokenize_prompt(prompt)))
+        """Vocabulary ids of the prompt's unfinished last sentence (warns about
+        words outside the vocabulary, which are read as ``<unk>``)."""
+        tail = prompt_tail(self.tokenizer.tokenize_prompt(prompt))
+        warn_unknown_prompt_tokens(tail, self.vocab)
+        return self.vocab.encode(tail)
 
     def save(self, directory: Path) -> None:
         """``config.json`` + ``vocab.json`` + ``model.json``, each written atomically."""
@@ -283,6 +294,8 @@ def generate_from_distribution(
 
     rng = random.Random(seed)
     start = tuple(model.prompt_ids(prompt)[-context_size:]) if context_size else ()
+    if not context_size:  # the prompt cannot matter, but its unknown words still deserve a warning
+        model.prompt_ids(prompt)
     samples = []
     for _ in range(num_samples):
         context, out = start, list[int]()
@@ -296,7 +309,7 @@ def generate_from_distribution(
             elif context_size:
                 context = (*context, token)[-context_size:]
         tokens = vocab.decode(out)
-        samples.append(Sample(text=model.tokenizer.detokenize(tokens), tokens=tuple(tokens)))
+        samples.append(make_sample(model.tokenizer, model.tokenizer.tokenize_prompt(prompt), tokens))
     return samples
 
 

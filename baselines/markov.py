@@ -37,7 +37,7 @@ from baselines.common import (
 )
 from baselines.kneser_ney import KneserNey
 from baselines.sampling import choose
-from lab.protocol import GREEDY, Sample, SamplingConfig
+from lab.protocol import GREEDY, Sample, SamplingConfig, make_sample
 from lab.tokenization import EOS, PAD, UNK
 
 BEGIN: str = markovify.chain.BEGIN
@@ -183,7 +183,7 @@ class MarkovGenerator(CountGenerator):
                 else:
                     out.append(word)
                     state = (*state[1:], word)
-            samples.append(Sample(text=self.tokenizer.detokenize(out), tokens=tuple(out)))
+            samples.append(make_sample(self.tokenizer, self.tokenizer.tokenize_prompt(prompt), out))
         return samples
 
     def prompt_tokens(self, prompt: str) -> list[str]:

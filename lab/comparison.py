@@ -29,13 +29,13 @@ QUICK_OPTIONS: dict[str, dict[str, Any]] = {
     "word-lstm": {"epochs": 15, "max_minutes": 2.0},
     "char-lstm": {"hidden_dim": 192, "epochs": 12, "max_minutes": 3.0},
     "markov": {"state_size": 2},
-    "ngram": {"order": 3},
+    "ngram": {"order": 4},
 }
 FULL_OPTIONS: dict[str, dict[str, Any]] = {
     "word-lstm": {"epochs": 40},
     "char-lstm": {"epochs": 30},
     "markov": {"state_size": 2},
-    "ngram": {"order": 4},
+    "ngram": {"order": 5},
 }
 WORD_VOCAB_MIN_FREQ = 2
 

@@ -9,7 +9,6 @@ with ``torch.load(weights_only=True)``) for ``--resume``.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,12 +19,20 @@ from safetensors.torch import load_model, save_model
 from lab.checkpoint import read_manifest, read_tokenizer_and_vocab, write_manifest
 from lab.config import ModelConfig, NeuralConfig, TrainConfig, VocabConfig, apply_options
 from lab.device import configure_cpu_threads, resolve_device, step_decoding
-from lab.errors import CheckpointError, LabError, UnknownTokenWarning
+from lab.errors import CheckpointError, LabError
 from lab.fileio import write_with_atomic
 from lab.model import RNNLanguageModel, count_parameters
-from lab.protocol import GREEDY, FitResult, Sample, SamplingConfig, ScoreResult
+from lab.protocol import (
+    GREEDY,
+    FitResult,
+    Sample,
+    SamplingConfig,
+    ScoreResult,
+    make_sample,
+    warn_unknown_prompt_tokens,
+)
 from lab.sampling import next_token
-from lab.tokenization import UNK, AnyTokenizer, CharTokenizer, Vocabulary, WordTokenizer
+from lab.tokenization import AnyTokenizer, CharTokenizer, Vocabulary, WordTokenizer
 from lab.training import TrainerState, evaluate_nll, train_model
 
 WEIGHTS_FILE = "weights.safetensors"
@@ -197,13 +204,7 @@ class RNNGenerator:
             raise LabError("max_tokens must be >= 0 and num_samples >= 1")
         model, vocab = self._model(), self.vocab
         prompt_tokens = self.tokenizer.tokenize_prompt(prompt)
-        unknown = sorted({t for t in prompt_tokens if t not in vocab})
-        if unknown:
-            warnings.warn(
-                f"prompt tokens not in the vocabulary, read as {UNK}: {' '.join(map(repr, unknown))}",
-                UnknownTokenWarning,
-                stacklevel=2,
-            )
+        warn_unknown_prompt_tokens(prompt_tokens, vocab)
         context = torch.tensor([vocab.eos_id, *vocab.encode(prompt_tokens)], device=self.device)
         rng = torch.Generator(device=self.device).manual_seed(seed)
         out = torch.empty((num_samples, max_tokens), dtype=torch.long)
@@ -229,12 +230,7 @@ class RNNGenerator:
     def _sample(self, prompt_tokens: list[str], ids: list[int], stop_at_eos: bool) -> Sample:
         if stop_at_eos and self.vocab.eos_id in ids:
             ids = ids[: ids.index(self.vocab.eos_id) + 1]
-        tokens = tuple(self.vocab.decode(ids))
-        return Sample(
-            text=self.tokenizer.detokenize(tokens),
-            tokens=tokens,
-            full_text=self.tokenizer.detokenize([*prompt_tokens, *tokens]),
-        )
+        return make_sample(self.tokenizer, prompt_tokens, self.vocab.decode(ids))
 
     # -- persistence -----------------------------------------------------------
     def save(self, directory: Path) -> None:

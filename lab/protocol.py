@@ -10,11 +10,14 @@ This module imports no torch, so the baselines can implement the protocol.
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from lab.tokenization import AnyTokenizer, Vocabulary
+from lab.errors import UnknownTokenWarning
+from lab.tokenization import UNK, AnyTokenizer, Vocabulary
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,26 @@ class Sample:
 
     def __str__(self) -> str:
         return self.text
+
+
+def make_sample(tokenizer: AnyTokenizer, prompt_tokens: Sequence[str], tokens: Sequence[str]) -> Sample:
+    """A :class:`Sample` of generated ``tokens``, readable alone and after the prompt."""
+    return Sample(
+        text=tokenizer.detokenize(tokens),
+        tokens=tuple(tokens),
+        full_text=tokenizer.detokenize([*prompt_tokens, *tokens]),
+    )
+
+
+def warn_unknown_prompt_tokens(prompt_tokens: Sequence[str], vocab: Vocabulary) -> None:
+    """Warn (:class:`~lab.errors.UnknownTokenWarning`) that some prompt tokens will be read as ``<unk>``."""
+    unknown = sorted({t for t in prompt_tokens if t not in vocab})
+    if unknown:
+        warnings.warn(
+            f"prompt tokens not in the vocabulary, read as {UNK}: {' '.join(map(repr, unknown))}",
+            UnknownTokenWarning,
+            stacklevel=3,
+        )
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,9 @@ share one vocabulary (training words seen at least twice); other words are the s
 `<unk>`, which is predicted and counted like any token. That flatters word-level figures, so the
 OOV column gives the share of `<unk>` tokens. Bits per character = total NLL / characters of the
 test text / ln 2 and is the one figure comparable between word and character models. The unigram
-model (add-one smoothing over the shared vocabulary) is the floor.
+model (add-one smoothing over the shared vocabulary) is the floor. markovify's chain has no
+probabilities, so the Markov row scores with its own counts smoothed by interpolated Kneser-Ney of
+order state size + 1; with state size 2 it equals a Kneser-Ney trigram.
 
 Repetition metrics are computed on the word tokens of the generated continuations (a character
 model's output is word-tokenized the same way), prompts excluded: distinct-n = unique n-grams /

@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"trained {args.model} in {seconds:.1f}s, vocabulary {len(gen.vocab):,}; saved to {args.out}")
     print(_score_line("valid   " + args.model, valid))
     print(_score_line("valid   unigram", floor))
-    sample = generate_reporting_unknowns(gen, args.prompt, max_tokens=40, sampling=GREEDY, seed=0)[0]
+    length = 200 if gen.tokenizer.kind == "char" else 40
+    sample = generate_reporting_unknowns(gen, args.prompt, max_tokens=length, sampling=GREEDY, seed=0)[0]
     print(f"greedy sample: {sample.full_text}")
     return 0
 

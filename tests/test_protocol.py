@@ -1,0 +1,93 @@
+"""Every model meets the one Generator protocol: the same tests, parametrized over all of them."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from lab.corpora import split_corpus
+from lab.errors import UnknownTokenWarning
+from lab.protocol import GREEDY, Generator, Sample, SamplingConfig
+from lab.registry import MODELS, generator_class, load_generator
+from lab.tokenization import PAD, UNK
+
+TINY_LSTM = {"embedding_dim": 24, "hidden_dim": 24, "num_layers": 1, "epochs": 2, "batch_size": 8,
+             "bptt": 16, "device": "cpu"}
+OPTIONS = {
+    "word-lstm": {**TINY_LSTM, "min_freq": 2},
+    "char-lstm": TINY_LSTM,
+    "markov": {"state_size": 2},
+    "ngram": {"order": 3},
+    "unigram": {},
+}
+
+
+@pytest.fixture(scope="module", params=list(OPTIONS))
+def fitted(request: pytest.FixtureRequest, prose_text: str) -> tuple[Generator, str]:
+    assert set(OPTIONS) == set(MODELS)  # a new model kind must join this test
+    parts = split_corpus(prose_text)
+    gen = generator_class(request.param).from_options(OPTIONS[request.param])
+    result = gen.fit(parts.train, parts.valid)
+    assert result.seconds >= 0
+    return gen, parts.test
+
+
+def test_meets_the_protocol(fitted) -> None:
+    gen, _ = fitted
+    assert isinstance(gen, Generator)
+    assert gen.describe()["kind"] == gen.kind
+
+
+def test_scores_are_finite_natural_log_likelihoods(fitted) -> None:
+    gen, test = fitted
+    result = gen.score(test)
+    assert result.num_tokens == len(gen.tokenizer.tokenize(test))
+    assert result.num_chars == len(test)
+    assert 0 < result.nll_nats < math.inf
+    assert 1 < result.ppl < len(gen.vocab)  # better than uniform over the vocabulary
+    unseen = gen.score("Zebras quizzically juxtapose xylophones.")
+    assert math.isfinite(unseen.nll_nats) and unseen.num_oov > 0 or gen.tokenizer.kind == "char"
+
+
+def test_generate_returns_batches_of_samples_without_specials(fitted) -> None:
+    gen, _ = fitted
+    samples = gen.generate("Alice", max_tokens=15, sampling=SamplingConfig(temperature=1.2), num_samples=3, seed=1)
+    assert len(samples) == 3 and all(isinstance(s, Sample) for s in samples)
+    for s in samples:
+        assert len(s.tokens) == 15
+        assert UNK not in s.tokens and PAD not in s.tokens
+        assert s.full_text.startswith("Alice")
+
+
+def test_seed_reproduces_and_greedy_is_deterministic(fitted) -> None:
+    gen, _ = fitted
+    sampling = SamplingConfig(temperature=1.0)
+    assert gen.generate("", max_tokens=12, sampling=sampling, num_samples=2, seed=4) == gen.generate(
+        "", max_tokens=12, sampling=sampling, num_samples=2, seed=4
+    )
+    assert gen.generate("", max_tokens=12, sampling=GREEDY, seed=1) == gen.generate("", max_tokens=12, sampling=GREEDY, seed=2)
+
+
+def test_unknown_prompt_words_warn(fitted) -> None:
+    gen, _ = fitted
+    if gen.tokenizer.kind == "char":
+        prompt = "\u2603"  # a character absent from the training text
+    else:
+        prompt = "Xylophone"
+    with pytest.warns(UnknownTokenWarning):
+        gen.generate(prompt, max_tokens=3)
+
+
+def test_save_and_load_round_trip(fitted, tmp_path: Path) -> None:
+    gen, test = fitted
+    gen.save(tmp_path / "run")
+    loaded = load_generator(tmp_path / "run")
+    assert type(loaded) is type(gen)
+    assert loaded.vocab == gen.vocab
+    assert loaded.score(test).nll_nats == pytest.approx(gen.score(test).nll_nats, rel=1e-12)
+    kwargs = dict(max_tokens=10, sampling=SamplingConfig(temperature=0.9), num_samples=2, seed=7)
+    assert loaded.generate("Alice", **kwargs) == gen.generate("Alice", **kwargs)
+    for path in (tmp_path / "run").iterdir():
+        assert path.suffix in (".json", ".safetensors")  # nothing pickled
