@@ -182,8 +182,11 @@ class CountGenerator(ABC):
         if valid_text is not None:
             best_valid = self.score(valid_text)
             history.append(
-                {"epoch": 1.0, "valid_nats_per_token": best_valid.nats_per_token,
-                 "valid_ppl": best_valid.ppl}
+                {
+                    "epoch": 1.0,
+                    "valid_nats_per_token": best_valid.nats_per_token,
+                    "valid_ppl": best_valid.ppl,
+                }
             )
         return FitResult(
             seconds=time.perf_counter() - start, epochs=1, best_valid=best_valid, history=history
@@ -211,8 +214,11 @@ class CountGenerator(ABC):
         """``config.json`` + ``vocab.json`` + ``model.json``, each written atomically."""
         data = self._tables_to_json()
         write_manifest(
-            Path(directory), kind=self.kind, config=asdict(self.config),
-            tokenizer=self.tokenizer, vocab=self.vocab,
+            Path(directory),
+            kind=self.kind,
+            config=asdict(self.config),
+            tokenizer=self.tokenizer,
+            vocab=self.vocab,
         )
         write_text_atomic(Path(directory) / MODEL_FILE, json.dumps(data, ensure_ascii=False))
 
@@ -309,7 +315,9 @@ def generate_from_distribution(
             elif context_size:
                 context = (*context, token)[-context_size:]
         tokens = vocab.decode(out)
-        samples.append(make_sample(model.tokenizer, model.tokenizer.tokenize_prompt(prompt), tokens))
+        samples.append(
+            make_sample(model.tokenizer, model.tokenizer.tokenize_prompt(prompt), tokens)
+        )
     return samples
 
 
@@ -319,4 +327,3 @@ def check_generation_args(max_tokens: int, num_samples: int) -> None:
         raise ValueError(f"max_tokens must be >= 0, not {max_tokens}")
     if num_samples < 1:
         raise ValueError(f"num_samples must be >= 1, not {num_samples}")
-

@@ -105,9 +105,7 @@ class MarkovGenerator(CountGenerator):
         :meth:`_set_chains`)."""
         # BEGIN SOLUTION
         eos = self.vocab.eos_id
-        runs = [
-            self.vocab.decode(s[:-1] if s[-1] == eos else s) for s in split_sentences(ids, eos)
-        ]
+        runs = [self.vocab.decode(s[:-1] if s[-1] == eos else s) for s in split_sentences(ids, eos)]
         sizes = range(1, self.config.state_size + 1)
         self._set_chains({k: markovify.Chain(runs, k) for k in sizes})
         # END SOLUTION
@@ -138,7 +136,10 @@ class MarkovGenerator(CountGenerator):
             for word, count in followers.items()
         }
         self._kn = KneserNey(
-            counts, order=size + 1, vocab_size=len(vocab), pad_id=vocab.pad_id,
+            counts,
+            order=size + 1,
+            vocab_size=len(vocab),
+            pad_id=vocab.pad_id,
             eos_id=vocab.eos_id,
         )
         self._chains = chains

@@ -81,8 +81,13 @@ class NGramGenerator(CountGenerator):
     def _build(self, counts: Mapping[tuple[int, ...], int]) -> None:
         vocab, cfg = self.vocab, self.config
         self._model = KneserNey(
-            counts, order=cfg.order, vocab_size=len(vocab), pad_id=vocab.pad_id,
-            eos_id=vocab.eos_id, discount=cfg.discount, modified=cfg.modified,
+            counts,
+            order=cfg.order,
+            vocab_size=len(vocab),
+            pad_id=vocab.pad_id,
+            eos_id=vocab.eos_id,
+            discount=cfg.discount,
+            modified=cfg.modified,
         )
 
     def _fit_ids(self, ids: list[int]) -> None:
@@ -103,8 +108,14 @@ class NGramGenerator(CountGenerator):
     ) -> list[Sample]:
         """Sample token by token from the smoothed distribution (never ``<unk>``/``<pad>``)."""
         return _generate(
-            self, self.model.distribution, self.config.order - 1, prompt,
-            max_tokens=max_tokens, sampling=sampling, num_samples=num_samples, seed=seed,
+            self,
+            self.model.distribution,
+            self.config.order - 1,
+            prompt,
+            max_tokens=max_tokens,
+            sampling=sampling,
+            num_samples=num_samples,
+            seed=seed,
             stop_at_eos=stop_at_eos,
         )
 

@@ -93,8 +93,14 @@ class UnigramGenerator(CountGenerator):
         """Independent draws from the unigram distribution (the prompt cannot matter)."""
         probs = self.distribution()
         return generate_from_distribution(
-            self, lambda _context: probs, 0, prompt,
-            max_tokens=max_tokens, sampling=sampling, num_samples=num_samples, seed=seed,
+            self,
+            lambda _context: probs,
+            0,
+            prompt,
+            max_tokens=max_tokens,
+            sampling=sampling,
+            num_samples=num_samples,
+            seed=seed,
             stop_at_eos=stop_at_eos,
         )
 

@@ -28,12 +28,16 @@ def tokens_per_second(model: RNNLanguageModel, batch: int, steps: int, mkldnn: b
 
 def main() -> None:
     torch.manual_seed(0)
-    model = RNNLanguageModel(80, ModelConfig(embedding_dim=64, hidden_dim=256, num_layers=2, tie_weights=False)).eval()
+    model = RNNLanguageModel(
+        80, ModelConfig(embedding_dim=64, hidden_dim=256, num_layers=2, tie_weights=False)
+    ).eval()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, char LSTM 2x256")
     for batch in (1, 15):
         on = tokens_per_second(model, batch, 400, mkldnn=True)
         off = tokens_per_second(model, batch, 400, mkldnn=False)
-        print(f"batch {batch:2d}: oneDNN on {on:8.0f} tok/s | off {off:8.0f} tok/s | off/on = {off / on:.2f}x")
+        print(
+            f"batch {batch:2d}: oneDNN on {on:8.0f} tok/s | off {off:8.0f} tok/s | off/on = {off / on:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -43,12 +43,20 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     word = throughput(1400, ModelConfig(embedding_dim=200, hidden_dim=200, num_layers=2), 20, 35)
     ref = throughput(2600, ModelConfig(embedding_dim=200, hidden_dim=200, num_layers=2), 20, 35)
-    print(f"word 2x200 V=1.4k 20x35 (our default): {word:8.0f} tok/s; reference shape V=2.6k: {ref:8.0f} "
-          f"(perf-notes 8-9k); ratio {word / ref:.2f}")
-    char = throughput(80, ModelConfig(embedding_dim=64, hidden_dim=256, num_layers=2, tie_weights=False), 32, 100)
-    char_ref = throughput(80, ModelConfig(embedding_dim=64, hidden_dim=256, num_layers=2, tie_weights=False), 64, 100)
-    print(f"char 2x256 32x100 (our default): {char:8.0f} tok/s; reference 64x100: {char_ref:8.0f} "
-          f"(perf-notes typ. 15k); ratio {char / char_ref:.2f}")
+    print(
+        f"word 2x200 V=1.4k 20x35 (our default): {word:8.0f} tok/s; reference shape V=2.6k: {ref:8.0f} "
+        f"(perf-notes 8-9k); ratio {word / ref:.2f}"
+    )
+    char = throughput(
+        80, ModelConfig(embedding_dim=64, hidden_dim=256, num_layers=2, tie_weights=False), 32, 100
+    )
+    char_ref = throughput(
+        80, ModelConfig(embedding_dim=64, hidden_dim=256, num_layers=2, tie_weights=False), 64, 100
+    )
+    print(
+        f"char 2x256 32x100 (our default): {char:8.0f} tok/s; reference 64x100: {char_ref:8.0f} "
+        f"(perf-notes typ. 15k); ratio {char / char_ref:.2f}"
+    )
 
 
 if __name__ == "__main__":

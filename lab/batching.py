@@ -31,7 +31,11 @@ def batchify(ids: Sequence[int] | Tensor, batch_size: int) -> Tensor:
 
     >>> batchify(list(range(10)), 3).T.tolist()
     [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+
+    Exercise 2: cut the stream into ``batch_size`` contiguous columns,
+    dropping the ragged tail; raise ``ValueError`` below two rows.
     """
+    # BEGIN SOLUTION
     data = torch.as_tensor(ids, dtype=torch.long)
     rows = data.numel() // batch_size
     if rows < 2:
@@ -40,6 +44,7 @@ def batchify(ids: Sequence[int] | Tensor, batch_size: int) -> Tensor:
             "need at least two tokens per stream"
         )
     return data[: rows * batch_size].view(batch_size, rows).t().contiguous()
+    # END SOLUTION
 
 
 def get_batch(source: Tensor, i: int, bptt: int) -> tuple[Tensor, Tensor]:
@@ -49,9 +54,14 @@ def get_batch(source: Tensor, i: int, bptt: int) -> tuple[Tensor, Tensor]:
     >>> x, y = get_batch(src, 0, 2)
     >>> x.T.tolist(), y.T.tolist()
     ([[0, 1], [6, 7]], [[1, 2], [7, 8]])
+
+    Exercise 2: the input rows from ``i`` and the targets one row later,
+    at most ``bptt`` rows, shorter at the end of ``source``.
     """
+    # BEGIN SOLUTION
     length = min(bptt, source.size(0) - 1 - i)
     return source[i : i + length], source[i + 1 : i + 1 + length]
+    # END SOLUTION
 
 
 def num_batches(source: Tensor, bptt: int) -> int:

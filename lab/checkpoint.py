@@ -53,7 +53,9 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CheckpointError(f"{directory} has no {CONFIG_FILE}; is it a textgen-lab run?") from None
+        raise CheckpointError(
+            f"{directory} has no {CONFIG_FILE}; is it a textgen-lab run?"
+        ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"cannot read {path}: {exc}") from None
     if not isinstance(data, dict) or "kind" not in data:
@@ -63,7 +65,9 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     return data
 
 
-def read_tokenizer_and_vocab(directory: Path, manifest: dict[str, Any]) -> tuple[AnyTokenizer, Vocabulary]:
+def read_tokenizer_and_vocab(
+    directory: Path, manifest: dict[str, Any]
+) -> tuple[AnyTokenizer, Vocabulary]:
     """The tokenizer and vocabulary saved in a run directory."""
     try:
         tokenizer = tokenizer_from_dict(manifest["tokenizer"])

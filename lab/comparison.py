@@ -46,13 +46,15 @@ class CompareConfig:
 
     models: tuple[str, ...] = DEFAULT_MODELS
     quick: bool = False
-    sweep: SweepConfig = SweepConfig()
+    sweep: SweepConfig = field(default_factory=SweepConfig)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.models if m not in MODELS or m == "unigram"]
         if unknown:
-            raise LabError(f"cannot compare {', '.join(unknown)}; choose from {', '.join(DEFAULT_MODELS)}")
+            raise LabError(
+                f"cannot compare {', '.join(unknown)}; choose from {', '.join(DEFAULT_MODELS)}"
+            )
 
     def model_options(self, kind: str) -> dict[str, Any]:
         preset = (QUICK_OPTIONS if self.quick else FULL_OPTIONS).get(kind, {})
@@ -124,7 +126,9 @@ def run_comparison(
     for name, gen in generators.items():
         if name == "unigram":
             continue
-        log(f"{name}: sampling {len(sweep_cfg.settings())} settings x {len(sweep_cfg.prompts)} prompts")
+        log(
+            f"{name}: sampling {len(sweep_cfg.settings())} settings x {len(sweep_cfg.prompts)} prompts"
+        )
         rows.extend(sweep_generator(name, gen, sweep_cfg, training_words))
     return CompareResult(
         corpus=corpus,
@@ -155,7 +159,9 @@ def _reuse(run: Path, kind: str, shared_vocab: Vocabulary, notes: list[str]) -> 
 def _with_usable_prompts(sweep: SweepConfig, vocab: Vocabulary, test_text: str) -> SweepConfig:
     """Keep the configured prompts if the corpus knows their words; otherwise
     (a corpus other than Alice) open with the first words of test sentences."""
-    if sweep.prompts != DEFAULT_PROMPTS or all(w in vocab for p in sweep.prompts for w in words_of(p)):
+    if sweep.prompts != DEFAULT_PROMPTS or all(
+        w in vocab for p in sweep.prompts for w in words_of(p)
+    ):
         return sweep
     tokenizer = WordTokenizer()
     prompts = []
@@ -169,4 +175,6 @@ def _with_usable_prompts(sweep: SweepConfig, vocab: Vocabulary, test_text: str) 
 
 
 def _replace_sweep(config: CompareConfig, sweep: SweepConfig) -> CompareConfig:
-    return CompareConfig(models=config.models, quick=config.quick, sweep=sweep, options=config.options)
+    return CompareConfig(
+        models=config.models, quick=config.quick, sweep=sweep, options=config.options
+    )

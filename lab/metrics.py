@@ -51,7 +51,11 @@ def distinct_n(
 
     >>> distinct_n([["a", "b", "a"]], 1)  # {a, b} / 3 tokens
     0.6666666666666666
+
+    Exercise 7: collect the unique n-grams of every sample (use
+    :func:`ngrams`) and divide by the chosen denominator.
     """
+    # BEGIN SOLUTION
     if denominator not in ("tokens", "ngrams"):
         raise ValueError(f"denominator must be 'tokens' or 'ngrams', not {denominator!r}")
     unique: set[tuple[Hashable, ...]] = set()
@@ -62,6 +66,7 @@ def distinct_n(
         grams += max(0, len(sample) - n + 1)
     total = tokens if denominator == "tokens" else grams
     return len(unique) / total if total else 0.0
+    # END SOLUTION
 
 
 def seq_rep_n(sample: Sequence[str], n: int) -> float:

@@ -7,22 +7,22 @@ size and the :class:`~lab.config.ModelConfig` differ. Shapes follow
 
 from __future__ import annotations
 
-from typing import Union
+from collections.abc import Callable
 
-import torch
 from torch import Tensor, nn
 
 from lab.config import ModelConfig
 
 # LSTMs carry (h, c); GRUs and vanilla RNNs carry h alone.
-Hidden = Union[Tensor, tuple[Tensor, Tensor]]
+Hidden = Tensor | tuple[Tensor, Tensor]
 
-_CELLS: dict[str, type[nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+_CELLS: dict[str, Callable[..., nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
 class RNNLanguageModel(nn.Module):
     """Predicts the next token at every position of a token stream.
 
+    >>> import torch
     >>> m = RNNLanguageModel(vocab_size=10, config=ModelConfig(embedding_dim=8, hidden_dim=8))
     >>> logits, hidden = m(torch.zeros(5, 3, dtype=torch.long))
     >>> tuple(logits.shape)
@@ -56,10 +56,16 @@ class RNNLanguageModel(nn.Module):
             nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
 
     def forward(self, tokens: Tensor, hidden: Hidden | None = None) -> tuple[Tensor, Hidden]:
-        """Logits ``(T, B, V)`` for ``tokens`` ``(T, B)``, and the final hidden state."""
+        """Logits ``(T, B, V)`` for ``tokens`` ``(T, B)``, and the final hidden state.
+
+        Exercise 3: embed, dropout, run the RNN from ``hidden`` (``None``
+        means a zero state), dropout, decode to logits.
+        """
+        # BEGIN SOLUTION
         emb = self.drop(self.embedding(tokens))  # (T, B, E)
         output, hidden = self.rnn(emb, hidden)  # (T, B, H)
         return self.decoder(self.drop(output)), hidden
+        # END SOLUTION
 
     def init_hidden(self, batch_size: int) -> Hidden:
         """A zero state for ``batch_size`` independent streams."""

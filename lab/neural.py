@@ -225,7 +225,10 @@ class RNNGenerator:
                         break
                 logits, hidden = model(token.view(1, -1), hidden)
                 last = logits[-1]
-        return [self._sample(prompt_tokens, out[i, :length].tolist(), stop_at_eos) for i in range(num_samples)]
+        return [
+            self._sample(prompt_tokens, out[i, :length].tolist(), stop_at_eos)
+            for i in range(num_samples)
+        ]
 
     def _sample(self, prompt_tokens: list[str], ids: list[int], stop_at_eos: bool) -> Sample:
         if stop_at_eos and self.vocab.eos_id in ids:
@@ -300,7 +303,9 @@ class CharLSTMGenerator(RNNGenerator):
 
     kind: ClassVar[str] = "char-lstm"
     default_config: ClassVar[NeuralConfig] = NeuralConfig(
-        model=ModelConfig(embedding_dim=64, hidden_dim=256, num_layers=2, dropout=0.1, tie_weights=False),
+        model=ModelConfig(
+            embedding_dim=64, hidden_dim=256, num_layers=2, dropout=0.1, tie_weights=False
+        ),
         train=TrainConfig(epochs=20, batch_size=32, bptt=100, lr=3e-3),
         vocab=VocabConfig(min_freq=1),
     )
@@ -314,4 +319,3 @@ def _require(directory: Path | None) -> Path:
     if directory is None:
         raise LabError("resume needs the run directory to resume from")
     return Path(directory)
-

@@ -77,7 +77,9 @@ class Sample:
         return self.text
 
 
-def make_sample(tokenizer: AnyTokenizer, prompt_tokens: Sequence[str], tokens: Sequence[str]) -> Sample:
+def make_sample(
+    tokenizer: AnyTokenizer, prompt_tokens: Sequence[str], tokens: Sequence[str]
+) -> Sample:
     """A :class:`Sample` of generated ``tokens``, readable alone and after the prompt."""
     return Sample(
         text=tokenizer.detokenize(tokens),

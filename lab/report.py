@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -66,7 +67,10 @@ def write_report(result: CompareResult, out_dir: Path) -> list[Path]:
         "ppl_plot": out_dir / "perplexity.png",
         "report": out_dir / "report.md",
     }
-    write_text_atomic(paths["metrics"], json.dumps(finite_json(metrics_document(result)), indent=2, allow_nan=False))
+    write_text_atomic(
+        paths["metrics"],
+        json.dumps(finite_json(metrics_document(result)), indent=2, allow_nan=False),
+    )
     write_text_atomic(paths["scores"], _csv([r.to_dict() for r in result.scores]))
     write_text_atomic(paths["sweep"], _csv([r.to_dict() for r in result.sweep]))
     plot_repetition(result.sweep, paths["rep_plot"])
@@ -79,7 +83,11 @@ def metrics_document(result: CompareResult) -> dict[str, Any]:
     """Every number of the report and the configuration that produced it."""
     return {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "corpus": {"name": result.corpus.name, "source": result.corpus.source, "split_chars": result.split_chars},
+        "corpus": {
+            "name": result.corpus.name,
+            "source": result.corpus.source,
+            "split_chars": result.split_chars,
+        },
         "config": result.config.to_dict(),
         "seconds": result.seconds,
         "train_seconds": result.train_seconds,
@@ -96,31 +104,62 @@ def render_markdown(result: CompareResult) -> str:
     out = io.StringIO()
     w = out.write
     w(f"# textgen-lab comparison: {result.corpus.name}\n\n")
-    w(f"Corpus `{result.corpus.name}` from {result.corpus.source}; split (characters) "
-      + ", ".join(f"{k} {v:,}" for k, v in result.split_chars.items())
-      + f". Preset: {'quick' if result.config.quick else 'full'}. Total time {result.seconds:.0f} s")
+    w(
+        f"Corpus `{result.corpus.name}` from {result.corpus.source}; split (characters) "
+        + ", ".join(f"{k} {v:,}" for k, v in result.split_chars.items())
+        + f". Preset: {'quick' if result.config.quick else 'full'}. Total time {result.seconds:.0f} s"
+    )
     if result.train_seconds:
-        w(" (training: " + ", ".join(f"{k} {v:.0f} s" for k, v in result.train_seconds.items()) + ")")
+        w(
+            " (training: "
+            + ", ".join(f"{k} {v:.0f} s" for k, v in result.train_seconds.items())
+            + ")"
+        )
     if result.reused:
         w(f"; reused runs: {', '.join(result.reused)}")
     w(".\n\n")
     for note in result.notes:
         w(f"> Note: {note}\n\n")
     w("## Perplexity on the test split\n\n")
-    w(markdown_table(
-        ["model", "unit", "vocab", "tokens", "OOV %", "perplexity", "bits/char", "nats/token"],
-        [[r.model, r.tokenizer, f"{r.vocab_size:,}", f"{r.score.num_tokens:,}", f"{100 * r.score.oov_rate:.2f}",
-          f"{r.score.ppl:.2f}", f"{r.score.bits_per_char:.3f}", f"{r.score.nats_per_token:.3f}"]
-         for r in result.scores],
-    ))
-    w("\nThe character model's perplexity is per character and not comparable with the word rows; "
-      "compare it by bits/char.\n\n![perplexity](perplexity.png)\n\n")
+    w(
+        markdown_table(
+            ["model", "unit", "vocab", "tokens", "OOV %", "perplexity", "bits/char", "nats/token"],
+            [
+                [
+                    r.model,
+                    r.tokenizer,
+                    f"{r.vocab_size:,}",
+                    f"{r.score.num_tokens:,}",
+                    f"{100 * r.score.oov_rate:.2f}",
+                    f"{r.score.ppl:.2f}",
+                    f"{r.score.bits_per_char:.3f}",
+                    f"{r.score.nats_per_token:.3f}",
+                ]
+                for r in result.scores
+            ],
+        )
+    )
+    w(
+        "\nThe character model's perplexity is per character and not comparable with the word rows; "
+        "compare it by bits/char.\n\n![perplexity](perplexity.png)\n\n"
+    )
     w("## Repetition and diversity by temperature\n\n")
-    w(markdown_table(
-        ["model", "setting", *(label for _, label in REPETITION_COLUMNS)],
-        [[r.model, r.setting, *(format_metric(r.metrics.get(key)) for key, _ in REPETITION_COLUMNS)] for r in result.sweep],
-    ))
-    w("\n![repetition](repetition_vs_temperature.png)\n\n### Findings (computed from the table)\n\n")
+    w(
+        markdown_table(
+            ["model", "setting", *(label for _, label in REPETITION_COLUMNS)],
+            [
+                [
+                    r.model,
+                    r.setting,
+                    *(format_metric(r.metrics.get(key)) for key, _ in REPETITION_COLUMNS),
+                ]
+                for r in result.sweep
+            ],
+        )
+    )
+    w(
+        "\n![repetition](repetition_vs_temperature.png)\n\n### Findings (computed from the table)\n\n"
+    )
     for line in findings(result.sweep):
         w(f"- {line}\n")
     w("\n## Samples\n\nThe first sample of the first prompt at each setting (prompt included).\n\n")
@@ -146,10 +185,12 @@ def findings(rows: Sequence[SweepRow]) -> list[str]:
             g, s = greedy.metrics["seq_rep_4"], t1.metrics["seq_rep_4"]
             verdict = "above" if g > s else "NOT above"
             lines.append(f"{model}: greedy seq-rep-4 {g:.3f} is {verdict} T=1.0's {s:.3f}.")
-        temps = sorted((r.temperature, r.metrics["distinct_2"]) for r in mine if r.temperature is not None)
+        temps = sorted(
+            (r.temperature, r.metrics["distinct_2"]) for r in mine if r.temperature is not None
+        )
         if len(temps) >= 2:
             values = [d for _, d in temps]
-            rises = sum(b > a for a, b in zip(values, values[1:]))
+            rises = sum(b > a for a, b in itertools.pairwise(values))
             trend = "rises" if values[-1] > values[0] else "does NOT rise"
             lines.append(
                 f"{model}: distinct-2 {trend} with temperature ({values[0]:.3f} at T={temps[0][0]:g} to "
@@ -162,7 +203,10 @@ def plot_repetition(rows: Sequence[SweepRow], path: Path) -> None:
     """seq-rep-4 and distinct-2 against temperature, one line per model; greedy at T=0."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for key, ax, title in ((("seq_rep_4"), axes[0], "repetition (seq-rep-4)"), ("distinct_2", axes[1], "distinct-2")):
+    for key, ax, title in (
+        (("seq_rep_4"), axes[0], "repetition (seq-rep-4)"),
+        ("distinct_2", axes[1], "distinct-2"),
+    ):
         for model in dict.fromkeys(r.model for r in rows):
             pts = sorted((r.temperature or 0.0, r.metrics[key]) for r in rows if r.model == model)
             ax.plot([t for t, _ in pts], [v for _, v in pts], marker="o", label=model)

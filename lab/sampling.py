@@ -24,10 +24,15 @@ def ban_tokens(logits: Tensor, banned_ids: Sequence[int]) -> Tensor:
 
 
 def apply_temperature(logits: Tensor, temperature: float) -> Tensor:
-    """Divide by ``temperature``: < 1 sharpens towards greedy, > 1 flattens to uniform."""
+    """Divide by ``temperature``: < 1 sharpens towards greedy, > 1 flattens to uniform.
+
+    Exercise 5: return new logits divided by ``temperature``; ``ValueError`` unless positive.
+    """
+    # BEGIN SOLUTION
     if temperature <= 0:
         raise ValueError("temperature must be positive")
     return logits / temperature
+    # END SOLUTION
 
 
 def top_k_filter(logits: Tensor, k: int) -> Tensor:
@@ -74,9 +79,14 @@ def next_token(
 
     >>> next_token(torch.tensor([[0.0, 3.0, 1.0]]), SamplingConfig(greedy=True)).tolist()
     [1]
+
+    Exercise 5: ban ``banned_ids``, then take the arg-max (greedy) or draw
+    once from the softmax of the filtered logits with ``generator``.
     """
+    # BEGIN SOLUTION
     logits = ban_tokens(logits.float(), banned_ids)
     if sampling.greedy:
         return logits.argmax(dim=-1)
     probs = torch.softmax(filter_logits(logits, sampling), dim=-1)
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+    # END SOLUTION

@@ -46,7 +46,10 @@ class SweepConfig:
 
     def settings(self) -> list[SamplingConfig]:
         """Greedy first, then the temperatures in increasing order."""
-        grid = [SamplingConfig(temperature=t, top_k=self.top_k, top_p=self.top_p) for t in sorted(self.temperatures)]
+        grid = [
+            SamplingConfig(temperature=t, top_k=self.top_k, top_p=self.top_p)
+            for t in sorted(self.temperatures)
+        ]
         return ([SamplingConfig(greedy=True)] if self.greedy else []) + grid
 
 
@@ -61,8 +64,12 @@ class SweepRow:
     samples: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "setting": self.setting, "temperature": self.temperature,
-                **self.metrics}
+        return {
+            "model": self.model,
+            "setting": self.setting,
+            "temperature": self.temperature,
+            **self.metrics,
+        }
 
 
 _WORDS = WordTokenizer()
@@ -80,23 +87,30 @@ def sweep_generator(
     training_words: Sequence[str] | None = None,
 ) -> list[SweepRow]:
     """Sample every setting of ``config`` and measure repetition and diversity."""
-    max_tokens = config.max_words * (config.chars_per_word if generator.tokenizer.kind == "char" else 1)
+    max_tokens = config.max_words * (
+        config.chars_per_word if generator.tokenizer.kind == "char" else 1
+    )
     rows = []
     for sampling in config.settings():
         word_samples: list[list[str]] = []
         shown: list[dict[str, str]] = []
         for p, prompt in enumerate(config.prompts):
             batch = generator.generate(
-                prompt, max_tokens=max_tokens, sampling=sampling,
-                num_samples=config.num_samples, seed=config.seed + p,
+                prompt,
+                max_tokens=max_tokens,
+                sampling=sampling,
+                num_samples=config.num_samples,
+                seed=config.seed + p,
             )
             word_samples.extend(words_of(s.text) for s in batch)
             shown.append({"prompt": prompt, "text": batch[0].full_text or batch[0].text})
-        rows.append(SweepRow(
-            model=name,
-            setting=sampling.label,
-            temperature=None if sampling.greedy else sampling.temperature,
-            metrics=repetition_metrics(word_samples, training_words),
-            samples=shown,
-        ))
+        rows.append(
+            SweepRow(
+                model=name,
+                setting=sampling.label,
+                temperature=None if sampling.greedy else sampling.temperature,
+                metrics=repetition_metrics(word_samples, training_words),
+                samples=shown,
+            )
+        )
     return rows

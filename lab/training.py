@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from lab.batching import batchify, get_batch, num_batches
 from lab.config import TrainConfig
 from lab.device import step_decoding
-from lab.model import RNNLanguageModel, detach_hidden
+from lab.model import Hidden, RNNLanguageModel, detach_hidden
 
 
 @dataclass
@@ -87,6 +87,38 @@ def evaluate_nll(
     return total, count
 
 
+def train_step(
+    model: nn.Module,
+    x: Tensor,
+    y: Tensor,
+    hidden: Hidden,
+    optimizer: torch.optim.Optimizer,
+    clip: float,
+) -> tuple[float, Hidden]:
+    """One truncated-BPTT update on inputs ``x`` and targets ``y`` (both ``(T, B)``).
+
+    The state carried in from the previous window is detached first, so the
+    gradient stops at the window boundary instead of running back through
+    the whole history; clipping the gradient norm keeps an exploding
+    gradient from wrecking the weights. Returns the mean loss (nats per
+    token) and the new state to carry into the next window.
+
+    Exercise 4: detach ``hidden``, zero the gradients, forward, mean
+    cross-entropy of the logits against ``y``, backward, clip the gradient
+    norm to ``clip``, step the optimizer.
+    """
+    # BEGIN SOLUTION
+    hidden = detach_hidden(hidden)
+    optimizer.zero_grad(set_to_none=True)
+    logits, hidden = model(x, hidden)
+    loss = nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1))
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+    return loss.item(), hidden
+    # END SOLUTION
+
+
 def train_model(
     model: RNNLanguageModel,
     train_ids: Sequence[int],
@@ -119,7 +151,6 @@ def train_model(
         torch.set_rng_state(state.rng)
     started = time.perf_counter() - state.elapsed_seconds
     stopped_early = False
-    loss_fn = nn.CrossEntropyLoss()
 
     while state.epoch < config.epochs:
         model.train()
@@ -134,16 +165,10 @@ def train_model(
         )
         for i in bar:
             x, y = get_batch(source, i, config.bptt)
-            hidden = detach_hidden(hidden)
-            optimizer.zero_grad(set_to_none=True)
-            logits, hidden = model(x, hidden)
-            loss = loss_fn(logits.view(-1, logits.size(-1)), y.reshape(-1))
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-            optimizer.step()
-            epoch_loss += loss.item() * y.numel()
+            loss, hidden = train_step(model, x, y, hidden, optimizer, config.clip)
+            epoch_loss += loss * y.numel()
             epoch_tokens += y.numel()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            bar.set_postfix(loss=f"{loss:.3f}")
         bar.close()
 
         state.epoch += 1

@@ -278,8 +278,9 @@ def test_markov_state_sizes(state_size: int, train_text: str, valid_text: str) -
 
 
 @pytest.mark.parametrize("kind", MODELS)
-def test_save_load_round_trip(kind: str, fitted: dict[str, CountGenerator], tmp_path: Path,
-                              valid_text: str) -> None:
+def test_save_load_round_trip(
+    kind: str, fitted: dict[str, CountGenerator], tmp_path: Path, valid_text: str
+) -> None:
     model = fitted[kind]
     model.save(tmp_path)
     names = sorted(p.name for p in tmp_path.iterdir())
@@ -309,10 +310,15 @@ def test_load_checks_the_kind_and_files(fitted: dict[str, CountGenerator], tmp_p
 
 @pytest.mark.parametrize(
     ("config_class", "kwargs"),
-    [(MarkovConfig, {"state_size": 0}), (MarkovConfig, {"state_size": 4}),
-     (NGramConfig, {"order": 6}), (NGramConfig, {"discount": 0.0}),
-     (UnigramConfig, {"min_freq": 0}), (UnigramConfig, {"max_size": 3}),
-     (UnigramConfig, {"eos": "paragraph"})],
+    [
+        (MarkovConfig, {"state_size": 0}),
+        (MarkovConfig, {"state_size": 4}),
+        (NGramConfig, {"order": 6}),
+        (NGramConfig, {"discount": 0.0}),
+        (UnigramConfig, {"min_freq": 0}),
+        (UnigramConfig, {"max_size": 3}),
+        (UnigramConfig, {"eos": "paragraph"}),
+    ],
 )
 def test_configs_validate(config_class: type, kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
@@ -324,6 +330,7 @@ def test_baselines_never_import_torch() -> None:
         "import sys, baselines.markov, baselines.ngram, baselines.unigram, lab.registry; "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr

@@ -11,8 +11,22 @@ import pytest
 
 from lab.cli import main
 
-TINY = ["--embedding-dim", "24", "--hidden-dim", "24", "--num-layers", "1", "--epochs", "2",
-        "--batch-size", "8", "--bptt", "16", "--device", "cpu"]
+TINY = [
+    "--embedding-dim",
+    "24",
+    "--hidden-dim",
+    "24",
+    "--num-layers",
+    "1",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "8",
+    "--bptt",
+    "16",
+    "--device",
+    "cpu",
+]
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +35,26 @@ def word_run(tmp_path_factory: pytest.TempPathFactory, synthetic_text: str) -> P
     corpus = tmp / "tiny.txt"
     corpus.write_text(synthetic_text, encoding="utf-8")
     out = tmp / "word"
-    assert main(["train", "--model", "word-lstm", "--corpus", str(corpus), "--out", str(out),
-                 "--quiet", "--eos", "line", "--min-freq", "1", *TINY]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "word-lstm",
+                "--corpus",
+                str(corpus),
+                "--out",
+                str(out),
+                "--quiet",
+                "--eos",
+                "line",
+                "--min-freq",
+                "1",
+                *TINY,
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -35,8 +67,19 @@ def test_train_writes_a_run_and_reports_the_unigram_floor(word_run: Path) -> Non
     assert (word_run / "weights.safetensors").exists()
 
 
-def test_generate_is_reproducible_with_a_seed(word_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["generate", str(word_run), "--max-tokens", "20", "--temperature", "0.9", "--num-samples", "2"]
+def test_generate_is_reproducible_with_a_seed(
+    word_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "generate",
+        str(word_run),
+        "--max-tokens",
+        "20",
+        "--temperature",
+        "0.9",
+        "--num-samples",
+        "2",
+    ]
     assert main([*args, "--seed", "1"]) == 0
     first = capsys.readouterr().out
     assert main([*args, "--seed", "1"]) == 0
@@ -46,8 +89,12 @@ def test_generate_is_reproducible_with_a_seed(word_run: Path, capsys: pytest.Cap
     assert first.count("[") == 2
 
 
-def test_generate_warns_about_unknown_prompt_words(word_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["generate", str(word_run), "--prompt", "xyzzy", "--max-tokens", "5", "--greedy"]) == 0
+def test_generate_warns_about_unknown_prompt_words(
+    word_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["generate", str(word_run), "--prompt", "xyzzy", "--max-tokens", "5", "--greedy"]) == 0
+    )
     assert "xyzzy" in capsys.readouterr().err
 
 
@@ -57,14 +104,48 @@ def test_generate_warns_about_unknown_prompt_words(word_run: Path, capsys: pytes
         (["generate", "no/such/run"], "not a run directory"),
         (["generate", "{run}", "--temperature", "0"], "temperature"),
         (["generate", "{run}", "--top-p", "2"], "top_p"),
-        (["train", "--model", "word-lstm", "--corpus", "no/such/file.txt", "--out", "{tmp}/x"], "no/such/file.txt"),
-        (["train", "--model", "word-lstm", "--state-size", "2", "--corpus", "x", "--out", "{tmp}/x"], "--state-size"),
-        (["train", "--model", "word-lstm", "--embedding-dim", "8", "--hidden-dim", "16", "--corpus", "{corpus}",
-          "--out", "{tmp}/x"], "tie_weights"),
+        (
+            ["train", "--model", "word-lstm", "--corpus", "no/such/file.txt", "--out", "{tmp}/x"],
+            "no/such/file.txt",
+        ),
+        (
+            [
+                "train",
+                "--model",
+                "word-lstm",
+                "--state-size",
+                "2",
+                "--corpus",
+                "x",
+                "--out",
+                "{tmp}/x",
+            ],
+            "--state-size",
+        ),
+        (
+            [
+                "train",
+                "--model",
+                "word-lstm",
+                "--embedding-dim",
+                "8",
+                "--hidden-dim",
+                "16",
+                "--corpus",
+                "{corpus}",
+                "--out",
+                "{tmp}/x",
+            ],
+            "tie_weights",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
-    argv: list[str], message: str, word_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    argv: list[str],
+    message: str,
+    word_run: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     corpus = word_run.parent / "tiny.txt"
     argv = [a.format(run=word_run, tmp=tmp_path, corpus=corpus) for a in argv]
@@ -74,7 +155,9 @@ def test_bad_input_is_one_line_and_exit_2(
     assert message in err
 
 
-def test_corrupt_weights_are_a_clean_error(word_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_corrupt_weights_are_a_clean_error(
+    word_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()
     for name in ("config.json", "vocab.json"):
@@ -85,6 +168,20 @@ def test_corrupt_weights_are_a_clean_error(word_run: Path, tmp_path: Path, capsy
 
 
 def test_python_dash_m_lab_runs() -> None:
-    result = subprocess.run([sys.executable, "-m", "lab", "--help"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "lab", "--help"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0
     assert "train" in result.stdout and "generate" in result.stdout
+
+
+def test_reloaded_run_reproduces_the_printed_validation_score(
+    word_run: Path, synthetic_text: str
+) -> None:
+    from lab.corpora import split_corpus
+    from lab.registry import load_generator
+
+    manifest = json.loads((word_run / "config.json").read_text())
+    rescored = load_generator(word_run).score(split_corpus(synthetic_text).valid)
+    assert rescored.nll_nats == manifest["final"]["valid"]["nll_nats"]
+    assert rescored.nll_nats == pytest.approx(manifest["metrics"]["valid"]["nll_nats"], rel=1e-9)

@@ -39,8 +39,14 @@ def heldout_ids(vocab: Vocabulary) -> list[int]:
 
 
 def build(ids: list[int], order: int, vocab_size: int, **kwargs: object) -> KneserNey:
-    return KneserNey(count_ngrams(ids, order, END), order=order, vocab_size=vocab_size,
-                     pad_id=PAD, eos_id=END, **kwargs)  # type: ignore[arg-type]
+    return KneserNey(
+        count_ngrams(ids, order, END),
+        order=order,
+        vocab_size=vocab_size,
+        pad_id=PAD,
+        eos_id=END,
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 def test_count_ngrams_pads_each_sentence_with_eos() -> None:
@@ -145,8 +151,11 @@ def test_modified_discounts_from_count_of_counts() -> None:
     assert math.fsum(lm.distribution()) == pytest.approx(1.0, abs=1e-12)
     # Too few counts to estimate (no n4): fall back to the plain discount.
     del counts[(10,)]
-    assert KneserNey(counts, order=1, vocab_size=11, modified=True,
-                     discount=0.6).discounts[0] == (0.6, 0.6, 0.6)
+    assert KneserNey(counts, order=1, vocab_size=11, modified=True, discount=0.6).discounts[0] == (
+        0.6,
+        0.6,
+        0.6,
+    )
 
 
 @pytest.mark.parametrize(
@@ -164,4 +173,3 @@ def test_rejects_pad_and_wrong_length_ngrams() -> None:
         KneserNey({(A, PAD): 1}, order=2, vocab_size=6)
     with pytest.raises(ValueError):
         KneserNey({(A,): 1}, order=2, vocab_size=6)
-

@@ -23,7 +23,12 @@ from lab.synthetic import MarkovSource, SourceConfig, entropy_rate, sample_text
 def source_texts() -> tuple[float, str, str, str]:
     source = MarkovSource.build(SourceConfig(seed=0, order=2))
     true_ppl = math.exp(entropy_rate(source))
-    return true_ppl, sample_text(source, 100_000, 1), sample_text(source, 10_000, 2), sample_text(source, 30_000, 3)
+    return (
+        true_ppl,
+        sample_text(source, 100_000, 1),
+        sample_text(source, 10_000, 2),
+        sample_text(source, 30_000, 3),
+    )
 
 
 def test_kneser_ney_of_the_source_order_is_within_3_percent(source_texts) -> None:
@@ -46,10 +51,22 @@ def test_lower_order_model_is_measurably_worse(source_texts) -> None:
 @pytest.mark.slow
 def test_word_lstm_is_within_10_percent(source_texts) -> None:
     true_ppl, train, valid, test = source_texts
-    model = WordLSTMGenerator.from_options(dict(
-        embedding_dim=128, hidden_dim=128, num_layers=1, dropout=0.0, eos="line", min_freq=1,
-        epochs=4, lr=1e-2, batch_size=32, bptt=35, device="cpu", seed=0,
-    ))
+    model = WordLSTMGenerator.from_options(
+        dict(
+            embedding_dim=128,
+            hidden_dim=128,
+            num_layers=1,
+            dropout=0.0,
+            eos="line",
+            min_freq=1,
+            epochs=4,
+            lr=1e-2,
+            batch_size=32,
+            bptt=35,
+            device="cpu",
+            seed=0,
+        )
+    )
     model.fit(train, valid)
     ppl = model.score(test).ppl
     assert ppl / true_ppl < 1.10, (ppl, true_ppl)

@@ -14,11 +14,15 @@ from lab.neural import CharLSTMGenerator, WordLSTMGenerator
 from lab.protocol import GREEDY, SamplingConfig
 from lab.tokenization import UNK
 
-TINY = dict(embedding_dim=32, hidden_dim=32, num_layers=1, dropout=0.0, batch_size=8, bptt=16, device="cpu")
+TINY = dict(
+    embedding_dim=32, hidden_dim=32, num_layers=1, dropout=0.0, batch_size=8, bptt=16, device="cpu"
+)
 
 
 def tiny_word(**extra) -> WordLSTMGenerator:
-    return WordLSTMGenerator.from_options({**TINY, "eos": "line", "min_freq": 1, "epochs": 4, **extra})
+    return WordLSTMGenerator.from_options(
+        {**TINY, "eos": "line", "min_freq": 1, "epochs": 4, **extra}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,13 +70,17 @@ def test_greedy_samples_in_a_batch_are_identical(trained_word) -> None:
 def test_unknown_prompt_words_warn_and_unk_is_never_emitted(trained_word) -> None:
     gen, _, _ = trained_word
     with pytest.warns(UnknownTokenWarning, match="qqqq"):
-        samples = gen.generate("qqqq", max_tokens=200, sampling=SamplingConfig(temperature=3.0), num_samples=4)
+        samples = gen.generate(
+            "qqqq", max_tokens=200, sampling=SamplingConfig(temperature=3.0), num_samples=4
+        )
     assert all(UNK not in s.tokens and "<pad>" not in s.tokens for s in samples)
 
 
 def test_stop_at_eos(trained_word) -> None:
     gen, _, _ = trained_word
-    for s in gen.generate("", max_tokens=200, sampling=SamplingConfig(), num_samples=4, stop_at_eos=True):
+    for s in gen.generate(
+        "", max_tokens=200, sampling=SamplingConfig(), num_samples=4, stop_at_eos=True
+    ):
         assert s.tokens[-1] == "<eos>" and s.tokens.count("<eos>") == 1
 
 
@@ -84,7 +92,9 @@ def test_save_and_load_give_identical_scores_and_samples(trained_word, tmp_path)
     kwargs = dict(max_tokens=25, sampling=SamplingConfig(temperature=0.8), num_samples=2, seed=3)
     assert loaded.generate("", **kwargs) == gen.generate("", **kwargs)
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
-        "config.json", "vocab.json", "weights.safetensors"
+        "config.json",
+        "vocab.json",
+        "weights.safetensors",
     ]
 
 
@@ -112,7 +122,9 @@ def test_resume_continues_exactly(synthetic_text: str, tmp_path) -> None:
     resumed = tiny_word(epochs=4, patience=10, dropout=0.2)
     result = resumed.fit(parts.train, parts.valid, checkpoint_dir=tmp_path / "run", resume=True)
     assert result.epochs == 4
-    assert resumed.score(parts.valid).nll_nats == pytest.approx(straight.score(parts.valid).nll_nats, rel=1e-6)
+    assert resumed.score(parts.valid).nll_nats == pytest.approx(
+        straight.score(parts.valid).nll_nats, rel=1e-6
+    )
 
 
 def test_prompt_primes_the_state() -> None:

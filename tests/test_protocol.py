@@ -13,8 +13,15 @@ from lab.protocol import GREEDY, Generator, Sample, SamplingConfig
 from lab.registry import MODELS, generator_class, load_generator
 from lab.tokenization import PAD, UNK
 
-TINY_LSTM = {"embedding_dim": 24, "hidden_dim": 24, "num_layers": 1, "epochs": 2, "batch_size": 8,
-             "bptt": 16, "device": "cpu"}
+TINY_LSTM = {
+    "embedding_dim": 24,
+    "hidden_dim": 24,
+    "num_layers": 1,
+    "epochs": 2,
+    "batch_size": 8,
+    "bptt": 16,
+    "device": "cpu",
+}
 OPTIONS = {
     "word-lstm": {**TINY_LSTM, "min_freq": 2},
     "char-lstm": TINY_LSTM,
@@ -48,12 +55,14 @@ def test_scores_are_finite_natural_log_likelihoods(fitted) -> None:
     assert 0 < result.nll_nats < math.inf
     assert 1 < result.ppl < len(gen.vocab)  # better than uniform over the vocabulary
     unseen = gen.score("Zebras quizzically juxtapose xylophones.")
-    assert math.isfinite(unseen.nll_nats) and unseen.num_oov > 0 or gen.tokenizer.kind == "char"
+    assert (math.isfinite(unseen.nll_nats) and unseen.num_oov > 0) or gen.tokenizer.kind == "char"
 
 
 def test_generate_returns_batches_of_samples_without_specials(fitted) -> None:
     gen, _ = fitted
-    samples = gen.generate("Alice", max_tokens=15, sampling=SamplingConfig(temperature=1.2), num_samples=3, seed=1)
+    samples = gen.generate(
+        "Alice", max_tokens=15, sampling=SamplingConfig(temperature=1.2), num_samples=3, seed=1
+    )
     assert len(samples) == 3 and all(isinstance(s, Sample) for s in samples)
     for s in samples:
         assert len(s.tokens) == 15
@@ -64,18 +73,18 @@ def test_generate_returns_batches_of_samples_without_specials(fitted) -> None:
 def test_seed_reproduces_and_greedy_is_deterministic(fitted) -> None:
     gen, _ = fitted
     sampling = SamplingConfig(temperature=1.0)
-    assert gen.generate("", max_tokens=12, sampling=sampling, num_samples=2, seed=4) == gen.generate(
+    assert gen.generate(
         "", max_tokens=12, sampling=sampling, num_samples=2, seed=4
+    ) == gen.generate("", max_tokens=12, sampling=sampling, num_samples=2, seed=4)
+    assert gen.generate("", max_tokens=12, sampling=GREEDY, seed=1) == gen.generate(
+        "", max_tokens=12, sampling=GREEDY, seed=2
     )
-    assert gen.generate("", max_tokens=12, sampling=GREEDY, seed=1) == gen.generate("", max_tokens=12, sampling=GREEDY, seed=2)
 
 
 def test_unknown_prompt_words_warn(fitted) -> None:
     gen, _ = fitted
-    if gen.tokenizer.kind == "char":
-        prompt = "\u2603"  # a character absent from the training text
-    else:
-        prompt = "Xylophone"
+    # a character absent from the training text, or an unseen word
+    prompt = "\u2603" if gen.tokenizer.kind == "char" else "Xylophone"
     with pytest.warns(UnknownTokenWarning):
         gen.generate(prompt, max_tokens=3)
 

@@ -15,8 +15,15 @@ from lab.evaluation import bits_per_char, perplexity
 from lab.report import findings, write_report
 from lab.sweep import SweepConfig, SweepRow, words_of
 
-TINY_LSTM = {"embedding_dim": 24, "hidden_dim": 24, "num_layers": 1, "epochs": 2, "batch_size": 8,
-             "bptt": 16, "device": "cpu"}
+TINY_LSTM = {
+    "embedding_dim": 24,
+    "hidden_dim": 24,
+    "num_layers": 1,
+    "epochs": 2,
+    "batch_size": 8,
+    "bptt": 16,
+    "device": "cpu",
+}
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +31,14 @@ def comparison(prose_text: str, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("report")
     config = CompareConfig(
         models=("word-lstm", "char-lstm", "markov", "ngram"),
-        sweep=SweepConfig(temperatures=(0.5, 1.0, 1.5), prompts=("Alice was",), num_samples=3, max_words=20),
+        sweep=SweepConfig(
+            temperatures=(0.5, 1.0, 1.5), prompts=("Alice was",), num_samples=3, max_words=20
+        ),
         options={"word-lstm": TINY_LSTM, "char-lstm": TINY_LSTM},
     )
-    result = run_comparison(Corpus("prose", prose_text, "test"), config, out / "runs", log=lambda _: None)
+    result = run_comparison(
+        Corpus("prose", prose_text, "test"), config, out / "runs", log=lambda _: None
+    )
     paths = write_report(result, out / "report")
     return result, paths, out
 
@@ -35,20 +46,34 @@ def comparison(prose_text: str, tmp_path_factory: pytest.TempPathFactory):
 def test_report_files_are_written(comparison) -> None:
     _, paths, out = comparison
     names = {p.name for p in paths}
-    assert {"report.md", "metrics.json", "perplexity.csv", "repetition.csv",
-            "repetition_vs_temperature.png", "perplexity.png"} <= names
+    assert {
+        "report.md",
+        "metrics.json",
+        "perplexity.csv",
+        "repetition.csv",
+        "repetition_vs_temperature.png",
+        "perplexity.png",
+    } <= names
     for png in (out / "report").glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_metrics_json_holds_every_number_and_the_config(comparison) -> None:
-    result, _, out = comparison
+    _, _, out = comparison
     doc = json.loads((out / "report" / "metrics.json").read_text())
-    assert [s["model"] for s in doc["scores"]] == ["word-lstm", "char-lstm", "markov", "ngram", "unigram"]
+    assert [s["model"] for s in doc["scores"]] == [
+        "word-lstm",
+        "char-lstm",
+        "markov",
+        "ngram",
+        "unigram",
+    ]
     assert len(doc["sweep"]) == 4 * 4  # greedy + 3 temperatures, 4 models
     assert doc["config"]["resolved_options"]["word-lstm"]["hidden_dim"] == 24
     for row in doc["scores"]:
-        assert row["bits_per_char"] == pytest.approx(bits_per_char(row["nll_nats"], row["num_chars"]))
+        assert row["bits_per_char"] == pytest.approx(
+            bits_per_char(row["nll_nats"], row["num_chars"])
+        )
         assert row["ppl"] == pytest.approx(perplexity(row["nll_nats"], row["num_tokens"]))
 
 
@@ -63,25 +88,38 @@ def test_word_models_share_one_vocabulary_and_the_same_tokens(comparison) -> Non
 def test_report_markdown_has_tables_findings_and_samples(comparison) -> None:
     _, _, out = comparison
     text = (out / "report" / "report.md").read_text()
-    for heading in ("## Perplexity on the test split", "## Repetition and diversity by temperature",
-                    "### Findings", "## Samples", "## How the numbers are counted"):
+    for heading in (
+        "## Perplexity on the test split",
+        "## Repetition and diversity by temperature",
+        "### Findings",
+        "## Samples",
+        "## How the numbers are counted",
+    ):
         assert heading in text
     assert "| unigram |" in text and "| markov | greedy |" in text
 
 
 def test_runs_are_reused(comparison, prose_text: str) -> None:
     result, _, out = comparison
-    config = CompareConfig(models=("markov", "word-lstm"), sweep=SweepConfig(prompts=("Alice",), num_samples=1,
-                                                                           temperatures=(1.0,), max_words=5))
-    again = run_comparison(Corpus("prose", prose_text, "test"), config, out / "runs", log=lambda _: None)
+    config = CompareConfig(
+        models=("markov", "word-lstm"),
+        sweep=SweepConfig(prompts=("Alice",), num_samples=1, temperatures=(1.0,), max_words=5),
+    )
+    again = run_comparison(
+        Corpus("prose", prose_text, "test"), config, out / "runs", log=lambda _: None
+    )
     assert again.reused == ["markov", "word-lstm"] and again.train_seconds == {}
     old = {r.model: r.score.nll_nats for r in result.scores}
     assert {r.model: r.score.nll_nats for r in again.scores}["word-lstm"] == old["word-lstm"]
 
 
 def _row(model: str, temperature: float | None, seq_rep: float, distinct2: float) -> SweepRow:
-    return SweepRow(model, "greedy" if temperature is None else f"T={temperature}", temperature,
-                    {"seq_rep_4": seq_rep, "distinct_2": distinct2})
+    return SweepRow(
+        model,
+        "greedy" if temperature is None else f"T={temperature}",
+        temperature,
+        {"seq_rep_4": seq_rep, "distinct_2": distinct2},
+    )
 
 
 def test_findings_follow_the_numbers() -> None:
@@ -95,7 +133,15 @@ def test_findings_follow_the_numbers() -> None:
 
 
 def test_words_of_drops_eos_and_splits_punctuation() -> None:
-    assert words_of("Alice wasn't here. She left") == ["Alice", "was", "n't", "here", ".", "She", "left"]
+    assert words_of("Alice wasn't here. She left") == [
+        "Alice",
+        "was",
+        "n't",
+        "here",
+        ".",
+        "She",
+        "left",
+    ]
 
 
 def test_perplexity_helpers_validate() -> None:
@@ -107,11 +153,45 @@ def test_perplexity_helpers_validate() -> None:
 
 def test_evaluate_command_on_a_trained_run(tmp_path: Path, corpus_file: Path, capsys) -> None:
     run = tmp_path / "markov"
-    assert main(["train", "--model", "markov", "--corpus", str(corpus_file), "--out", str(run),
-                 "--eos", "line", "--min-freq", "1", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "markov",
+                "--corpus",
+                str(corpus_file),
+                "--out",
+                str(run),
+                "--eos",
+                "line",
+                "--min-freq",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    assert main(["evaluate", str(run), "--temperatures", "1.0", "--num-samples", "2", "--max-words", "10",
-                 "--prompt", "", "--json", str(tmp_path / "eval.json")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(run),
+                "--temperatures",
+                "1.0",
+                "--num-samples",
+                "2",
+                "--max-words",
+                "10",
+                "--prompt",
+                "",
+                "--json",
+                str(tmp_path / "eval.json"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "perplexity" in out and "| greedy |" in out
     doc = json.loads((tmp_path / "eval.json").read_text())

@@ -50,12 +50,17 @@ def test_temperature_sharpens_and_flattens() -> None:
 
 
 def test_seed_reproduces_draws() -> None:
-    draw = lambda s: next_token(LOGITS.expand(50, -1), SamplingConfig(), generator=torch.Generator().manual_seed(s))  # noqa: E731
+    def draw(seed: int) -> torch.Tensor:
+        rng = torch.Generator().manual_seed(seed)
+        return next_token(LOGITS.expand(50, -1), SamplingConfig(), generator=rng)
+
     assert torch.equal(draw(7), draw(7))
     assert not torch.equal(draw(7), draw(8))
 
 
-@pytest.mark.parametrize("bad", [dict(temperature=0), dict(top_k=0), dict(top_p=0.0), dict(top_p=1.5)])
+@pytest.mark.parametrize(
+    "bad", [dict(temperature=0), dict(top_k=0), dict(top_p=0.0), dict(top_p=1.5)]
+)
 def test_sampling_config_validates(bad: dict) -> None:
     with pytest.raises(ValueError):
         SamplingConfig(**bad)

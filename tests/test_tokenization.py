@@ -16,8 +16,20 @@ from lab.tokenization import (
 def test_word_tokenizer_splits_punctuation_and_clitics() -> None:
     tokens = WordTokenizer().tokenize("Alice wasn't there, said the Hatter. She left!")
     assert tokens == [
-        "Alice", "was", "n't", "there", ",", "said", "the", "Hatter", ".", EOS,
-        "She", "left", "!", EOS,
+        "Alice",
+        "was",
+        "n't",
+        "there",
+        ",",
+        "said",
+        "the",
+        "Hatter",
+        ".",
+        EOS,
+        "She",
+        "left",
+        "!",
+        EOS,
     ]
 
 
@@ -76,7 +88,7 @@ def test_vocabulary_min_freq_and_max_size() -> None:
 
 
 def test_vocabulary_json_round_trip(tmp_path) -> None:
-    vocab = Vocabulary.build("the cat sat on the mat".split())
+    vocab = Vocabulary.build(["the", "cat", "sat", "on", "the", "mat"])
     path = tmp_path / "vocab.json"
     vocab.save(path)
     assert Vocabulary.load(path) == vocab

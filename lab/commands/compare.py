@@ -13,7 +13,7 @@ from lab.report import write_report
 from lab.sweep import DEFAULT_PROMPTS, DEFAULT_TEMPERATURES, SweepConfig
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "compare",
         help="train/reuse every model and write a comparison report",
@@ -22,18 +22,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("--corpus", default="alice", help="catalog name, NLTK Gutenberg file id or path")
     p.add_argument("--out", type=Path, default=Path("reports/alice"), help="report directory")
-    p.add_argument("--runs", type=Path, default=None,
-                   help="reuse trained models from RUNS/<model> (trained and saved there if missing); "
-                   "default: OUT/runs")
-    p.add_argument("--quick", action="store_true", help="small preset: under 10 minutes on 2 CPU cores")
-    p.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), metavar="MODEL",
-                   help=f"models to compare (default: {' '.join(DEFAULT_MODELS)})")
+    p.add_argument(
+        "--runs",
+        type=Path,
+        default=None,
+        help="reuse trained models from RUNS/<model> (trained and saved there if missing); "
+        "default: OUT/runs",
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="small preset: under 10 minutes on 2 CPU cores"
+    )
+    p.add_argument(
+        "--models",
+        nargs="+",
+        default=list(DEFAULT_MODELS),
+        metavar="MODEL",
+        help=f"models to compare (default: {' '.join(DEFAULT_MODELS)})",
+    )
     p.add_argument("--temperatures", nargs="+", type=float, default=list(DEFAULT_TEMPERATURES))
-    p.add_argument("--no-greedy", action="store_true", help="leave greedy decoding out of the sweep")
+    p.add_argument(
+        "--no-greedy", action="store_true", help="leave greedy decoding out of the sweep"
+    )
     p.add_argument("--top-k", type=int, default=None)
     p.add_argument("--top-p", type=float, default=None)
-    p.add_argument("--prompt", action="append", default=None, dest="prompts",
-                   help=f"a sweep prompt (repeatable; default: {', '.join(map(repr, DEFAULT_PROMPTS))})")
+    p.add_argument(
+        "--prompt",
+        action="append",
+        default=None,
+        dest="prompts",
+        help=f"a sweep prompt (repeatable; default: {', '.join(map(repr, DEFAULT_PROMPTS))})",
+    )
     p.add_argument("--num-samples", type=int, default=5, help="samples per prompt and setting")
     p.add_argument("--max-words", type=int, default=80, help="length of each sample in words")
     p.add_argument("--seed", type=int, default=0)
@@ -46,9 +64,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     try:
         sweep = SweepConfig(
-            temperatures=tuple(args.temperatures), greedy=not args.no_greedy, top_k=args.top_k,
-            top_p=args.top_p, prompts=tuple(args.prompts or DEFAULT_PROMPTS),
-            num_samples=args.num_samples, max_words=args.max_words, seed=args.seed,
+            temperatures=tuple(args.temperatures),
+            greedy=not args.no_greedy,
+            top_k=args.top_k,
+            top_p=args.top_p,
+            prompts=tuple(args.prompts or DEFAULT_PROMPTS),
+            num_samples=args.num_samples,
+            max_words=args.max_words,
+            seed=args.seed,
         )
         config = CompareConfig(models=tuple(args.models), quick=args.quick, sweep=sweep)
     except ValueError as exc:

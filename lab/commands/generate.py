@@ -13,7 +13,7 @@ from lab.protocol import Generator, Sample, SamplingConfig
 from lab.registry import load_generator
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("generate", help="sample text from a trained run")
     p.add_argument("run", type=Path, help="run directory written by 'textgen-lab train'")
     p.add_argument("--prompt", default="", help="text to prime the model with")

@@ -10,12 +10,15 @@ from lab.grading.grader import format_summary, grade_submission, project_root
 from lab.grading.gradescope import write_bundle, write_results
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "grade", help="grade a submission folder and write Gradescope's results.json"
     )
     p.add_argument(
-        "submission", type=Path, nargs="?", help="folder holding the submission's lab/ (and baselines/)"
+        "submission",
+        type=Path,
+        nargs="?",
+        help="folder holding the submission's lab/ (and baselines/)",
     )
     p.add_argument("--out", type=Path, default=Path("results.json"), help="results.json to write")
     p.add_argument(

@@ -52,9 +52,18 @@ def add_dataclass_options(parser: argparse.ArgumentParser, classes: Iterable[typ
             kind, choices = _scalar_type(hints[field.name])
             help_text = _HELP.get(field.name, field.name.replace("_", " "))
             if kind is bool:
-                parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+                parser.add_argument(
+                    flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
+                )
             else:
-                parser.add_argument(flag, type=kind, choices=choices, default=None, metavar=None if choices else field.name.upper(), help=help_text)
+                parser.add_argument(
+                    flag,
+                    type=kind,
+                    choices=choices,
+                    default=None,
+                    metavar=None if choices else field.name.upper(),
+                    help=help_text,
+                )
 
 
 def collect_options(args: argparse.Namespace, classes: Iterable[type]) -> dict[str, Any]:

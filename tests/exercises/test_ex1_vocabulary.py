@@ -18,11 +18,11 @@ def test_encode_maps_unknown_tokens_to_unk() -> None:
 
 @pytest.mark.points(1)
 def test_decode_inverts_encode() -> None:
-    """decode turns ids back into tokens"""
+    """decode turns ids back into their tokens"""
     vocab = Vocabulary([*SPECIALS, "alice", "rabbit"])
-    tokens = ["alice", "rabbit", "<eos>", "alice"]
-    assert vocab.decode(vocab.encode(tokens)) == tokens
-    assert vocab.decode([vocab.unk_id, 4]) == [UNK, "rabbit"]
+    assert vocab.decode([3, 4, 2, 3]) == ["alice", "rabbit", "<eos>", "alice"]
+    assert vocab.decode(iter([1, 4])) == [UNK, "rabbit"]
+    assert vocab.decode([]) == []
 
 
 @pytest.mark.points(1)
@@ -44,4 +44,6 @@ def test_build_honours_min_freq_and_max_size() -> None:
         Vocabulary.build(tokens, min_freq=0)
     with pytest.raises(ValueError):
         Vocabulary.build(tokens, max_size=len(SPECIALS))
+
+
 # END HIDDEN TESTS

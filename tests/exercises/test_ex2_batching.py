@@ -48,4 +48,6 @@ def test_batchify_accepts_tensors_and_rejects_short_streams() -> None:
     assert batchify(torch.arange(7), 2).T.tolist() == [[0, 1, 2], [3, 4, 5]]
     with pytest.raises(ValueError):
         batchify([1, 2, 3], 2)
+
+
 # END HIDDEN TESTS

@@ -73,4 +73,6 @@ def test_forward_drops_out_embeddings_and_outputs() -> None:
     model.eval()
     with torch.no_grad():
         torch.testing.assert_close(model(x)[0], model(x)[0])
+
+
 # END HIDDEN TESTS

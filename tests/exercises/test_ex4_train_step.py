@@ -41,7 +41,9 @@ def _setup(seed: int = 0) -> tuple[TinyRNN, torch.Tensor, torch.Tensor, torch.Te
     return model, x, y, hidden
 
 
-def _expected_update(model: TinyRNN, x, y, hidden, lr: float) -> tuple[float, dict[str, torch.Tensor]]:
+def _expected_update(
+    model: TinyRNN, x: torch.Tensor, y: torch.Tensor, hidden: torch.Tensor, lr: float
+) -> tuple[float, dict[str, torch.Tensor]]:
     """Loss and parameters after one plain SGD step on the mean cross-entropy (no clipping)."""
     ref = copy.deepcopy(model)
     logits, _ = ref(x, hidden.detach())
@@ -95,7 +97,9 @@ def test_train_step_clips_the_gradient_norm() -> None:
         model.decoder.weight.mul_(50.0)  # a large gradient
     before = [p.detach().clone() for p in model.parameters()]
     train_step(model, x, y, hidden, torch.optim.SGD(model.parameters(), lr=1.0), clip=0.01)
-    moved = torch.sqrt(sum(((p.detach() - b) ** 2).sum() for p, b in zip(model.parameters(), before)))
+    moved = torch.sqrt(
+        sum(((p.detach() - b) ** 2).sum() for p, b in zip(model.parameters(), before, strict=True))
+    )
     assert 0 < moved.item() <= 0.01 + 1e-6
 
 
@@ -109,4 +113,6 @@ def test_train_step_clears_old_gradients() -> None:
     train_step(model, x, y, hidden, torch.optim.SGD(model.parameters(), lr=0.5), clip=1e6)
     for name, param in model.named_parameters():
         torch.testing.assert_close(param.detach(), expected[name], msg=name)
+
+
 # END HIDDEN TESTS

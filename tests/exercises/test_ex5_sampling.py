@@ -55,4 +55,6 @@ def test_sampling_follows_the_tempered_softmax() -> None:
     assert torch.equal(draws, again)
     cold = next_token(logits[:500], SamplingConfig(temperature=0.05), generator=torch.Generator())
     assert set(cold.tolist()) == {3}
+
+
 # END HIDDEN TESTS

@@ -32,4 +32,6 @@ def test_perplexity_edge_cases() -> None:
         perplexity(1.0, 0)
     huge = perplexity(1e6, 1)
     assert math.isfinite(huge) and huge > 1e300
+
+
 # END HIDDEN TESTS

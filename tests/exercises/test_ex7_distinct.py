@@ -34,4 +34,6 @@ def test_distinct_n_variant_and_edge_cases() -> None:
         distinct_n([["a"]], 0)
     with pytest.raises(ValueError):
         distinct_n([["a"]], 1, denominator="types")  # type: ignore[arg-type]
+
+
 # END HIDDEN TESTS

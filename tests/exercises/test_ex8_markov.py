@@ -88,4 +88,6 @@ def test_sampled_words_never_include_unk_or_pad() -> None:
     repeat = [model.next_word((BEGIN, "the"), hot, random.Random(s)) for s in range(200)]
     assert repeat == draws
     assert PAD not in draws and UNK not in draws
+
+
 # END HIDDEN TESTS

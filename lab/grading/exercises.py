@@ -1,0 +1,149 @@
+"""The exercise table: what students write, where, and what it is worth.
+
+One row per exercise, in the order a student meets them. Each names the
+functions whose bodies are solution regions (``# BEGIN SOLUTION`` …
+``# END SOLUTION`` in the reference) and the test module that grades it;
+the handout, the student README and the grader all read this table, and
+``tests/test_grading.py`` checks it against the markers, the docstrings
+(each region's function says ``Exercise N:``) and the tests' points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One graded exercise.
+
+    ``functions`` are qualified names (``Class.method``) in ``file`` whose
+    bodies are solution regions; ``points`` is the sum of the points of the
+    tests in ``tests/exercises/<test_module>``.
+    """
+
+    number: int
+    title: str
+    file: str
+    functions: tuple[str, ...]
+    task: str
+    points: int
+    test_module: str
+
+    def __post_init__(self) -> None:
+        if self.number < 1 or self.points < 1 or not self.functions:
+            raise ValueError(f"exercise {self.number}: bad number, points or functions")
+        if not self.test_module.startswith(f"test_ex{self.number}_"):
+            raise ValueError(f"exercise {self.number}: test module must be test_ex{self.number}_*")
+
+    @property
+    def label(self) -> str:
+        return f"Exercise {self.number}: {self.title}"
+
+
+EXERCISES: tuple[Exercise, ...] = (
+    Exercise(
+        1,
+        "Vocabulary",
+        "lab/tokenization.py",
+        ("Vocabulary.build", "Vocabulary.encode", "Vocabulary.decode"),
+        "Build a frequency-ranked vocabulary (specials first, then tokens by descending "
+        "count, ties alphabetical, honouring `min_freq` and `max_size`) and map tokens to ids "
+        "and back, with unknown tokens encoded as `<unk>`.",
+        4,
+        "test_ex1_vocabulary.py",
+    ),
+    Exercise(
+        2,
+        "Batching for truncated BPTT",
+        "lab/batching.py",
+        ("batchify", "get_batch"),
+        "Cut one token stream into `batch_size` contiguous columns (dropping the ragged tail) "
+        "and slice `bptt`-long input windows with targets shifted by one token.",
+        4,
+        "test_ex2_batching.py",
+    ),
+    Exercise(
+        3,
+        "The LSTM generator's forward pass",
+        "lab/model.py",
+        ("RNNLanguageModel.forward",),
+        "Embed the tokens, run the recurrent layers from the given hidden state, and project "
+        "to vocabulary logits, with dropout on the embeddings and on the RNN output.",
+        4,
+        "test_ex3_forward.py",
+    ),
+    Exercise(
+        4,
+        "One training step",
+        "lab/training.py",
+        ("train_step",),
+        "One truncated-BPTT update: detach the carried state, clear old gradients, compute "
+        "the mean cross-entropy of the next-token predictions, backpropagate, clip the "
+        "gradient norm and step the optimizer.",
+        5,
+        "test_ex4_train_step.py",
+    ),
+    Exercise(
+        5,
+        "Greedy and temperature sampling",
+        "lab/sampling.py",
+        ("apply_temperature", "next_token"),
+        "Scale logits by 1/temperature, and choose the next token of every row: the arg-max "
+        "for greedy decoding, else one seeded draw from the filtered softmax; banned ids "
+        "(`<pad>`, `<unk>`) are never chosen.",
+        4,
+        "test_ex5_sampling.py",
+    ),
+    Exercise(
+        6,
+        "Perplexity",
+        "lab/evaluation.py",
+        ("perplexity",),
+        "Token-weighted perplexity exp(total NLL / predicted tokens) from a total "
+        "negative log-likelihood in nats; reject a count of zero tokens.",
+        3,
+        "test_ex6_perplexity.py",
+    ),
+    Exercise(
+        7,
+        "Distinct-n",
+        "lab/metrics.py",
+        ("distinct_n",),
+        "Count the unique n-grams across all samples and divide by the total number of "
+        "generated tokens (Li et al. 2016) or, as a variant, by the number of n-grams.",
+        3,
+        "test_ex7_distinct.py",
+    ),
+    Exercise(
+        8,
+        "The Markov chain baseline",
+        "baselines/markov.py",
+        ("MarkovGenerator._fit_ids", "MarkovGenerator.next_word"),
+        "Count word transitions sentence by sentence (one markovify chain per state size) "
+        "and sample the next word from the followers of the longest known state, backing "
+        "off to shorter states and never emitting `<unk>` or `<pad>`.",
+        4,
+        "test_ex8_markov.py",
+    ),
+)
+
+
+def exercise(number: int) -> Exercise:
+    """The exercise numbered ``number`` (``KeyError`` if there is none)."""
+    for ex in EXERCISES:
+        if ex.number == number:
+            return ex
+    raise KeyError(number)
+
+
+def exercise_for_function(file: str, qualname: str) -> Exercise | None:
+    """The exercise whose solution region is the body of ``qualname`` in ``file``."""
+    for ex in EXERCISES:
+        if ex.file == file and qualname in ex.functions:
+            return ex
+    return None
+
+
+def total_points() -> int:
+    return sum(ex.points for ex in EXERCISES)

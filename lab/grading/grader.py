@@ -1,0 +1,255 @@
+"""Grade a submission: the reference's exercise tests against the student's code.
+
+The working copy lives in a temporary folder: ``submission/`` holds the
+reference's ``lab`` and ``baselines`` with every solution replaced by its
+stub (exactly what students were given), overlaid with the submission's
+own files, so a submission that leaves out a file is graded on the stub,
+never on the reference; ``exercises/`` holds the reference's exercise
+tests, hidden ones included. pytest then runs there with ``submission/``
+alone on ``PYTHONPATH`` (see :mod:`lab.grading.runner`). Scores come only
+from the test outcomes: a test that passed earns its points, anything else
+(failure, error, skip, crash, time-out, not run) earns zero.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.errors import LabError
+from lab.grading.exercises import EXERCISES, exercise
+from lab.grading.handout import CACHE_NAMES, release_source
+from lab.grading.inventory import GradedTest, read_inventory
+from lab.grading.runner import (
+    PLUGIN_MODULE,
+    WATCHDOG_GRACE_SECONDS,
+    RawOutcome,
+    run_graded_tests,
+)
+
+PACKAGES = ("lab", "baselines")
+_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b")
+_DROP_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One graded test's outcome; ``number`` is ``"<exercise>.<k>"``."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+    test: GradedTest
+    number: str
+    passed: bool
+    output: str
+    duration: float
+
+    @property
+    def score(self) -> float:
+        return self.test.points if self.passed else 0.0
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    """Every graded test's result, in exercise order."""
+
+    results: tuple[TestResult, ...]
+    execution_time: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.test.points for r in self.results)
+
+    def exercise_scores(self) -> dict[int, tuple[float, float]]:
+        """``{exercise: (score, max_score)}`` for the exercises that were graded."""
+        scores: dict[int, tuple[float, float]] = {}
+        for r in self.results:
+            got, best = scores.get(r.test.exercise, (0.0, 0.0))
+            scores[r.test.exercise] = (got + r.score, best + r.test.points)
+        return scores
+
+
+def project_root() -> Path:
+    """The folder holding this checkout's ``lab``, ``baselines`` and ``tests``."""
+    return Path(__file__).resolve().parents[2]
+
+
+def find_submission_root(path: Path) -> Path | None:
+    """``path`` if it holds ``lab/``, else its only sub-folder that does (Gradescope
+    zips often wrap everything in one folder), else ``None``."""
+    path = Path(path)
+    if (path / "lab").is_dir():
+        return path
+    nested = [p for p in sorted(path.iterdir()) if p.is_dir() and (p / "lab").is_dir()]
+    return nested[0] if len(nested) == 1 else None
+
+
+def grade_submission(
+    submission: Path,
+    *,
+    reference_root: Path | None = None,
+    exercises: Collection[int] | None = None,
+    per_test_timeout: float = 30.0,
+    overall_timeout: float = 900.0,
+    watchdog_grace: float = WATCHDOG_GRACE_SECONDS,
+) -> GradeReport:
+    """Run the exercise tests (``exercises``: only these numbers) against ``submission``.
+
+    ``per_test_timeout`` bounds each test (setup to teardown), ``overall_timeout``
+    the whole grading; see :func:`lab.grading.runner.run_graded_tests`.
+    """
+    started = time.monotonic()
+    reference = Path(reference_root) if reference_root else project_root()
+    submission = Path(submission)
+    if not submission.is_dir():
+        raise LabError(f"submission folder {submission} does not exist")
+    if per_test_timeout <= 0 or overall_timeout <= 0:
+        raise LabError("time limits must be positive")
+    if importlib.util.find_spec("pytest_timeout") is None:
+        raise LabError("grading needs pytest-timeout: pip install 'textgen-lab[test]'")
+    tests = read_inventory(reference / "tests" / "exercises")
+    if exercises is not None:
+        unknown = set(exercises) - {ex.number for ex in EXERCISES}
+        if unknown:
+            raise LabError(f"no exercise {', '.join(map(str, sorted(unknown)))}")
+        tests = [t for t in tests if t.exercise in set(exercises)]
+    if not tests:
+        raise LabError(f"no graded tests found in {reference / 'tests' / 'exercises'}")
+    root = find_submission_root(submission)
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="textgen-grade-") as tmp:
+        work = Path(tmp)
+        _prepare(work, reference, root)
+        if root is None:
+            notes.append(f"no lab/ folder found in {submission}: graded the untouched handout")
+        log = run_graded_tests(
+            work,
+            [t.nodeid for t in tests],
+            env=_environment(work),
+            per_test_timeout=per_test_timeout,
+            overall_timeout=overall_timeout,
+            watchdog_grace=watchdog_grace,
+        )
+        outcomes = dict(log.outcomes)
+        misplaced = _misplaced_imports(log.origins, work / "submission")
+        if misplaced:
+            notes.append(misplaced)
+            outcomes = {k: RawOutcome(False, misplaced) for k in outcomes}
+    notes.extend(log.notes)
+    prefix = str(work) + os.sep
+    results: list[TestResult] = []
+    counters: dict[int, int] = {}
+    for test in tests:
+        counters[test.exercise] = counters.get(test.exercise, 0) + 1
+        raw = outcomes[test.nodeid]
+        output = f"passed in {raw.duration:.2f} s" if raw.passed else raw.output.replace(prefix, "")
+        results.append(
+            TestResult(
+                test, f"{test.exercise}.{counters[test.exercise]}", raw.passed, output, raw.duration
+            )
+        )
+    return GradeReport(tuple(results), time.monotonic() - started, tuple(notes))
+
+
+def _prepare(work: Path, reference: Path, submission: Path | None) -> None:
+    """Lay out ``submission/``, ``exercises/``, the plugin and ``pytest.ini`` in ``work``."""
+    ignore = shutil.ignore_patterns(*CACHE_NAMES, "*.pyc")
+    for package in PACKAGES:
+        src = reference / package
+        dst = work / "submission" / package
+        shutil.copytree(src, dst, ignore=ignore)
+        for path in dst.rglob("*.py"):
+            rel = path.relative_to(work / "submission").as_posix()
+            path.write_text(release_source(path.read_text(encoding="utf-8"), rel), encoding="utf-8")
+        if submission is not None and (submission / package).is_dir():
+            shutil.copytree(submission / package, dst, ignore=_no_links(ignore), dirs_exist_ok=True)
+    shutil.copytree(reference / "tests" / "exercises", work / "exercises", ignore=ignore)
+    (work / "plugin").mkdir()
+    shutil.copyfile(Path(__file__).with_name("plugin.py"), work / "plugin" / f"{PLUGIN_MODULE}.py")
+    (work / "pytest.ini").write_text(
+        "[pytest]\nmarkers =\n    points(n): points this test is worth\n    slow: a slow test\n",
+        encoding="utf-8",
+    )
+
+
+def _no_links(ignore: Callable[[str, list[str]], set[str]]) -> Callable[[str, list[str]], set[str]]:
+    """``ignore`` plus every symbolic link: a submission's files are its own, never
+    links to the reference's."""
+
+    def combined(folder: str, names: list[str]) -> set[str]:
+        links = {n for n in names if os.path.islink(os.path.join(folder, n))}
+        return set(ignore(folder, names)) | links
+
+    return combined
+
+
+def _environment(work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _DROP_ENV}
+    env["PYTHONPATH"] = os.pathsep.join([str(work / "submission"), str(work / "plugin")])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONNOUSERSITE"] = "1"
+    env["PYTHONHASHSEED"] = "0"
+    env["MPLBACKEND"] = "Agg"
+    return env
+
+
+def _misplaced_imports(origins: dict[str, str | None], expected: Path) -> str:
+    """A message if ``lab``/``baselines`` came from anywhere but the working copy."""
+    for name, origin in origins.items():
+        if origin is not None and not str(origin).startswith(str(expected)):
+            return (
+                f"grader environment error: {name} was imported from {origin}, not the submission"
+            )
+    return ""
+
+
+def format_summary(report: GradeReport) -> str:
+    """A plain-text table of points per exercise, then the failing tests."""
+    scores = report.exercise_scores()
+    passed: dict[int, list[int]] = {}
+    for r in report.results:
+        row = passed.setdefault(r.test.exercise, [0, 0])
+        row[0] += r.passed
+        row[1] += 1
+    lines = [f"{'Exercise':<46} {'Tests':>7} {'Points':>11}"]
+    for number in sorted(scores):
+        got, best = scores[number]
+        ok, total = passed[number]
+        title = f"{number:>2}  {exercise(number).title}"
+        lines.append(f"{title:<46} {f'{ok}/{total}':>7} {f'{got:g}/{best:g}':>11}")
+    ok = sum(r.passed for r in report.results)
+    lines.append(
+        f"{'    Total':<46} {f'{ok}/{len(report.results)}':>7} "
+        f"{f'{report.score:g}/{report.max_score:g}':>11}"
+    )
+    failures = [r for r in report.results if not r.passed]
+    if failures:
+        lines += ["", "Failed:"]
+        for r in failures:
+            first = _headline(r.output)
+            lines.append(f"  {r.number:<5} {r.test.description[:50]:<50}  {first.strip()[:90]}")
+    for note in report.notes:
+        lines.append(f"note: {note}")
+    lines.append(f"({report.execution_time:.1f} s)")
+    return "\n".join(lines)
+
+
+def _headline(output: str) -> str:
+    """The most telling line of a failure: pytest's first ``E`` line, else the last line."""
+    lines = [ln for ln in output.splitlines() if ln.strip()]
+    errors = [ln[1:].strip() for ln in lines if ln.startswith("E ")]
+    named = [ln for ln in errors if _EXCEPTION_LINE.match(ln)]
+    if named:
+        return named[-1]
+    return errors[0] if errors else (lines[-1] if lines else "")

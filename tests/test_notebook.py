@@ -1,0 +1,59 @@
+"""The student notebook runs top to bottom, headless, in its quick configuration.
+
+It uses Alice when the NLTK data is installed and a synthetic corpus
+otherwise, so it needs no network either way.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (extra: notebook)")
+nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (extra: notebook)")
+pytest.importorskip("ipykernel", reason="ipykernel is not installed (extra: notebook)")
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "lab.ipynb"
+KERNEL = "textgen-lab-test"
+
+
+@pytest.mark.slow
+def test_notebook_runs_clean_in_quick_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A kernel spec of our own pins the kernel to this interpreter, whatever
+    # "python3" kernels the machine has installed.
+    spec_dir = tmp_path / "kernels" / KERNEL
+    spec_dir.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    spec = {"argv": argv, "display_name": KERNEL, "language": "python"}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    monkeypatch.setenv("TEXTGEN_LAB_QUICK", "1")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name=KERNEL, resources={"metadata": {"path": str(ROOT)}}
+    )
+    client.execute()
+
+    outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
+    errors = [f"{o.ename}: {o.evalue}" for o in outputs if o.output_type == "error"]
+    assert not errors
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "quick configuration" in text
+    for expected in ("LSTM test perplexity", "Markov test perplexity", "[lstm greedy]", "T=1.5"):
+        assert expected in text
+    assert any(o.output_type == "display_data" for o in outputs)  # the diversity plot
+
+
+def test_notebook_is_stored_without_outputs() -> None:
+    """Students get a clean notebook: no stale outputs or execution counts."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert code
+    assert all(not cell.outputs and cell.execution_count is None for cell in code)
