@@ -29,7 +29,7 @@ from typing import Any, ClassVar, TypeVar
 
 from baselines.sampling import choose
 from lab.checkpoint import read_manifest, read_tokenizer_and_vocab, write_manifest
-from lab.config import apply_options
+from lab.config import VocabConfig, apply_options
 from lab.errors import CheckpointError, CorpusError, LabError
 from lab.fileio import write_text_atomic
 from lab.protocol import (
@@ -44,7 +44,8 @@ from lab.protocol import (
 from lab.tokenization import EOS, AnyTokenizer, Vocabulary, WordTokenizer
 
 MODEL_FILE = "model.json"
-EOS_MODES = ("sentence", "line")
+#: Count models default to words seen at least twice, as the word LSTM does.
+DEFAULT_VOCAB = VocabConfig(min_freq=2)
 
 G = TypeVar("G", bound="CountGenerator")
 
@@ -56,16 +57,6 @@ class NotFittedError(LabError, AttributeError):
     ``isinstance(model, Generator)`` answer False for an unfitted model on
     Python 3.11 (whose protocol check reads the ``vocab`` property) instead of raising.
     """
-
-
-def check_vocab_fields(min_freq: int, max_size: int | None, eos: str) -> None:
-    """Validation shared by the three config dataclasses."""
-    if min_freq < 1:
-        raise ValueError(f"min_freq must be >= 1, not {min_freq}")
-    if max_size is not None and max_size <= 3:
-        raise ValueError(f"max_size must exceed the 3 special tokens, not {max_size}")
-    if eos not in EOS_MODES:
-        raise ValueError(f"eos must be one of {EOS_MODES}, not {eos!r}")
 
 
 def split_sentences(ids: Sequence[int], eos_id: int) -> list[list[int]]:
@@ -100,24 +91,26 @@ class CountGenerator(ABC):
     @classmethod
     def option_classes(cls) -> tuple[type, ...]:
         """Dataclasses whose fields are this model's CLI options."""
-        return (cls.config_class,)
+        return (cls.config_class, VocabConfig)
 
     @classmethod
     def from_options(cls: type[G], options: dict[str, Any]) -> G:
         """A generator with the default config except for ``options`` (field -> value)."""
         try:
             config, used = apply_options(cls.config_class(), options)
+            vocab_config, used_vocab = apply_options(DEFAULT_VOCAB, options)
         except ValueError as exc:
             raise LabError(str(exc)) from None
-        unknown = set(options) - used
+        unknown = set(options) - used - used_vocab
         if unknown:
             raise LabError(f"{cls.kind} does not take {', '.join(sorted(unknown))}")
-        return cls(config)
+        return cls(config, vocab_config)
 
-    def __init__(self, config: Any = None) -> None:
+    def __init__(self, config: Any = None, vocab_config: VocabConfig | None = None) -> None:
         self.config = config if config is not None else self.config_class()
+        self.vocab_config = vocab_config or DEFAULT_VOCAB
         self._tokenizer: AnyTokenizer = WordTokenizer(
-            lowercase=self.config.lowercase, eos=self.config.eos
+            lowercase=self.vocab_config.lowercase, eos=self.vocab_config.eos
         )
         self._vocab: Vocabulary | None = None
 
@@ -173,7 +166,7 @@ class CountGenerator(ABC):
             raise CorpusError("the training text contains no tokens")
         if vocab is None:
             vocab = Vocabulary.build(
-                tokens, min_freq=self.config.min_freq, max_size=self.config.max_size
+                tokens, min_freq=self.vocab_config.min_freq, max_size=self.vocab_config.max_size
             )
         self._vocab = vocab
         self._fit_ids(vocab.encode(tokens))
@@ -216,7 +209,7 @@ class CountGenerator(ABC):
         write_manifest(
             Path(directory),
             kind=self.kind,
-            config=asdict(self.config),
+            config={"model": asdict(self.config), "vocab": asdict(self.vocab_config)},
             tokenizer=self.tokenizer,
             vocab=self.vocab,
         )
@@ -232,11 +225,12 @@ class CountGenerator(ABC):
                 f"{directory} holds a {manifest['kind']!r} model, not {cls.kind!r}"
             )
         try:
-            config = cls.config_class(**manifest["config"])
+            config = cls.config_class(**manifest["config"]["model"])
+            vocab_config = VocabConfig(**manifest["config"]["vocab"])
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{directory}: bad {cls.kind} configuration ({exc})") from None
         tokenizer, vocab = read_tokenizer_and_vocab(directory, manifest)
-        model = cls(config)
+        model = cls(config, vocab_config)
         model._tokenizer = tokenizer
         model._vocab = vocab
         path = directory / MODEL_FILE

@@ -24,7 +24,7 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import markovify
 
@@ -32,11 +32,11 @@ from baselines.common import (
     CountGenerator,
     NotFittedError,
     check_generation_args,
-    check_vocab_fields,
     split_sentences,
 )
 from baselines.kneser_ney import KneserNey
 from baselines.sampling import choose
+from lab.config import VocabConfig
 from lab.protocol import GREEDY, Sample, SamplingConfig, make_sample
 from lab.tokenization import EOS, PAD, UNK
 
@@ -49,27 +49,22 @@ MAX_STATE_SIZE = 3
 class MarkovConfig:
     """A Markov chain over the last ``state_size`` words (1-3; 2 is markovify's usual).
 
-    ``lowercase``/``eos``: tokenizer settings; ``min_freq``/``max_size``:
-    vocabulary, when fit builds its own. Words outside the vocabulary become
-    ``<unk>``, which the chain may pass through but never emits.
+    Tokenizer and vocabulary settings are a :class:`lab.config.VocabConfig`
+    passed beside it. Words outside the vocabulary become ``<unk>``, which the
+    chain may pass through but never emits.
     """
 
     state_size: int = 2
-    lowercase: bool = False
-    min_freq: int = 2
-    max_size: int | None = None
-    eos: Literal["sentence", "line"] = "sentence"
 
     def __post_init__(self) -> None:
         if not 1 <= self.state_size <= MAX_STATE_SIZE:
             raise ValueError(f"state_size must be 1..{MAX_STATE_SIZE}, not {self.state_size}")
-        check_vocab_fields(self.min_freq, self.max_size, self.eos)
 
 
 class MarkovGenerator(CountGenerator):
     """markovify chains for generation, Kneser-Ney of order ``state_size + 1`` for scoring.
 
-    >>> mc = MarkovGenerator(MarkovConfig(state_size=1, min_freq=1))
+    >>> mc = MarkovGenerator(MarkovConfig(state_size=1), VocabConfig(min_freq=1))
     >>> _ = mc.fit("The cat sat. The cat ran.")
     >>> mc.generate("The", max_tokens=1)[0].tokens
     ('cat',)
@@ -78,8 +73,10 @@ class MarkovGenerator(CountGenerator):
     kind = "markov"
     config_class = MarkovConfig
 
-    def __init__(self, config: MarkovConfig | None = None) -> None:
-        super().__init__(config)
+    def __init__(
+        self, config: MarkovConfig | None = None, vocab_config: VocabConfig | None = None
+    ) -> None:
+        super().__init__(config, vocab_config)
         self._chains: dict[int, Any] = {}  # state size -> markovify.Chain
         self._unigram: list[tuple[str, int]] = []
         self._kn: KneserNey | None = None

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from baselines.common import CountGenerator, NotFittedError, check_vocab_fields
+from baselines.common import CountGenerator, NotFittedError
 from baselines.common import generate_from_distribution as _generate
 from baselines.kneser_ney import MAX_ORDER, KneserNey, count_ngrams
+from lab.config import VocabConfig
 from lab.protocol import GREEDY, Sample, SamplingConfig
 
 __all__ = ["KneserNey", "NGramConfig", "NGramGenerator", "count_ngrams"]
@@ -28,30 +29,25 @@ class NGramConfig:
     """An interpolated Kneser-Ney model of ``order`` 1-5 (3 = trigram).
 
     ``discount``: plain absolute discount in (0, 1]; ``modified``: estimate
-    modified-KN discounts per order instead. ``lowercase``/``eos``: tokenizer
-    settings; ``min_freq``/``max_size``: vocabulary, when fit builds its own.
+    modified-KN discounts per order instead. Tokenizer and vocabulary settings
+    are a :class:`lab.config.VocabConfig` passed beside it.
     """
 
     order: int = 3
     discount: float = 0.75
     modified: bool = False
-    lowercase: bool = False
-    min_freq: int = 2
-    max_size: int | None = None
-    eos: Literal["sentence", "line"] = "sentence"
 
     def __post_init__(self) -> None:
         if not 1 <= self.order <= MAX_ORDER:
             raise ValueError(f"order must be 1..{MAX_ORDER}, not {self.order}")
         if not 0 < self.discount <= 1:
             raise ValueError(f"discount must be in (0, 1], not {self.discount}")
-        check_vocab_fields(self.min_freq, self.max_size, self.eos)
 
 
 class NGramGenerator(CountGenerator):
     """Kneser-Ney n-gram :class:`lab.protocol.Generator` over the shared word vocabulary.
 
-    >>> lm = NGramGenerator(NGramConfig(order=2, min_freq=1))
+    >>> lm = NGramGenerator(NGramConfig(order=2), VocabConfig(min_freq=1))
     >>> _ = lm.fit("The cat sat. The cat ran.")
     >>> lm.generate("The", max_tokens=1)[0].tokens
     ('cat',)
@@ -60,8 +56,10 @@ class NGramGenerator(CountGenerator):
     kind = "ngram"
     config_class = NGramConfig
 
-    def __init__(self, config: NGramConfig | None = None) -> None:
-        super().__init__(config)
+    def __init__(
+        self, config: NGramConfig | None = None, vocab_config: VocabConfig | None = None
+    ) -> None:
+        super().__init__(config, vocab_config)
         self._model: KneserNey | None = None
 
     @property

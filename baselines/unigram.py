@@ -13,35 +13,27 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from baselines.common import (
     CountGenerator,
     NotFittedError,
-    check_vocab_fields,
     generate_from_distribution,
 )
+from lab.config import VocabConfig
 from lab.protocol import GREEDY, Sample, SamplingConfig
 
 
 @dataclass(frozen=True)
 class UnigramConfig:
-    """Tokenizer (``lowercase``, ``eos``) and vocabulary (``min_freq``, ``max_size``) settings;
-    the model itself has nothing to tune."""
-
-    lowercase: bool = False
-    min_freq: int = 2
-    max_size: int | None = None
-    eos: Literal["sentence", "line"] = "sentence"
-
-    def __post_init__(self) -> None:
-        check_vocab_fields(self.min_freq, self.max_size, self.eos)
+    """The unigram model has nothing to tune; its tokenizer and vocabulary
+    settings are the :class:`lab.config.VocabConfig` passed beside it."""
 
 
 class UnigramGenerator(CountGenerator):
     """Laplace-smoothed unigram :class:`lab.protocol.Generator`.
 
-    >>> lm = UnigramGenerator(UnigramConfig(min_freq=1))
+    >>> lm = UnigramGenerator(UnigramConfig(), VocabConfig(min_freq=1))
     >>> _ = lm.fit("a a b.")
     >>> lm.generate("", max_tokens=2)[0].tokens
     ('a', 'a')
@@ -50,8 +42,10 @@ class UnigramGenerator(CountGenerator):
     kind = "unigram"
     config_class = UnigramConfig
 
-    def __init__(self, config: UnigramConfig | None = None) -> None:
-        super().__init__(config)
+    def __init__(
+        self, config: UnigramConfig | None = None, vocab_config: VocabConfig | None = None
+    ) -> None:
+        super().__init__(config, vocab_config)
         self._counts: list[int] | None = None
 
     @property

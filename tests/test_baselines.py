@@ -21,6 +21,7 @@ from baselines.markov import MarkovConfig, MarkovGenerator
 from baselines.ngram import NGramConfig, NGramGenerator
 from baselines.sampling import choose
 from baselines.unigram import UnigramConfig, UnigramGenerator
+from lab.config import VocabConfig
 from lab.errors import CheckpointError, CorpusError, LabError
 from lab.protocol import GREEDY, Generator, SamplingConfig
 from lab.registry import generator_class, load_generator
@@ -315,9 +316,9 @@ def test_load_checks_the_kind_and_files(fitted: dict[str, CountGenerator], tmp_p
         (MarkovConfig, {"state_size": 4}),
         (NGramConfig, {"order": 6}),
         (NGramConfig, {"discount": 0.0}),
-        (UnigramConfig, {"min_freq": 0}),
-        (UnigramConfig, {"max_size": 3}),
-        (UnigramConfig, {"eos": "paragraph"}),
+        (VocabConfig, {"min_freq": 0}),
+        (VocabConfig, {"max_size": 3}),
+        (VocabConfig, {"eos": "paragraph"}),
     ],
 )
 def test_configs_validate(config_class: type, kwargs: dict[str, Any]) -> None:

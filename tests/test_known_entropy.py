@@ -14,6 +14,7 @@ import math
 import pytest
 
 from baselines.ngram import NGramConfig, NGramGenerator
+from lab.config import VocabConfig
 from lab.evaluation import evaluate_generator
 from lab.neural import WordLSTMGenerator
 from lab.synthetic import MarkovSource, SourceConfig, entropy_rate, sample_text
@@ -33,7 +34,7 @@ def source_texts() -> tuple[float, str, str, str]:
 
 def test_kneser_ney_of_the_source_order_is_within_3_percent(source_texts) -> None:
     true_ppl, train, valid, test = source_texts
-    model = NGramGenerator(NGramConfig(order=3, min_freq=1, eos="line"))
+    model = NGramGenerator(NGramConfig(order=3), VocabConfig(min_freq=1, eos="line"))
     model.fit(train, valid)
     row = evaluate_generator("ngram", model, test)
     assert row.score.num_oov == 0
@@ -43,7 +44,7 @@ def test_kneser_ney_of_the_source_order_is_within_3_percent(source_texts) -> Non
 def test_lower_order_model_is_measurably_worse(source_texts) -> None:
     """The check has teeth: a bigram model of an order-2 source misses by far more than 3%."""
     true_ppl, train, valid, test = source_texts
-    model = NGramGenerator(NGramConfig(order=2, min_freq=1, eos="line"))
+    model = NGramGenerator(NGramConfig(order=2), VocabConfig(min_freq=1, eos="line"))
     model.fit(train, valid)
     assert model.score(test).ppl / true_ppl > 1.03
 

@@ -66,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if stray:
         flags = ", ".join("--" + s.replace("_", "-") for s in sorted(stray))
         raise LabError(f"{flags} not applicable to --model {args.model}")
+    if args.resume and not args.model.endswith("lstm"):
+        raise LabError(f"--resume applies to the LSTMs; {args.model} trains in one pass")
     corpus = load_corpus(args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download)
     parts = split_corpus(corpus.text)
     gen = generator_class(args.model).from_options(options)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import pytest
 
 from baselines.markov import BEGIN, END, MarkovConfig, MarkovGenerator
+from lab.config import VocabConfig
 from lab.protocol import GREEDY, SamplingConfig
 from lab.tokenization import EOS, PAD, SPECIALS, UNK, Vocabulary
 
@@ -40,7 +41,9 @@ class StandInVocabulary(Vocabulary):
 
 
 def _fitted(state_size: int = 2) -> MarkovGenerator:
-    model = MarkovGenerator(MarkovConfig(state_size=state_size, min_freq=1, eos="line"))
+    model = MarkovGenerator(
+        MarkovConfig(state_size=state_size), VocabConfig(min_freq=1, eos="line")
+    )
     model.fit(TEXT, vocab=StandInVocabulary([*SPECIALS, *WORDS]))
     return model
 
