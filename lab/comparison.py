@@ -26,8 +26,8 @@ DEFAULT_MODELS: tuple[str, ...] = ("word-lstm", "char-lstm", "markov", "ngram")
 
 #: Options of the ``--quick`` preset: the whole compare run in under 10 minutes on 2 CPU cores.
 QUICK_OPTIONS: dict[str, dict[str, Any]] = {
-    "word-lstm": {"epochs": 15, "max_minutes": 2.0},
-    "char-lstm": {"hidden_dim": 192, "epochs": 12, "max_minutes": 3.0},
+    "word-lstm": {"epochs": 30, "max_minutes": 3.0},
+    "char-lstm": {"epochs": 20, "max_minutes": 4.0},
     "markov": {"state_size": 2},
     "ngram": {"order": 4},
 }

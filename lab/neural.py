@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import torch
 from safetensors.torch import load_model, save_model
 
+from lab import distributed
 from lab.checkpoint import read_manifest, read_tokenizer_and_vocab, write_manifest
 from lab.config import ModelConfig, NeuralConfig, TrainConfig, VocabConfig, apply_options
 from lab.device import configure_cpu_threads, resolve_device, step_decoding
@@ -127,16 +128,21 @@ class RNNGenerator:
         valid_ids = self.encode(valid_text) if valid_text else None
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
 
+        ctx = distributed.current()
+        # One writer under torchrun: rank 0.
+        run_dir = Path(checkpoint_dir) if checkpoint_dir is not None and ctx.is_main else None
+
         def save_epoch(st: TrainerState, improved: bool) -> None:
-            if checkpoint_dir is None:
+            if run_dir is None:
                 return
             if improved:
-                self.save(checkpoint_dir)
+                self.save(run_dir)
             payload = st.to_dict() | {"last_weights": self._model().state_dict()}
-            write_with_atomic(Path(checkpoint_dir) / TRAINER_FILE, lambda p: torch.save(payload, p))
+            write_with_atomic(run_dir / TRAINER_FILE, lambda p: torch.save(payload, p))
 
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(cfg.seed)
+            # Each process draws its own dropout noise; DDP copies rank 0's initial weights.
+            torch.manual_seed(cfg.seed + ctx.rank)
             if state is None:
                 self.model = RNNLanguageModel(len(self.vocab), self.config.model).to(self.device)
             outcome = train_model(
@@ -146,7 +152,7 @@ class RNNGenerator:
                 cfg,
                 device=self.device,
                 state=state,
-                progress=progress,
+                progress=progress and ctx.is_main,
                 on_epoch_end=save_epoch,
             )
         st = outcome.state
@@ -163,8 +169,8 @@ class RNNGenerator:
             "valid": best.to_dict(),
             "history": st.history,
         }
-        if checkpoint_dir is not None:
-            self.save(checkpoint_dir)
+        if run_dir is not None:
+            self.save(run_dir)
         return FitResult(outcome.seconds, st.epoch, best, st.history, outcome.stopped_early)
 
     def _load_for_resume(self, directory: Path) -> TrainerState:

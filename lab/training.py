@@ -19,8 +19,10 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from lab import distributed
 from lab.batching import batchify, get_batch, num_batches
 from lab.config import TrainConfig
 from lab.device import step_decoding
@@ -136,9 +138,19 @@ def train_model(
     checkpoint); passing a ``state`` from an earlier run resumes it. Call
     this inside ``torch.random.fork_rng`` after seeding, so dropout noise is
     reproducible without touching the caller's global RNG.
+
+    Under ``torchrun`` each process takes its own ``batch_size`` columns of
+    the stream and gradients are averaged (:mod:`lab.distributed`).
     """
     state = state or TrainerState()
-    source = batchify(train_ids, config.batch_size).to(device)
+    ctx = distributed.current()
+    width = config.batch_size
+    columns = batchify(train_ids, width * ctx.world_size)[
+        :, ctx.rank * width : (ctx.rank + 1) * width
+    ]
+    source = columns.contiguous().to(device)
+    # DDP averages gradients across processes; it syncs rank 0's weights on wrapping.
+    net: nn.Module = DistributedDataParallel(model) if ctx.world_size > 1 else model
     optimizer = _make_optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=config.lr_decay, patience=0
@@ -165,7 +177,7 @@ def train_model(
         )
         for i in bar:
             x, y = get_batch(source, i, config.bptt)
-            loss, hidden = train_step(model, x, y, hidden, optimizer, config.clip)
+            loss, hidden = train_step(net, x, y, hidden, optimizer, config.clip)
             epoch_loss += loss * y.numel()
             epoch_tokens += y.numel()
             bar.set_postfix(loss=f"{loss:.3f}")
@@ -208,10 +220,10 @@ def train_model(
         state.rng = torch.get_rng_state()
         if on_epoch_end is not None:
             on_epoch_end(state, improved)
-        if state.bad_epochs >= config.patience:
-            stopped_early = True
-            break
-        if config.max_minutes is not None and state.elapsed_seconds > 60 * config.max_minutes:
+        over_budget = (
+            config.max_minutes is not None and state.elapsed_seconds > 60 * config.max_minutes
+        )
+        if distributed.any_rank(state.bad_epochs >= config.patience or over_budget):
             stopped_early = True
             break
 

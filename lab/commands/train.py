@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from lab import distributed
 from lab.checkpoint import update_manifest
 from lab.commands.generate import generate_reporting_unknowns
 from lab.commands.options import add_dataclass_options, collect_options
@@ -68,19 +69,30 @@ def run(args: argparse.Namespace) -> int:
         raise LabError(f"{flags} not applicable to --model {args.model}")
     if args.resume and not args.model.endswith("lstm"):
         raise LabError(f"--resume applies to the LSTMs; {args.model} trains in one pass")
+    ctx = distributed.init_from_env()  # a no-op unless launched by torchrun
+    try:
+        return _train(args, options, ctx.is_main)
+    finally:
+        distributed.shutdown()
+
+
+def _train(args: argparse.Namespace, options: dict[str, object], is_main: bool) -> int:
     corpus = load_corpus(args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download)
     parts = split_corpus(corpus.text)
     gen = generator_class(args.model).from_options(options)
-    print(
-        f"corpus {corpus.name} ({corpus.source}): {len(parts.train):,} / {len(parts.valid):,} / "
-        f"{len(parts.test):,} chars train/valid/test"
-    )
+    if is_main:
+        print(
+            f"corpus {corpus.name} ({corpus.source}): {len(parts.train):,} / {len(parts.valid):,} / "
+            f"{len(parts.test):,} chars train/valid/test"
+        )
     started = time.perf_counter()
     fit_kwargs = (
         {"checkpoint_dir": args.out, "resume": args.resume} if args.model.endswith("lstm") else {}
     )
     gen.fit(parts.train, parts.valid, progress=not args.quiet, **fit_kwargs)
     seconds = time.perf_counter() - started
+    if not is_main:  # under torchrun, rank 0 alone writes and reports
+        return 0
     gen.save(args.out)
     valid = gen.score(parts.valid)
     floor = unigram_floor(gen.tokenizer, gen.vocab, parts.train, parts.valid)
