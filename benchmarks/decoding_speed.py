@@ -2,7 +2,7 @@
 
 perf-notes says oneDNN's LSTM is ~4x slower for batch-1 step decoding; this
 checks the claim on this machine with our model and prints the ratio, which
-is why :meth:`lab.neural.RNNGenerator.generate` disables it.
+is why :meth:`lab.rnn_generator.RNNGenerator.generate` disables it.
 """
 
 from __future__ import annotations
