@@ -29,7 +29,7 @@ from typing import Any, ClassVar, TypeVar
 
 from baselines.sampling import choose
 from lab.checkpoint import read_manifest, read_tokenizer_and_vocab, write_manifest
-from lab.config import VocabConfig, apply_options
+from lab.config import VocabConfig, apply_options, from_fields
 from lab.errors import CheckpointError, CorpusError, LabError
 from lab.fileio import write_text_atomic
 from lab.protocol import (
@@ -96,14 +96,9 @@ class CountGenerator(ABC):
     @classmethod
     def from_options(cls: type[G], options: dict[str, Any]) -> G:
         """A generator with the default config except for ``options`` (field -> value)."""
-        try:
-            config, used = apply_options(cls.config_class(), options)
-            vocab_config, used_vocab = apply_options(DEFAULT_VOCAB, options)
-        except ValueError as exc:
-            raise LabError(str(exc)) from None
-        unknown = set(options) - used - used_vocab
-        if unknown:
-            raise LabError(f"{cls.kind} does not take {', '.join(sorted(unknown))}")
+        config, vocab_config = apply_options(
+            (cls.config_class(), DEFAULT_VOCAB), options, kind=cls.kind
+        )
         return cls(config, vocab_config)
 
     def __init__(self, config: Any = None, vocab_config: VocabConfig | None = None) -> None:
@@ -225,8 +220,8 @@ class CountGenerator(ABC):
                 f"{directory} holds a {manifest['kind']!r} model, not {cls.kind!r}"
             )
         try:
-            config = cls.config_class(**manifest["config"]["model"])
-            vocab_config = VocabConfig(**manifest["config"]["vocab"])
+            config = from_fields(cls.config_class, manifest["config"]["model"])
+            vocab_config = from_fields(VocabConfig, manifest["config"]["vocab"])
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{directory}: bad {cls.kind} configuration ({exc})") from None
         tokenizer, vocab = read_tokenizer_and_vocab(directory, manifest)

@@ -7,8 +7,11 @@ flags by :mod:`lab.commands.options`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal, TypeVar
+
+from lab.errors import LabError
 
 Cell = Literal["lstm", "gru", "rnn"]
 Optimizer = Literal["adam", "sgd"]
@@ -136,11 +139,24 @@ def from_fields(cls: type[T], data: dict[str, Any]) -> T:
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def apply_options(config: T, options: dict[str, Any]) -> tuple[T, set[str]]:
-    """``config`` with the fields named in ``options`` replaced, and which names were used.
+def apply_options(configs: Sequence[Any], options: dict[str, Any], *, kind: str) -> list[Any]:
+    """Each of ``configs`` with the fields named in ``options`` replaced.
 
-    Raises ``ValueError`` (from the dataclass's own validation) for bad values.
+    This is how CLI flags (field name -> value) become a model's configuration;
+    a value its dataclass rejects, or an option that no config of model
+    ``kind`` has, is a :class:`~lab.errors.LabError` with a one-line message.
     """
-    names = {f.name for f in fields(config)}  # type: ignore[arg-type]
-    used = {k for k in options if k in names}
-    return replace(config, **{k: options[k] for k in used}), used  # type: ignore[type-var]
+    result: list[Any] = []
+    used: set[str] = set()
+    try:
+        for config in configs:
+            names = {f.name for f in fields(config)}
+            mine = {k: v for k, v in options.items() if k in names}
+            used |= mine.keys()
+            result.append(replace(config, **mine))
+    except ValueError as exc:
+        raise LabError(str(exc)) from None
+    unknown = set(options) - used
+    if unknown:
+        raise LabError(f"{kind} does not take {', '.join(sorted(unknown))}")
+    return result

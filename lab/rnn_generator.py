@@ -64,15 +64,9 @@ class RNNGenerator:
     def from_options(cls, options: dict[str, Any]) -> RNNGenerator:
         """A generator with the default config except for ``options`` (field -> value)."""
         base = cls.default_config
-        try:
-            model, used_m = apply_options(base.model, options)
-            train, used_t = apply_options(base.train, options)
-            vocab, used_v = apply_options(base.vocab, options)
-        except ValueError as exc:
-            raise LabError(str(exc)) from None
-        unknown = set(options) - used_m - used_t - used_v
-        if unknown:
-            raise LabError(f"{cls.kind} does not take {', '.join(sorted(unknown))}")
+        model, train, vocab = apply_options(
+            (base.model, base.train, base.vocab), options, kind=cls.kind
+        )
         return cls(NeuralConfig(model=model, train=train, vocab=vocab))
 
     @classmethod
