@@ -220,7 +220,7 @@ class CountGenerator(ABC):
                 f"{directory} holds a {manifest['kind']!r} model, not {cls.kind!r}"
             )
         try:
-            config = from_fields(cls.config_class, manifest["config"]["model"])
+            config: Any = from_fields(cls.config_class, manifest["config"]["model"])
             vocab_config = from_fields(VocabConfig, manifest["config"]["vocab"])
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{directory}: bad {cls.kind} configuration ({exc})") from None
