@@ -32,6 +32,24 @@ def prose_text() -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The smallest LSTM settings that still learn the test corpora in a second or two.
+TINY_LSTM_OPTIONS = {
+    "embedding_dim": 24,
+    "hidden_dim": 24,
+    "num_layers": 1,
+    "epochs": 2,
+    "batch_size": 8,
+    "bptt": 16,
+    "device": "cpu",
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_lstm() -> dict[str, object]:
+    """CLI-style options (field -> value) for a tiny, fast LSTM."""
+    return dict(TINY_LSTM_OPTIONS)
+
+
 @pytest.fixture()
 def corpus_file(tmp_path: Path, synthetic_text: str) -> Path:
     path = tmp_path / "tiny.txt"

@@ -13,18 +13,9 @@ from lab.protocol import GREEDY, Generator, Sample, SamplingConfig
 from lab.registry import MODELS, generator_class, load_generator
 from lab.tokenization import PAD, UNK
 
-TINY_LSTM = {
-    "embedding_dim": 24,
-    "hidden_dim": 24,
-    "num_layers": 1,
-    "epochs": 2,
-    "batch_size": 8,
-    "bptt": 16,
-    "device": "cpu",
-}
-OPTIONS = {
-    "word-lstm": {**TINY_LSTM, "min_freq": 2},
-    "char-lstm": TINY_LSTM,
+OPTIONS = {  # LSTMs also get the tiny_lstm fixture's settings
+    "word-lstm": {"min_freq": 2},
+    "char-lstm": {},
     "markov": {"state_size": 2},
     "ngram": {"order": 3},
     "unigram": {},
@@ -32,10 +23,13 @@ OPTIONS = {
 
 
 @pytest.fixture(scope="module", params=list(OPTIONS))
-def fitted(request: pytest.FixtureRequest, prose_text: str) -> tuple[Generator, str]:
+def fitted(
+    request: pytest.FixtureRequest, prose_text: str, tiny_lstm: dict[str, object]
+) -> tuple[Generator, str]:
     assert set(OPTIONS) == set(MODELS)  # a new model kind must join this test
     parts = split_corpus(prose_text)
-    gen = generator_class(request.param).from_options(OPTIONS[request.param])
+    options = {**(tiny_lstm if request.param.endswith("lstm") else {}), **OPTIONS[request.param]}
+    gen = generator_class(request.param).from_options(options)
     result = gen.fit(parts.train, parts.valid)
     assert result.seconds >= 0
     return gen, parts.test

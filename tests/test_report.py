@@ -15,26 +15,16 @@ from lab.evaluation import bits_per_char, perplexity
 from lab.report import findings, write_report
 from lab.sweep import SweepConfig, SweepRow, words_of
 
-TINY_LSTM = {
-    "embedding_dim": 24,
-    "hidden_dim": 24,
-    "num_layers": 1,
-    "epochs": 2,
-    "batch_size": 8,
-    "bptt": 16,
-    "device": "cpu",
-}
-
 
 @pytest.fixture(scope="module")
-def comparison(prose_text: str, tmp_path_factory: pytest.TempPathFactory):
+def comparison(prose_text: str, tmp_path_factory: pytest.TempPathFactory, tiny_lstm: dict):
     out = tmp_path_factory.mktemp("report")
     config = CompareConfig(
         models=("word-lstm", "char-lstm", "markov", "ngram"),
         sweep=SweepConfig(
             temperatures=(0.5, 1.0, 1.5), prompts=("Alice was",), num_samples=3, max_words=20
         ),
-        options={"word-lstm": TINY_LSTM, "char-lstm": TINY_LSTM},
+        options={"word-lstm": tiny_lstm, "char-lstm": tiny_lstm},
     )
     result = run_comparison(
         Corpus("prose", prose_text, "test"), config, out / "runs", log=lambda _: None

@@ -93,7 +93,8 @@ def _train(args: argparse.Namespace, options: dict[str, object], is_main: bool) 
     seconds = time.perf_counter() - started
     if not is_main:  # under torchrun, rank 0 alone writes and reports
         return 0
-    gen.save(args.out)
+    if not fit_kwargs:  # the LSTMs saved their best epoch into --out while training
+        gen.save(args.out)
     valid = gen.score(parts.valid)
     floor = unigram_floor(gen.tokenizer, gen.vocab, parts.train, parts.valid)
     update_manifest(
