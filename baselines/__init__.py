@@ -1,7 +1,9 @@
 """Count-based baselines for textgen-lab: Markov chain, Kneser-Ney n-gram, unigram.
 
-They implement :class:`lab.protocol.Generator` over the same word tokenizer and
-vocabulary as the neural models, and never import torch.
+They are :class:`lab.models.base.GeneratorBase` models like the LSTMs (same
+tokenizers, vocabulary, run directories, sampling rule and errors) and never
+import torch. Each works on words by default and on characters with
+``VocabConfig(unit="char")`` (``--unit char``).
 
 Public API (import from the modules; this package imports nothing itself, so
 loading one baseline does not pull in the others' dependencies):
@@ -13,8 +15,6 @@ loading one baseline does not pull in the others' dependencies):
   :class:`baselines.kneser_ney.KneserNey` (``prob``, ``distribution``, ``nll``).
 - :mod:`baselines.markov`: ``MarkovGenerator(MarkovConfig(state_size=2))``,
   markovify chains walked with a seeded RNG, scored by Kneser-Ney.
-- :mod:`baselines.sampling`: ``choose(candidates, weights, sampling, rng)``,
-  greedy / temperature / top-k / top-p in pure Python.
-- :mod:`baselines.common`: the shared scoring convention, save/load and
-  ``NotFittedError``.
+- :mod:`baselines.count_model`: ``CountGenerator``, what the three share (the
+  scoring convention, fitting, ``model.json``).
 """

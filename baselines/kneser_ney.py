@@ -26,7 +26,7 @@ estimated from the count-of-counts (``D1 = 1 - 2Y n2/n1`` etc., ``Y = n1/(n1 +
 Contexts: each sentence starts from ``(<eos>,) * (order - 1)`` and the context
 restarts after every ``<eos>`` (see :mod:`baselines.common`). Scoring is a few
 dict look-ups per token; ``nltk.lm`` is avoided on purpose (slow, and infinite
-perplexity for any unseen word). The :class:`lab.protocol.Generator` around
+perplexity for any unseen word). The :class:`lab.models.protocol.Generator` around
 this is :class:`baselines.ngram.NGramGenerator`.
 """
 

@@ -24,21 +24,26 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import markovify
 
-from baselines.common import (
+from baselines.count_model import (
     CountGenerator,
-    NotFittedError,
-    check_generation_args,
     split_sentences,
 )
 from baselines.kneser_ney import KneserNey
-from baselines.sampling import choose
-from lab.config import VocabConfig
-from lab.protocol import GREEDY, Sample, SamplingConfig, make_sample
-from lab.tokenization import EOS, PAD, UNK
+from lab.errors import NotFittedError
+from lab.models.config import VocabConfig, option
+from lab.models.protocol import (
+    GREEDY,
+    Sample,
+    SamplingConfig,
+    check_generation_args,
+    make_sample,
+)
+from lab.models.sampling import choose
+from lab.text.vocabulary import EOS, PAD, UNK
 
 BEGIN: str = markovify.chain.BEGIN
 END: str = markovify.chain.END
@@ -49,19 +54,19 @@ MAX_STATE_SIZE = 3
 class MarkovConfig:
     """A Markov chain over the last ``state_size`` words (1-3; 2 is markovify's usual).
 
-    Tokenizer and vocabulary settings are a :class:`lab.config.VocabConfig`
+    Tokenizer and vocabulary settings are a :class:`lab.models.config.VocabConfig`
     passed beside it. Words outside the vocabulary become ``<unk>``, which the
     chain may pass through but never emits.
     """
 
-    state_size: int = 2
+    state_size: int = option(2, "words (or characters) of state, 1-3")
 
     def __post_init__(self) -> None:
         if not 1 <= self.state_size <= MAX_STATE_SIZE:
             raise ValueError(f"state_size must be 1..{MAX_STATE_SIZE}, not {self.state_size}")
 
 
-class MarkovGenerator(CountGenerator):
+class MarkovGenerator(CountGenerator[MarkovConfig]):
     """markovify chains for generation, Kneser-Ney of order ``state_size + 1`` for scoring.
 
     >>> mc = MarkovGenerator(MarkovConfig(state_size=1), VocabConfig(min_freq=1))
@@ -70,8 +75,8 @@ class MarkovGenerator(CountGenerator):
     ('cat',)
     """
 
-    kind = "markov"
-    config_class = MarkovConfig
+    kind: ClassVar[str] = "markov"
+    config_class: ClassVar[type[Any]] = MarkovConfig
 
     def __init__(
         self, config: MarkovConfig | None = None, vocab_config: VocabConfig | None = None
@@ -221,7 +226,7 @@ class MarkovGenerator(CountGenerator):
                 raise ValueError(f"chain {k} has state size {chain.state_size}")
         self._set_chains(chains)
 
-    def _describe_tables(self) -> dict[str, Any]:
+    def _describe_state(self) -> dict[str, Any]:
         return {
             "state_size": self.config.state_size,
             "states_per_chain": {str(k): len(c.model) for k, c in self.chains.items()},

@@ -1,5 +1,5 @@
 """Kneser-Ney n-gram generator: :class:`baselines.kneser_ney.KneserNey` behind the
-:class:`lab.protocol.Generator` protocol.
+:class:`lab.models.protocol.Generator` protocol.
 
 Fitting counts the ``order``-grams of the training stream (each sentence
 padded with ``<eos>`` history); scoring and generation use the interpolated
@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from baselines.common import CountGenerator, NotFittedError
-from baselines.common import generate_from_distribution as _generate
+from baselines.count_model import CountGenerator
+from baselines.count_model import generate_from_distribution as _generate
 from baselines.kneser_ney import MAX_ORDER, KneserNey, count_ngrams
-from lab.config import VocabConfig
-from lab.protocol import GREEDY, Sample, SamplingConfig
+from lab.errors import NotFittedError
+from lab.models.config import VocabConfig, option
+from lab.models.protocol import GREEDY, Sample, SamplingConfig
 
 __all__ = ["KneserNey", "NGramConfig", "NGramGenerator", "count_ngrams"]
 
@@ -30,12 +31,12 @@ class NGramConfig:
 
     ``discount``: plain absolute discount in (0, 1]; ``modified``: estimate
     modified-KN discounts per order instead. Tokenizer and vocabulary settings
-    are a :class:`lab.config.VocabConfig` passed beside it.
+    are a :class:`lab.models.config.VocabConfig` passed beside it.
     """
 
-    order: int = 3
-    discount: float = 0.75
-    modified: bool = False
+    order: int = option(3, "n-gram order, 1-5 (3 = trigram)")
+    discount: float = option(0.75, "Kneser-Ney absolute discount D, in (0, 1]")
+    modified: bool = option(False, "modified Kneser-Ney: three discounts per order, estimated")
 
     def __post_init__(self) -> None:
         if not 1 <= self.order <= MAX_ORDER:
@@ -44,8 +45,8 @@ class NGramConfig:
             raise ValueError(f"discount must be in (0, 1], not {self.discount}")
 
 
-class NGramGenerator(CountGenerator):
-    """Kneser-Ney n-gram :class:`lab.protocol.Generator` over the shared word vocabulary.
+class NGramGenerator(CountGenerator[NGramConfig]):
+    """Kneser-Ney n-gram :class:`lab.models.protocol.Generator` over the shared word vocabulary.
 
     >>> lm = NGramGenerator(NGramConfig(order=2), VocabConfig(min_freq=1))
     >>> _ = lm.fit("The cat sat. The cat ran.")
@@ -53,8 +54,8 @@ class NGramGenerator(CountGenerator):
     ('cat',)
     """
 
-    kind = "ngram"
-    config_class = NGramConfig
+    kind: ClassVar[str] = "ngram"
+    config_class: ClassVar[type[Any]] = NGramConfig
 
     def __init__(
         self, config: NGramConfig | None = None, vocab_config: VocabConfig | None = None
@@ -127,7 +128,7 @@ class NGramGenerator(CountGenerator):
             raise ValueError(f"model.json has order {data['order']}, config {self.config.order}")
         self._build({tuple(map(int, k.split())): int(c) for k, c in data["counts"].items()})
 
-    def _describe_tables(self) -> dict[str, Any]:
+    def _describe_state(self) -> dict[str, Any]:
         return {
             "order": self.config.order,
             "ngrams_per_order": self.model.num_ngrams(),

@@ -13,25 +13,25 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from baselines.common import (
+from baselines.count_model import (
     CountGenerator,
-    NotFittedError,
     generate_from_distribution,
 )
-from lab.config import VocabConfig
-from lab.protocol import GREEDY, Sample, SamplingConfig
+from lab.errors import NotFittedError
+from lab.models.config import VocabConfig
+from lab.models.protocol import GREEDY, Sample, SamplingConfig
 
 
 @dataclass(frozen=True)
 class UnigramConfig:
     """The unigram model has nothing to tune; its tokenizer and vocabulary
-    settings are the :class:`lab.config.VocabConfig` passed beside it."""
+    settings are the :class:`lab.models.config.VocabConfig` passed beside it."""
 
 
-class UnigramGenerator(CountGenerator):
-    """Laplace-smoothed unigram :class:`lab.protocol.Generator`.
+class UnigramGenerator(CountGenerator[UnigramConfig]):
+    """Laplace-smoothed unigram :class:`lab.models.protocol.Generator`.
 
     >>> lm = UnigramGenerator(UnigramConfig(), VocabConfig(min_freq=1))
     >>> _ = lm.fit("a a b.")
@@ -39,8 +39,8 @@ class UnigramGenerator(CountGenerator):
     ('a', 'a')
     """
 
-    kind = "unigram"
-    config_class = UnigramConfig
+    kind: ClassVar[str] = "unigram"
+    config_class: ClassVar[type[Any]] = UnigramConfig
 
     def __init__(
         self, config: UnigramConfig | None = None, vocab_config: VocabConfig | None = None
@@ -108,5 +108,5 @@ class UnigramGenerator(CountGenerator):
             counts[self.vocab.stoi[token]] = int(count)
         self._set_counts(counts)
 
-    def _describe_tables(self) -> dict[str, Any]:
+    def _describe_state(self) -> dict[str, Any]:
         return {"train_tokens": sum(self.counts), "seen_types": sum(1 for c in self.counts if c)}

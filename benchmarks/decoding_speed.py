@@ -2,7 +2,7 @@
 
 perf-notes says oneDNN's LSTM is ~4x slower for batch-1 step decoding; this
 checks the claim on this machine with our model and prints the ratio, which
-is why :meth:`lab.rnn_generator.RNNGenerator.generate` disables it.
+is why :meth:`lab.neural.generators.RNNGenerator.generate` disables it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import time
 
 import torch
 
-from lab.config import ModelConfig
-from lab.model import RNNLanguageModel
+from lab.neural.config import ModelConfig
+from lab.neural.network import RNNLanguageModel
 
 
 def tokens_per_second(model: RNNLanguageModel, batch: int, steps: int, mkldnn: bool) -> float:

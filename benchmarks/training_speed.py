@@ -12,8 +12,8 @@ import time
 import torch
 from torch import nn
 
-from lab.config import ModelConfig
-from lab.model import RNNLanguageModel
+from lab.neural.config import ModelConfig
+from lab.neural.network import RNNLanguageModel
 
 
 def throughput(vocab: int, config: ModelConfig, batch: int, bptt: int, steps: int = 20) -> float:

@@ -1,8 +1,11 @@
 """textgen-lab: generative text with recurrent networks, the word-level lab.
 
 The public API, imported lazily so that ``import lab`` (and the torch-free
-baselines that use :mod:`lab.tokenization`) stay fast and never pull in torch
-until a neural model is actually used::
+baselines and command line) stay fast and never pull in torch until a neural
+model is actually used. The layers, each a subpackage whose imports only point
+down: :mod:`lab.text` <- :mod:`lab.models` <- :mod:`lab.neural` and
+:mod:`baselines` <- :mod:`lab.evaluation` <- :mod:`lab.cli`, with
+:mod:`lab.grading` beside them::
 
     from lab import WordLSTMGenerator, SamplingConfig, load_corpus, split_corpus
 
@@ -21,30 +24,34 @@ import importlib
 from typing import Any
 
 _EXPORTS: dict[str, str] = {
-    # protocol and records
-    "Generator": "lab.protocol",
-    "SamplingConfig": "lab.protocol",
-    "GREEDY": "lab.protocol",
-    "Sample": "lab.protocol",
-    "ScoreResult": "lab.protocol",
-    "FitResult": "lab.protocol",
-    # tokenization
-    "WordTokenizer": "lab.tokenization",
-    "CharTokenizer": "lab.tokenization",
-    "Vocabulary": "lab.tokenization",
-    # corpora
-    "Corpus": "lab.corpora",
-    "CorpusSplit": "lab.corpora",
-    "load_corpus": "lab.corpora",
-    "split_corpus": "lab.corpora",
-    # models
-    "ModelConfig": "lab.config",
-    "TrainConfig": "lab.config",
-    "WordLSTMGenerator": "lab.neural",
-    "CharLSTMGenerator": "lab.neural",
-    "RNNLanguageModel": "lab.model",
-    "load_generator": "lab.registry",
-    "generator_class": "lab.registry",
+    # the protocol, its records, and the base every model is built on
+    "Generator": "lab.models.protocol",
+    "GeneratorBase": "lab.models.base",
+    "Sample": "lab.models.protocol",
+    "FitResult": "lab.models.protocol",
+    "SamplingConfig": "lab.models.sampling",
+    "GREEDY": "lab.models.sampling",
+    "ScoreResult": "lab.models.scoring",
+    "perplexity": "lab.models.scoring",
+    "bits_per_char": "lab.models.scoring",
+    "VocabConfig": "lab.models.config",
+    "load_generator": "lab.models.registry",
+    "generator_class": "lab.models.registry",
+    # text
+    "WordTokenizer": "lab.text.tokenizers",
+    "CharTokenizer": "lab.text.tokenizers",
+    "Vocabulary": "lab.text.vocabulary",
+    "Corpus": "lab.text.corpora",
+    "load_corpus": "lab.text.corpora",
+    "CorpusSplit": "lab.text.splitting",
+    "split_corpus": "lab.text.splitting",
+    # the recurrent generators (importing these imports torch)
+    "ModelConfig": "lab.neural.config",
+    "TrainConfig": "lab.neural.config",
+    "NeuralConfig": "lab.neural.config",
+    "WordLSTMGenerator": "lab.neural.generators",
+    "CharLSTMGenerator": "lab.neural.generators",
+    "RNNLanguageModel": "lab.neural.network",
 }
 
 __all__ = sorted(_EXPORTS)

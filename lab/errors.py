@@ -11,6 +11,22 @@ class LabError(Exception):
     """
 
 
+class OptionError(LabError, ValueError):
+    """An option or argument out of range (a temperature of 0, ``num_samples=0``).
+
+    Also a ``ValueError``, what Python callers expect for a bad argument value.
+    """
+
+
+class NotFittedError(LabError, AttributeError):
+    """A model was asked to score, generate or save before ``fit`` or ``load``.
+
+    Also an ``AttributeError`` (as scikit-learn's is), so ``hasattr`` and
+    ``isinstance(model, Generator)`` answer False for an unfitted model on
+    Python 3.11 (whose protocol check reads the ``vocab`` property) instead of raising.
+    """
+
+
 class CorpusError(LabError):
     """A corpus could not be found, read, downloaded or verified."""
 

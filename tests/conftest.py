@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.synthetic import make_synthetic_corpus
+from lab.text.synthetic import make_synthetic_corpus
 
 
 @pytest.fixture(scope="session")

@@ -16,16 +16,16 @@ import markovify
 import pytest
 from _synthetic_text import PRIMED, PRIMER, rare_word_text, source_text
 
-from baselines.common import CountGenerator, NotFittedError
+from baselines.count_model import CountGenerator
 from baselines.markov import MarkovConfig, MarkovGenerator
 from baselines.ngram import NGramConfig, NGramGenerator
-from baselines.sampling import choose
 from baselines.unigram import UnigramConfig, UnigramGenerator
-from lab.config import VocabConfig
-from lab.errors import CheckpointError, CorpusError, LabError
-from lab.protocol import GREEDY, Generator, SamplingConfig
-from lab.registry import generator_class, load_generator
-from lab.tokenization import EOS, PAD, UNK, Vocabulary
+from lab.errors import CheckpointError, CorpusError, LabError, NotFittedError
+from lab.models.config import VocabConfig
+from lab.models.protocol import GREEDY, Generator, SamplingConfig
+from lab.models.registry import generator_class, load_generator
+from lab.models.sampling import choose
+from lab.text.vocabulary import EOS, PAD, UNK, Vocabulary
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLED = SamplingConfig(temperature=1.0)
@@ -328,7 +328,7 @@ def test_configs_validate(config_class: type, kwargs: dict[str, Any]) -> None:
 
 def test_baselines_never_import_torch() -> None:
     code = (
-        "import sys, baselines.markov, baselines.ngram, baselines.unigram, lab.registry; "
+        "import sys, baselines.markov, baselines.ngram, baselines.unigram, lab.models.registry; "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     result = subprocess.run(

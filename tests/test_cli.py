@@ -178,8 +178,8 @@ def test_python_dash_m_lab_runs() -> None:
 def test_reloaded_run_reproduces_the_printed_validation_score(
     word_run: Path, synthetic_text: str
 ) -> None:
-    from lab.corpora import split_corpus
-    from lab.registry import load_generator
+    from lab.models.registry import load_generator
+    from lab.text.splitting import split_corpus
 
     manifest = json.loads((word_run / "config.json").read_text())
     rescored = load_generator(word_run).score(split_corpus(synthetic_text).valid)

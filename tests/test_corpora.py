@@ -13,16 +13,12 @@ import nltk.data
 import pytest
 
 import lab.cli
-from lab.corpora import Corpus, CorpusSplit, load_corpus, split_corpus
 from lab.errors import CorpusError
-from lab.gutenberg import (
-    CatalogEntry,
-    catalog_entries,
-    decode_text,
-    default_cache_dir,
-    load_catalog,
-    strip_gutenberg,
-)
+from lab.text.catalog import CatalogEntry, catalog_entries, load_catalog
+from lab.text.corpora import Corpus, load_corpus
+from lab.text.download import default_cache_dir
+from lab.text.gutenberg import decode_text, strip_gutenberg
+from lab.text.splitting import CorpusSplit, split_corpus
 
 WORDS = ("alice", "rabbit", "queen", "garden", "tea", "door", "key", "cake", "said", "very")
 
@@ -57,7 +53,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TEXTGEN_LAB_CACHE", str(tmp_path / "cache"))
     nltk_root = tmp_path / "nltk_data"
     monkeypatch.setattr(nltk.data, "path", [str(nltk_root)])
-    monkeypatch.setattr(lab.cli, "COMMAND_MODULES", ("lab.commands.corpus",))
+    monkeypatch.setattr(lab.cli, "COMMAND_MODULES", ("lab.cli.corpus",))
     return nltk_root
 
 

@@ -14,9 +14,10 @@ import nltk.data
 import pytest
 
 import lab.cli
-from lab.corpora import load_corpus
 from lab.errors import CorpusError
-from lab.gutenberg import CatalogEntry, cached_path, fetch_corpus
+from lab.text.catalog import CatalogEntry
+from lab.text.corpora import load_corpus
+from lab.text.download import cached_path, fetch_corpus
 
 WORDS = ("the", "rabbit", "queen", "garden", "tea", "door", "key", "cake", "large", "small")
 
@@ -101,7 +102,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEXTGEN_LAB_CACHE", str(tmp_path / "default-cache"))
     monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "no-nltk-data")])
     # Only the command under test: other sub-commands' imports are not this file's business.
-    monkeypatch.setattr(lab.cli, "COMMAND_MODULES", ("lab.commands.corpus",))
+    monkeypatch.setattr(lab.cli, "COMMAND_MODULES", ("lab.cli.corpus",))
     for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(var, raising=False)
 

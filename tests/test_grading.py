@@ -188,8 +188,9 @@ def test_handout_has_student_readme_and_no_hidden_tests(handout: Path) -> None:
 
 
 def test_handout_imports_and_its_tests_collect(handout: Path) -> None:
-    modules = "lab.tokenization lab.batching lab.model lab.training lab.sampling lab.evaluation "
-    modules += "lab.metrics lab.neural baselines.markov lab.grading.grader"
+    modules = "lab.text.vocabulary lab.neural.batching lab.neural.network lab.neural.training "
+    modules += "lab.neural.decoding lab.models.scoring "
+    modules += "lab.evaluation.metrics lab.neural.generators baselines.markov lab.grading.grader"
     code = f"import importlib, lab.cli\nfor m in {modules.split()!r}: importlib.import_module(m)\n"
     code += "lab.cli.build_parser()"
     env = os.environ | {"PYTHONPATH": str(handout), "PYTHONDONTWRITEBYTECODE": "1"}
@@ -303,9 +304,9 @@ def test_every_planted_bug_costs_its_exercise_and_no_other(tmp_path: Path) -> No
 @pytest.mark.slow
 def test_syntax_errors_and_crashes_score_zero_for_their_tests_only(tmp_path: Path) -> None:
     submission = _copy_reference(tmp_path)
-    _inject(submission, "lab/sampling.py", "apply_temperature", ["return ("])
-    _inject(submission, "lab/evaluation.py", "perplexity", EXIT_3)
-    _inject(submission, "lab/metrics.py", "distinct_n", SEGFAULT)
+    _inject(submission, "lab/neural/decoding.py", "apply_temperature", ["return ("])
+    _inject(submission, "lab/models/scoring.py", "perplexity", EXIT_3)
+    _inject(submission, "lab/evaluation/metrics.py", "distinct_n", SEGFAULT)
     report = grade_submission(submission, per_test_timeout=TIMEOUT)
     expected = {ex.number: float(ex.points) for ex in EXERCISES} | {5: 0.0, 6: 0.0, 7: 0.0}
     assert _scores(report) == expected
@@ -322,8 +323,8 @@ def test_syntax_errors_and_crashes_score_zero_for_their_tests_only(tmp_path: Pat
 @pytest.mark.slow
 def test_infinite_loops_time_out_and_score_zero(tmp_path: Path) -> None:
     submission = _copy_reference(tmp_path)
-    _inject(submission, "lab/metrics.py", "distinct_n", LOOP)
-    _inject(submission, "lab/evaluation.py", "perplexity", STUBBORN_LOOP)
+    _inject(submission, "lab/evaluation/metrics.py", "distinct_n", LOOP)
+    _inject(submission, "lab/models/scoring.py", "perplexity", STUBBORN_LOOP)
     report = grade_submission(
         submission, exercises=[6, 7], per_test_timeout=1.0, overall_timeout=120, watchdog_grace=0.5
     )
@@ -336,7 +337,7 @@ def test_infinite_loops_time_out_and_score_zero(tmp_path: Path) -> None:
 @reference_only
 def test_the_overall_time_limit_zeroes_what_did_not_report(tmp_path: Path) -> None:
     submission = _copy_reference(tmp_path)
-    _inject(submission, "lab/metrics.py", "distinct_n", LOOP)
+    _inject(submission, "lab/evaluation/metrics.py", "distinct_n", LOOP)
     report = grade_submission(submission, exercises=[7, 8], per_test_timeout=60, overall_timeout=4)
     assert _scores(report) == {7: 0.0, 8: 0.0}
     assert any("overall time limit" in note for note in report.notes)

@@ -10,7 +10,7 @@ import pytest
 from _synthetic_text import WORDS, source_sentences
 
 from baselines.kneser_ney import KneserNey, count_ngrams
-from lab.tokenization import EOS, Vocabulary
+from lab.text.vocabulary import EOS, Vocabulary
 
 # The hand-worked corpus: two sentences "a b" and "a c", six tokens with <eos>.
 PAD, UNK, END, A, B, C = range(6)

@@ -1,6 +1,6 @@
 """Perplexity code checked against ground truth: a source whose entropy rate is known.
 
-The synthetic order-2 Markov source (lab.synthetic) has an exact entropy rate H,
+The synthetic order-2 Markov source (lab.text.synthetic) has an exact entropy rate H,
 so exp(H) is the perplexity a perfect model reaches. A Kneser-Ney model of the
 source's order must land within 3% of it and the word LSTM within 10%; a bug in
 token counting (a missed <eos>, an off-by-one target, a mean of batch
@@ -14,10 +14,10 @@ import math
 import pytest
 
 from baselines.ngram import NGramConfig, NGramGenerator
-from lab.config import VocabConfig
-from lab.evaluation import evaluate_generator
-from lab.neural import WordLSTMGenerator
-from lab.synthetic import MarkovSource, SourceConfig, entropy_rate, sample_text
+from lab.evaluation.evaluate import evaluate_generator
+from lab.models.config import VocabConfig
+from lab.neural.generators import WordLSTMGenerator
+from lab.text.synthetic import MarkovSource, SourceConfig, entropy_rate, sample_text
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from lab.metrics import (
+from lab.evaluation.metrics import (
     METRIC_KEYS,
     LoopResult,
     detect_loop,

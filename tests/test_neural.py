@@ -7,12 +7,12 @@ import warnings
 import pytest
 import torch
 
-from lab.corpora import split_corpus
 from lab.errors import UnknownTokenWarning
-from lab.floor import unigram_floor
-from lab.neural import CharLSTMGenerator, WordLSTMGenerator
-from lab.protocol import GREEDY, SamplingConfig
-from lab.tokenization import UNK
+from lab.evaluation.evaluate import floor_score
+from lab.models.protocol import GREEDY, SamplingConfig
+from lab.neural.generators import CharLSTMGenerator, WordLSTMGenerator
+from lab.text.splitting import split_corpus
+from lab.text.vocabulary import UNK
 
 TINY = dict(
     embedding_dim=32, hidden_dim=32, num_layers=1, dropout=0.0, batch_size=8, bptt=16, device="cpu"
@@ -36,7 +36,7 @@ def trained_word(synthetic_text: str) -> tuple[WordLSTMGenerator, str, str]:
 def test_word_lstm_beats_unigram_floor(trained_word) -> None:
     gen, train, valid = trained_word
     model = gen.score(valid)
-    floor = unigram_floor(gen.tokenizer, gen.vocab, train, valid)
+    floor = floor_score(gen, train, valid)
     assert model.num_tokens == floor.num_tokens
     assert model.ppl < 0.8 * floor.ppl, (model.ppl, floor.ppl)
 
@@ -141,7 +141,7 @@ def test_char_lstm_beats_unigram_bits_per_char(prose_text: str) -> None:
     gen = CharLSTMGenerator.from_options({**TINY, "epochs": 3, "lr": 1e-2, "hidden_dim": 64})
     gen.fit(parts.train, parts.valid)
     model = gen.score(parts.valid)
-    floor = unigram_floor(gen.tokenizer, gen.vocab, parts.train, parts.valid)
+    floor = floor_score(gen, parts.train, parts.valid)
     assert model.bits_per_char < 0.75 * floor.bits_per_char
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from lab.cli import main
-from lab.comparison import CompareConfig, run_comparison
-from lab.corpora import Corpus
-from lab.evaluation import bits_per_char, perplexity
-from lab.report import findings, write_report
-from lab.sweep import SweepConfig, SweepRow, words_of
+from lab.evaluation.comparison import CompareConfig, run_comparison
+from lab.evaluation.report import findings, write_report
+from lab.evaluation.sweep import SweepConfig, SweepRow, words_of
+from lab.models.scoring import bits_per_char, perplexity
+from lab.text.corpora import Corpus
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lab.batching import batchify, get_batch, num_batches
-from lab.protocol import SamplingConfig
-from lab.sampling import next_token, top_k_filter, top_p_filter
+from lab.models.protocol import SamplingConfig
+from lab.neural.batching import batchify, get_batch, num_batches
+from lab.neural.decoding import next_token, top_k_filter, top_p_filter
 
 LOGITS = torch.tensor([[1.0, 3.0, 2.0, 0.0, -1.0]])
 

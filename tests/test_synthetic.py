@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from lab.synthetic import (
+from lab.text.synthetic import (
     MarkovSource,
     SourceConfig,
     entropy_rate,
@@ -20,7 +20,8 @@ from lab.synthetic import (
     stationary_distribution,
     true_cross_entropy,
 )
-from lab.tokenization import EOS, WordTokenizer
+from lab.text.tokenizers import WordTokenizer
+from lab.text.vocabulary import EOS
 
 
 @pytest.fixture(scope="module")

@@ -2,15 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from lab.tokenization import (
-    EOS,
-    SPECIALS,
-    UNK,
-    CharTokenizer,
-    Vocabulary,
-    WordTokenizer,
-    tokenizer_from_dict,
-)
+from lab.text.tokenizers import CharTokenizer, WordTokenizer, tokenizer_from_dict
+from lab.text.vocabulary import EOS, SPECIALS, UNK, Vocabulary
 
 
 def test_word_tokenizer_splits_punctuation_and_clitics() -> None:

@@ -45,7 +45,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         1,
         "Vocabulary",
-        "lab/tokenization.py",
+        "lab/text/vocabulary.py",
         ("Vocabulary.build", "Vocabulary.encode", "Vocabulary.decode"),
         "Build a frequency-ranked vocabulary (specials first, then tokens by descending "
         "count, ties alphabetical, honouring `min_freq` and `max_size`) and map tokens to ids "
@@ -56,7 +56,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         2,
         "Batching for truncated BPTT",
-        "lab/batching.py",
+        "lab/neural/batching.py",
         ("batchify", "get_batch"),
         "Cut one token stream into `batch_size` contiguous columns (dropping the ragged tail) "
         "and slice `bptt`-long input windows with targets shifted by one token.",
@@ -66,7 +66,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         3,
         "The LSTM generator's forward pass",
-        "lab/model.py",
+        "lab/neural/network.py",
         ("RNNLanguageModel.forward",),
         "Embed the tokens, run the recurrent layers from the given hidden state, and project "
         "to vocabulary logits, with dropout on the embeddings and on the RNN output.",
@@ -76,7 +76,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         4,
         "One training step",
-        "lab/training.py",
+        "lab/neural/training.py",
         ("train_step",),
         "One truncated-BPTT update: detach the carried state, clear old gradients, compute "
         "the mean cross-entropy of the next-token predictions, backpropagate, clip the "
@@ -87,7 +87,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         5,
         "Greedy and temperature sampling",
-        "lab/sampling.py",
+        "lab/neural/decoding.py",
         ("apply_temperature", "next_token"),
         "Scale logits by 1/temperature, and choose the next token of every row: the arg-max "
         "for greedy decoding, else one seeded draw from the filtered softmax; banned ids "
@@ -98,7 +98,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         6,
         "Perplexity",
-        "lab/evaluation.py",
+        "lab/models/scoring.py",
         ("perplexity",),
         "Token-weighted perplexity exp(total NLL / predicted tokens) from a total "
         "negative log-likelihood in nats; reject a count of zero tokens.",
@@ -108,7 +108,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         7,
         "Distinct-n",
-        "lab/metrics.py",
+        "lab/evaluation/metrics.py",
         ("distinct_n",),
         "Count the unique n-grams across all samples and divide by the total number of "
         "generated tokens (Li et al. 2016) or, as a variant, by the number of n-grams.",

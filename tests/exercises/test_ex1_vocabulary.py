@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.tokenization import SPECIALS, UNK, Vocabulary
+from lab.text.vocabulary import SPECIALS, UNK, Vocabulary
 
 
 @pytest.mark.points(1)

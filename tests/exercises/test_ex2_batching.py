@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lab.batching import batchify, get_batch
+from lab.neural.batching import batchify, get_batch
 
 
 @pytest.mark.points(1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lab.config import ModelConfig
-from lab.model import RNNLanguageModel
+from lab.neural.config import ModelConfig
+from lab.neural.network import RNNLanguageModel
 
 VOCAB = 11
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from lab.training import train_step
+from lab.neural.training import train_step
 
 VOCAB, DIM = 7, 5
 

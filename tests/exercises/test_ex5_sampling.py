@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lab.protocol import GREEDY, SamplingConfig
-from lab.sampling import apply_temperature, next_token
+from lab.models.protocol import GREEDY, SamplingConfig
+from lab.neural.decoding import apply_temperature, next_token
 
 
 @pytest.mark.points(1)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from lab.evaluation import perplexity
+from lab.models.scoring import perplexity
 
 
 @pytest.mark.points(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.metrics import distinct_n
+from lab.evaluation.metrics import distinct_n
 
 
 @pytest.mark.points(1)

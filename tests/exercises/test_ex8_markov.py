@@ -12,9 +12,9 @@ from collections.abc import Iterable
 import pytest
 
 from baselines.markov import BEGIN, END, MarkovConfig, MarkovGenerator
-from lab.config import VocabConfig
-from lab.protocol import GREEDY, SamplingConfig
-from lab.tokenization import EOS, PAD, SPECIALS, UNK, Vocabulary
+from lab.models.config import VocabConfig
+from lab.models.protocol import GREEDY, SamplingConfig
+from lab.text.vocabulary import EOS, PAD, SPECIALS, UNK, Vocabulary
 
 # zebra, yak, gnu and emu are outside the vocabulary: they become <unk>.
 TEXT = """the cat sat

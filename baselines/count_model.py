@@ -1,0 +1,230 @@
+"""What the count-based generators share on top of :class:`lab.models.base.GeneratorBase`.
+
+Each baseline is a :class:`CountGenerator` that only says how to learn from
+the training token ids, how to score ids, how to generate and how its tables
+look as JSON. The rest (tokenizing, building or adopting the vocabulary,
+the scoring convention, the run directory) lives here once, so the three
+models cannot drift apart.
+
+Scoring convention (the same as the LSTMs): the text is tokenized with the
+model's :mod:`tokenizer <lab.text.tokenizers>` (every sentence ends in
+``<eos>``), tokens outside the vocabulary become ``<unk>``, and every token,
+``<eos>`` and ``<unk>`` included, is predicted and counted. Each sentence
+starts from a fresh sentence-start context, written as ``<eos>`` padding (a
+trigram sees ``(<eos>, <eos>)`` before the first word), both when counting
+the training text and when scoring. ``<unk>`` tokens are counted in
+``num_oov``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lab.errors import CheckpointError, CorpusError, OptionError
+from lab.fileio import write_text_atomic
+from lab.models.base import GeneratorBase
+from lab.models.protocol import (
+    GREEDY,
+    EpochRecord,
+    FitResult,
+    Sample,
+    SamplingConfig,
+    ScoreResult,
+    check_generation_args,
+    make_sample,
+    warn_unknown_prompt_tokens,
+)
+from lab.models.sampling import choose
+from lab.text.vocabulary import EOS, Vocabulary
+
+MODEL_FILE = "model.json"
+
+ConfigT = TypeVar("ConfigT")
+
+
+def split_sentences(ids: Sequence[int], eos_id: int) -> list[list[int]]:
+    """Sentences of a token-id stream, each keeping its final ``<eos>``
+    (a trailing piece without one is kept as the last sentence).
+
+    >>> split_sentences([5, 6, 2, 7, 2], eos_id=2)
+    [[5, 6, 2], [7, 2]]
+    """
+    sentences: list[list[int]] = [[]]
+    for token in ids:
+        sentences[-1].append(token)
+        if token == eos_id:
+            sentences.append([])
+    return [s for s in sentences if s]
+
+
+def prompt_tail(tokens: Sequence[str]) -> list[str]:
+    """The unfinished sentence at the end of a tokenized prompt: a model that
+    restarts its context at every ``<eos>`` only conditions on this part."""
+    last_eos = max((i for i, tok in enumerate(tokens) if tok == EOS), default=-1)
+    return list(tokens[last_eos + 1 :])
+
+
+class CountGenerator(GeneratorBase[ConfigT]):
+    """Base class of the baselines: a :class:`lab.models.protocol.Generator` whose state is
+    a vocabulary plus JSON-serialisable count tables (``model.json``)."""
+
+    # --- the parts each model supplies -------------------------------------------------
+    @abstractmethod
+    def _fit_ids(self, ids: list[int]) -> None:
+        """Learn from the vocabulary-mapped training token ids."""
+
+    @abstractmethod
+    def _nll_of_ids(self, ids: list[int]) -> float:
+        """Total negative log-likelihood (nats) of ids under the convention above."""
+
+    @abstractmethod
+    def _tables_to_json(self) -> dict[str, Any]:
+        """The learned tables as plain JSON data."""
+
+    @abstractmethod
+    def _tables_from_json(self, data: dict[str, Any]) -> None:
+        """Inverse of :meth:`_tables_to_json` (``self.vocab`` is already set)."""
+
+    # --- the Generator protocol ---------------------------------------------------------
+    def fit(
+        self,
+        train_text: str,
+        valid_text: str | None = None,
+        *,
+        vocab: Vocabulary | None = None,
+        progress: bool = False,
+        checkpoint_dir: Path | None = None,
+        resume: bool = False,
+    ) -> FitResult:
+        """Count the training text (one pass, so ``progress`` has nothing to show).
+
+        With ``vocab`` given, that vocabulary is adopted unchanged (how all word
+        models share one); otherwise one is built from the training tokens with
+        the config's ``min_freq`` and ``max_size``. With ``checkpoint_dir`` the
+        fitted model is saved there. There is nothing to ``resume``.
+        """
+        if resume:
+            raise OptionError(f"{self.kind} trains in one pass; there is nothing to resume")
+        start = time.perf_counter()
+        tokens = self.tokenizer.tokenize(train_text)
+        if not tokens:
+            raise CorpusError("the training text contains no tokens")
+        vocab = self._adopt_vocab(tokens, vocab)
+        self._fit_ids(vocab.encode(tokens))
+        history: list[EpochRecord] = []
+        best_valid = None
+        if valid_text is not None:
+            best_valid = self.score(valid_text)
+            history.append(
+                EpochRecord(
+                    epoch=1,
+                    train_nll=None,
+                    valid_nll=best_valid.nats_per_token,
+                    valid_ppl=best_valid.ppl,
+                    lr=None,
+                    seconds=time.perf_counter() - start,
+                )
+            )
+        result = FitResult(
+            seconds=time.perf_counter() - start, epochs=1, best_valid=best_valid, history=history
+        )
+        self._record_fit(result, best_epoch=1)
+        if checkpoint_dir is not None:
+            self.save(Path(checkpoint_dir))
+        return result
+
+    def score(self, text: str) -> ScoreResult:
+        """Natural-log likelihood of ``text`` (see the module docstring for the convention)."""
+        ids = self.vocab.encode(self.tokenizer.tokenize(text))
+        unk = self.vocab.unk_id
+        return ScoreResult(
+            nll_nats=self._nll_of_ids(ids) if ids else 0.0,
+            num_tokens=len(ids),
+            num_chars=len(text),
+            num_oov=sum(1 for i in ids if i == unk),
+        )
+
+    def prompt_ids(self, prompt: str) -> list[int]:
+        """Vocabulary ids of the prompt's unfinished last sentence (warns about
+        words outside the vocabulary, which are read as ``<unk>``)."""
+        tail = prompt_tail(self.tokenizer.tokenize_prompt(prompt))
+        warn_unknown_prompt_tokens(tail, self.vocab)
+        return self.vocab.encode(tail)
+
+    def _save_state(self, directory: Path) -> None:
+        text = json.dumps(self._tables_to_json(), ensure_ascii=False)
+        write_text_atomic(directory / MODEL_FILE, text)
+
+    def _load_state(self, directory: Path, manifest: dict[str, Any]) -> None:
+        path = directory / MODEL_FILE
+        try:
+            self._tables_from_json(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise CheckpointError(f"{directory} has no {MODEL_FILE}") from None
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+            raise CheckpointError(f"cannot read {path}: {exc}") from None
+
+
+def generate_from_distribution(
+    model: CountGenerator[Any],
+    next_probs: Callable[[tuple[int, ...]], Sequence[float]],
+    context_size: int,
+    prompt: str,
+    *,
+    max_tokens: int = 50,
+    sampling: SamplingConfig = GREEDY,
+    num_samples: int = 1,
+    seed: int = 0,
+    stop_at_eos: bool = False,
+) -> list[Sample]:
+    """Generation for models that give a full distribution over the vocabulary.
+
+    ``next_probs(context)`` returns one probability per vocabulary id for the
+    last ``context_size`` ids of the current sentence (fewer at a sentence
+    start). ``<pad>`` and ``<unk>`` get zero weight, so they are never chosen.
+    After ``<eos>`` the context restarts, as in scoring. All samples come in
+    turn from one ``random.Random(seed)``.
+    """
+    check_generation_args(max_tokens, num_samples)
+    vocab = model.vocab
+    candidates = range(len(vocab))
+    cache: dict[tuple[int, ...], list[float]] = {}  # greedy decoding revisits contexts
+
+    def weights_for(context: tuple[int, ...]) -> list[float]:
+        if context not in cache:
+            if len(cache) >= 512:
+                cache.clear()
+            probs = next_probs(context)
+            weights = list(probs)
+            for banned in vocab.never_emit_ids:  # zero weight: choose() never picks it
+                weights[banned] = 0.0
+            cache[context] = weights
+        return cache[context]
+
+    rng = random.Random(seed)
+    start = tuple(model.prompt_ids(prompt)[-context_size:]) if context_size else ()
+    if not context_size:  # the prompt cannot matter, but its unknown words still deserve a warning
+        model.prompt_ids(prompt)
+    samples = []
+    for _ in range(num_samples):
+        context, out = start, list[int]()
+        while len(out) < max_tokens:
+            token = choose(candidates, weights_for(context), sampling, rng)
+            out.append(token)
+            if token == vocab.eos_id:
+                if stop_at_eos:
+                    break
+                context = ()
+            elif context_size:
+                context = (*context, token)[-context_size:]
+        tokens = vocab.decode(out)
+        samples.append(
+            make_sample(model.tokenizer, model.tokenizer.tokenize_prompt(prompt), tokens)
+        )
+    return samples

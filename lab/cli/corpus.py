@@ -1,0 +1,138 @@
+"""``textgen-lab corpus``: list the catalog, inspect a corpus, fetch one into the cache.
+
+Sub-commands::
+
+    textgen-lab corpus list [--cache-dir DIR]
+    textgen-lab corpus show SPEC [--cache-dir DIR] [--no-download] [--head N]
+    textgen-lab corpus fetch NAME [--cache-dir DIR] [--url URL] [--sha256 HEX]
+                                  [--no-verify] [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from lab.errors import LabError
+from lab.text.catalog import CatalogEntry, catalog_entries
+from lab.text.corpora import load_corpus, nltk_gutenberg_fileids
+from lab.text.download import cached_path, fetch_corpus
+from lab.text.splitting import split_corpus
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``corpus`` command and its ``list``/``show``/``fetch`` sub-commands."""
+    parser = subparsers.add_parser(
+        "corpus",
+        help="list, inspect and download corpora",
+        description="List the corpus catalog, inspect a corpus, or download one into the cache.",
+    )
+    actions = parser.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
+    cache_help = "corpus cache (default: $TEXTGEN_LAB_CACHE or ~/.cache/textgen-lab/corpora)"
+
+    list_p = actions.add_parser("list", help="catalog entries and where each is available")
+    list_p.add_argument("--cache-dir", type=Path, default=None, help=cache_help)
+    list_p.set_defaults(func=run_list)
+
+    show_p = actions.add_parser("show", help="size, split and first lines of a corpus")
+    show_p.add_argument("spec", help="file path, catalog name or NLTK Gutenberg file id")
+    show_p.add_argument("--cache-dir", type=Path, default=None, help=cache_help)
+    show_p.add_argument("--no-download", action="store_true", help="never go to the network")
+    show_p.add_argument(
+        "--head",
+        type=_non_negative,
+        default=8,
+        metavar="N",
+        help="first lines to print (default 8)",
+    )
+    show_p.set_defaults(func=run_show)
+
+    fetch_p = actions.add_parser("fetch", help="download a catalog corpus, verify it and cache it")
+    fetch_p.add_argument("name", help="catalog name (see: textgen-lab corpus list)")
+    fetch_p.add_argument("--cache-dir", type=Path, default=None, help=cache_help)
+    fetch_p.add_argument("--url", default=None, help="download from this URL instead (a mirror)")
+    fetch_p.add_argument("--sha256", default=None, help="expected SHA-256 of the raw file")
+    fetch_p.add_argument("--no-verify", action="store_true", help="skip the checksum check")
+    fetch_p.add_argument("--force", action="store_true", help="download again even if cached")
+    fetch_p.set_defaults(func=run_fetch)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print one row per catalog entry with its local availability."""
+    nltk_ids = set(nltk_gutenberg_fileids())
+    rows = [("NAME", "AVAILABLE", "TITLE")]
+    rows += [
+        (e.name, _availability(e, nltk_ids, args.cache_dir), _title(e)) for e in catalog_entries()
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for name, available, title in rows:
+        print(f"{name:<{widths[0]}}  {available:<{widths[1]}}  {title}")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Print where a corpus came from, its size, its split and its first lines."""
+    corpus = load_corpus(args.spec, cache_dir=args.cache_dir, allow_download=not args.no_download)
+    text = corpus.text
+    print(f"corpus:  {corpus.name}")
+    print(f"source:  {corpus.source}")
+    print(
+        f"size:    {len(text):,} chars, {text.count(chr(10)):,} lines, {len(text.split()):,} words"
+    )
+    try:
+        parts = split_corpus(text)
+    except LabError as exc:
+        print(f"split:   not possible ({exc})")
+    else:
+        sizes = ", ".join(
+            f"{label} {len(part):,} chars / {len(part.split()):,} words"
+            for label, part in (
+                ("train", parts.train),
+                ("valid", parts.valid),
+                ("test", parts.test),
+            )
+        )
+        print(f"split:   {sizes}")
+    if args.head:
+        print("first lines:")
+        for line in text.splitlines()[: args.head]:
+            print(f"  | {line}")
+    return 0
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    """Download, verify, strip and cache one catalog corpus."""
+    path = cached_path(args.name, args.cache_dir)
+    was_cached = path.is_file() and not args.force
+    path = fetch_corpus(
+        args.name,
+        cache_dir=args.cache_dir,
+        url=args.url,
+        sha256=args.sha256,
+        verify=not args.no_verify,
+        force=args.force,
+    )
+    chars = len(path.read_text(encoding="utf-8"))
+    status = "already cached" if was_cached else "fetched"
+    print(f"{status}: {args.name} -> {path} ({chars:,} chars)")
+    return 0
+
+
+def _availability(entry: CatalogEntry, nltk_ids: set[str], cache_dir: Path | None) -> str:
+    if entry.nltk_fileid and entry.nltk_fileid in nltk_ids:
+        return f"nltk ({entry.nltk_fileid})"
+    if cached_path(entry.name, cache_dir).is_file():
+        return "cache"
+    return "not yet (fetch)" if entry.sha256 else "not yet (fetch needs --sha256)"
+
+
+def _title(entry: CatalogEntry) -> str:
+    return f"{entry.title}, {entry.author}"
+
+
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {number}")
+    return number

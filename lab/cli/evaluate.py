@@ -1,0 +1,99 @@
+"""``textgen-lab evaluate``: the report's metrics for one trained run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from lab.errors import LabError
+from lab.evaluation.evaluate import evaluate_generator, floor_score
+from lab.evaluation.report import REPETITION_COLUMNS, finite_json, format_metric, markdown_table
+from lab.evaluation.sweep import (
+    DEFAULT_PROMPTS,
+    DEFAULT_TEMPERATURES,
+    SweepConfig,
+    sweep_generator,
+    words_of,
+)
+from lab.fileio import write_text_atomic
+from lab.models.checkpoint import read_manifest
+from lab.models.registry import load_generator
+from lab.text.corpora import load_corpus
+from lab.text.splitting import split_corpus
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "evaluate", help="perplexity and repetition metrics of one trained run"
+    )
+    p.add_argument("run", type=Path, help="run directory written by 'textgen-lab train'")
+    p.add_argument(
+        "--corpus", default=None, help="corpus to evaluate on (default: the one it was trained on)"
+    )
+    p.add_argument("--split", choices=("test", "valid"), default="test")
+    p.add_argument("--temperatures", nargs="+", type=float, default=list(DEFAULT_TEMPERATURES))
+    p.add_argument("--prompt", action="append", default=None, dest="prompts")
+    p.add_argument("--num-samples", type=int, default=5)
+    p.add_argument("--max-words", type=int, default=80)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--json", type=Path, default=None, help="also write the numbers to this JSON file"
+    )
+    p.add_argument("--cache-dir", type=Path, default=None)
+    p.add_argument("--no-download", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    manifest = read_manifest(args.run)
+    spec = args.corpus or manifest.get("corpus", {}).get("spec")
+    if not spec:
+        raise LabError(f"{args.run} does not record its corpus; pass --corpus")
+    try:
+        sweep = SweepConfig(
+            temperatures=tuple(args.temperatures),
+            prompts=tuple(args.prompts or DEFAULT_PROMPTS),
+            num_samples=args.num_samples,
+            max_words=args.max_words,
+            seed=args.seed,
+        )
+    except ValueError as exc:
+        raise LabError(str(exc)) from None
+    gen = load_generator(args.run)
+    parts = split_corpus(
+        load_corpus(spec, cache_dir=args.cache_dir, allow_download=not args.no_download).text
+    )
+    text = parts.test if args.split == "test" else parts.valid
+    row = evaluate_generator(gen.kind, gen, text)
+    floor = floor_score(gen, parts.train, text)
+    print(
+        f"{gen.kind} on the {args.split} split of {spec}: {row.score.num_tokens:,} tokens, "
+        f"OOV {100 * row.score.oov_rate:.2f}%"
+    )
+    print(
+        f"  perplexity {row.score.ppl:.2f} (unigram floor {floor.ppl:.2f}), "
+        f"bits/char {row.score.bits_per_char:.3f} (floor {floor.bits_per_char:.3f})"
+    )
+    rows = sweep_generator(gen.kind, gen, sweep, words_of(parts.train))
+    print()
+    print(
+        markdown_table(
+            ["setting", *(label for _, label in REPETITION_COLUMNS)],
+            [
+                [r.setting, *(format_metric(r.metrics.get(k)) for k, _ in REPETITION_COLUMNS)]
+                for r in rows
+            ],
+        )
+    )
+    if args.json:
+        doc = {
+            "run": str(args.run),
+            "corpus": spec,
+            "split": args.split,
+            "score": row.to_dict(),
+            "unigram": floor.to_dict(),
+            "sweep": [{**r.to_dict(), "samples": r.samples} for r in rows],
+        }
+        write_text_atomic(args.json, json.dumps(finite_json(doc), indent=2, allow_nan=False))
+    return 0

@@ -1,0 +1,72 @@
+"""``textgen-lab generate``: sample continuations of a prompt from a saved run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from lab.errors import UnknownTokenWarning
+from lab.models.protocol import Generator, Sample, SamplingConfig, check_generation_args
+from lab.models.registry import load_generator
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("generate", help="sample text from a trained run")
+    p.add_argument("run", type=Path, help="run directory written by 'textgen-lab train'")
+    p.add_argument("--prompt", default="", help="text to prime the model with")
+    p.add_argument("--max-tokens", type=int, default=60, help="tokens to generate per sample")
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="below 1 sharpens, above 1 flattens (default: %(default)s)",
+    )
+    p.add_argument("--top-k", type=int, default=None, help="sample among the k likeliest tokens")
+    p.add_argument(
+        "--top-p", type=float, default=None, help="sample from the smallest set of mass >= p"
+    )
+    p.add_argument("--greedy", action="store_true", help="always take the most likely token")
+    p.add_argument(
+        "--num-samples", type=int, default=1, help="samples, drawn as one batch (default: 1)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--stop-at-eos", action="store_true", help="end each sample at its first <eos>")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Checked before the model is loaded; OptionError is a one-line CLI error.
+    sampling = SamplingConfig(
+        greedy=args.greedy, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p
+    )
+    check_generation_args(args.max_tokens, args.num_samples)
+    gen = load_generator(args.run)
+    samples = generate_reporting_unknowns(
+        gen,
+        args.prompt,
+        max_tokens=args.max_tokens,
+        sampling=sampling,
+        num_samples=args.num_samples,
+        seed=args.seed,
+        stop_at_eos=args.stop_at_eos,
+    )
+    for i, sample in enumerate(samples, 1):
+        prefix = f"[{i}] " if len(samples) > 1 else ""
+        print(prefix + (sample.full_text or sample.text))
+    return 0
+
+
+def generate_reporting_unknowns(gen: Generator, prompt: str, **kwargs: Any) -> list[Sample]:
+    """``gen.generate`` with unknown-prompt-word warnings printed as one CLI line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownTokenWarning)
+        samples = gen.generate(prompt, **kwargs)
+    for w in caught:
+        if issubclass(w.category, UnknownTokenWarning):
+            print(f"textgen-lab: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return samples

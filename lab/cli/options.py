@@ -1,0 +1,100 @@
+"""CLI flags built from configuration dataclass fields.
+
+Every field of the given dataclasses becomes ``--field-name`` with default
+``None``, so only flags the user actually passed override a model's own
+defaults (the word and char LSTMs have different ones). The help text is the
+field's ``metadata["help"]``, followed by each model kind's default from the
+registry, so ``--help`` says what a flag does and what you get without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from collections.abc import Iterable
+from typing import Any, Literal, get_args, get_origin
+
+from lab.models import registry
+
+
+def option_classes_of_all_kinds() -> list[type]:
+    """Every option dataclass of every registered kind, each once, in registry order."""
+    classes: list[type] = []
+    for entry in registry.KINDS.values():
+        classes.extend(c for c in entry.option_classes() if c not in classes)
+    return classes
+
+
+def add_dataclass_options(parser: Any, classes: Iterable[type]) -> None:
+    """Add one flag per field of ``classes`` (fields shared by several are added once)."""
+    seen: set[str] = set()
+    for cls in classes:
+        hints = typing.get_type_hints(cls)
+        for field in dataclasses.fields(cls):
+            if field.name in seen:
+                continue
+            seen.add(field.name)
+            flag = "--" + field.name.replace("_", "-")
+            kind, choices = _scalar_type(hints[field.name])
+            help_text = _help(field)
+            if kind is bool:
+                parser.add_argument(
+                    flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
+                )
+            else:
+                parser.add_argument(
+                    flag,
+                    type=kind,
+                    choices=choices,
+                    default=None,
+                    metavar=None if choices else field.name.upper(),
+                    help=help_text,
+                )
+
+
+def collect_options(args: argparse.Namespace, classes: Iterable[type]) -> dict[str, Any]:
+    """The dataclass fields the user set on the command line."""
+    names = {f.name for cls in classes for f in dataclasses.fields(cls)}
+    return {name: value for name in names if (value := getattr(args, name, None)) is not None}
+
+
+def _help(field: dataclasses.Field[Any]) -> str:
+    """The field's help, then the default of each kind that has the option."""
+    text = field.metadata.get("help", field.name.replace("_", " "))
+    defaults: dict[str, list[str]] = {}
+    for entry in registry.KINDS.values():
+        try:
+            value = entry.default_value(field.name)
+        except KeyError:
+            continue
+        defaults.setdefault(_show(value), []).append(entry.name)
+    if not defaults:
+        return str(text)
+    if len(defaults) == 1:
+        return f"{text} (default: {next(iter(defaults))})"
+    shown = "; ".join(f"{', '.join(kinds)}: {value}" for value, kinds in defaults.items())
+    return f"{text} (default {shown})"
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _scalar_type(hint: Any) -> tuple[type, list[Any] | None]:
+    """Map ``int | None``, ``Literal[...]`` and friends to an argparse type."""
+    origin = get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in get_args(hint) if a is not type(None)]
+        return _scalar_type(inner[0])
+    if origin is Literal:
+        choices = list(get_args(hint))
+        return type(choices[0]), choices
+    if hint in (int, float, str, bool):
+        return hint, None
+    return str, None

@@ -1,0 +1,127 @@
+"""``textgen-lab train``: fit one model on a corpus and save it as a run directory."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from lab.cli.generate import generate_reporting_unknowns
+from lab.cli.options import add_dataclass_options, collect_options, option_classes_of_all_kinds
+from lab.errors import LabError
+from lab.evaluation.evaluate import floor_score
+from lab.models import registry
+from lab.models.checkpoint import update_manifest
+from lab.models.protocol import GREEDY
+from lab.models.scoring import ScoreResult
+from lab.text.corpora import load_corpus
+from lab.text.splitting import split_corpus
+
+#: Words in the greedy sample printed after training.
+SAMPLE_WORDS = 40
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="train a model on a corpus",
+        description="Train a model and save it to --out (config.json, vocab.json, weights).",
+    )
+    p.add_argument(
+        "--model",
+        choices=list(registry.KINDS),
+        default="word-lstm",
+        help="; ".join(f"{k.name}: {k.summary}" for k in registry.KINDS.values())
+        + " (default: %(default)s)",
+    )
+    p.add_argument(
+        "--corpus",
+        default="alice",
+        help="catalog name, NLTK Gutenberg file id or path (default: %(default)s)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="run directory to write")
+    p.add_argument("--cache-dir", type=Path, default=None, help="corpus download cache")
+    p.add_argument("--no-download", action="store_true", help="never download a corpus")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    p.add_argument(
+        "--prompt",
+        default="Alice was",
+        help="prompt of the greedy sample printed at the end (default: %(default)r)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    group = p.add_argument_group("model and training options (defaults depend on --model)")
+    add_dataclass_options(group, option_classes_of_all_kinds())
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    entry = registry.kind(args.model)
+    options = collect_options(args, entry.option_classes())
+    stray = set(collect_options(args, option_classes_of_all_kinds())) - set(options)
+    if stray:
+        flags = ", ".join("--" + s.replace("_", "-") for s in sorted(stray))
+        raise LabError(f"{flags} not applicable to --model {args.model}")
+    if args.resume and not entry.resumable:
+        raise LabError(
+            f"--resume applies to models trained in epochs; {args.model} trains in one pass"
+        )
+    # torch is imported here, not at start-up: --help and the other commands never pay for it.
+    from lab.neural import distributed
+
+    ctx = distributed.init_from_env()  # a no-op unless launched by torchrun
+    try:
+        return _train(args, options, ctx.is_main)
+    finally:
+        distributed.shutdown()
+
+
+def _train(args: argparse.Namespace, options: dict[str, Any], is_main: bool) -> int:
+    gen = registry.generator_class(args.model).from_options(options)  # bad options fail first
+    corpus = load_corpus(args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download)
+    parts = split_corpus(corpus.text)
+    if is_main:
+        print(
+            f"corpus {corpus.name} ({corpus.source}): {len(parts.train):,} / {len(parts.valid):,} / "
+            f"{len(parts.test):,} chars train/valid/test"
+        )
+    started = time.perf_counter()
+    gen.fit(
+        parts.train,
+        parts.valid,
+        progress=not args.quiet,
+        checkpoint_dir=args.out,
+        resume=args.resume,
+    )
+    seconds = time.perf_counter() - started
+    if not is_main:  # under torchrun, rank 0 alone writes and reports
+        return 0
+    valid = gen.score(parts.valid)
+    floor = floor_score(gen, parts.train, parts.valid)
+    update_manifest(
+        args.out,
+        corpus={"spec": args.corpus, "name": corpus.name, "source": corpus.source},
+        final={
+            "valid": valid.to_dict(),
+            "unigram_valid": floor.to_dict(),
+            "train_seconds": seconds,
+        },
+    )
+    print(
+        f"trained {args.model} in {seconds:.1f}s, vocabulary {len(gen.vocab):,}; saved to {args.out}"
+    )
+    print(_score_line("valid   " + args.model, valid))
+    print(_score_line("valid   unigram", floor))
+    length = gen.tokenizer.tokens_for_words(SAMPLE_WORDS, chars_per_word=5)
+    sample = generate_reporting_unknowns(
+        gen, args.prompt, max_tokens=length, sampling=GREEDY, seed=0
+    )[0]
+    print(f"greedy sample: {sample.full_text}")
+    return 0
+
+
+def _score_line(label: str, r: ScoreResult) -> str:
+    return (
+        f"{label:<22} ppl {r.ppl:9.2f}  bits/char {r.bits_per_char:6.3f}  "
+        f"OOV {100 * r.oov_rate:5.2f}%  ({r.num_tokens:,} tokens)"
+    )

@@ -1,1 +1,0 @@
-"""Sub-commands of the ``textgen-lab`` CLI, one module each (see :mod:`lab.cli`)."""

@@ -1,0 +1,241 @@
+""":class:`GeneratorBase`: what every model shares, written once.
+
+A generator is a configuration (one dataclass, or a dataclass of sections),
+a :class:`~lab.models.config.VocabConfig` that fixes its tokenizer, the
+vocabulary learnt by ``fit``, and its own tables or weights. The base builds
+the first three from options and the registry's defaults, and owns the run
+directory skeleton: ``config.json`` (kind, configuration, tokenizer, metrics)
+and ``vocab.json`` beside what the model writes itself (``_save_state``). It
+raises one :class:`~lab.errors.NotFittedError` for a model that was never
+fitted or loaded, and every ``fit`` returns the same
+:class:`~lab.models.protocol.FitResult` shape.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+from lab.errors import CheckpointError, NotFittedError, OptionError
+from lab.models import registry
+from lab.models.checkpoint import read_manifest, read_tokenizer_and_vocab, write_manifest
+from lab.models.config import (
+    VocabConfig,
+    apply_options,
+    build_config,
+    config_from_dict,
+    config_to_dict,
+    section_classes,
+)
+from lab.models.protocol import GREEDY, FitResult, Sample, SamplingConfig
+from lab.models.scoring import ScoreResult
+from lab.text.tokenizers import AnyTokenizer, make_tokenizer
+from lab.text.vocabulary import Vocabulary
+
+ConfigT = TypeVar("ConfigT")
+G = TypeVar("G", bound="GeneratorBase[Any]")
+V = TypeVar("V")
+
+
+class GeneratorBase(ABC, Generic[ConfigT]):
+    """Base class of every model; subclasses implement the rest of
+    :class:`~lab.models.protocol.Generator` (``fit``, ``score``, ``generate``)
+    plus ``_save_state``/``_load_state`` for their own tables or weights."""
+
+    kind: ClassVar[str]
+    config_class: ClassVar[type[Any]]
+
+    def __init__(self, config: ConfigT | None = None, vocab_config: VocabConfig | None = None):
+        if config is None or vocab_config is None:
+            default_config, default_vocab = self._configs({})
+            config = default_config if config is None else config
+            vocab_config = default_vocab if vocab_config is None else vocab_config
+        entry = registry.kind(self.kind)
+        if vocab_config.unit not in entry.units:
+            raise OptionError(
+                f"{self.kind} works on {' or '.join(entry.units)} tokens, not {vocab_config.unit}"
+            )
+        self.config: ConfigT = config
+        self._vocab_config = vocab_config
+        self._tokenizer: AnyTokenizer = make_tokenizer(
+            vocab_config.unit, lowercase=vocab_config.lowercase, eos=vocab_config.eos
+        )
+        self._vocab: Vocabulary | None = None
+        #: What the last ``fit`` measured (saved in ``config.json``).
+        self.metrics: dict[str, Any] = {}
+
+    # -- construction ------------------------------------------------------------
+    @classmethod
+    def option_classes(cls) -> tuple[type, ...]:
+        """Dataclasses whose fields are this model's options (CLI flags)."""
+        return (*section_classes(cls.config_class), VocabConfig)
+
+    @classmethod
+    def _configs(cls, options: Mapping[str, Any]) -> tuple[ConfigT, VocabConfig]:
+        """The registry defaults for this kind, then ``options``, as configs."""
+        merged = {**registry.kind(cls.kind).defaults, **options}
+        blank = [c() for c in cls.option_classes()]
+        *sections, vocab = apply_options(blank, merged, kind=cls.kind)
+        return build_config(cls.config_class, sections), vocab
+
+    @classmethod
+    def from_options(cls: type[G], options: Mapping[str, Any]) -> G:
+        """A generator with this kind's defaults except for ``options`` (field -> value).
+
+        An unknown option or a bad value is an :class:`~lab.errors.OptionError`.
+        """
+        config, vocab = cls._configs(options)
+        return cls(config, vocab)
+
+    # -- what every model has ----------------------------------------------------
+    @property
+    def tokenizer(self) -> AnyTokenizer:
+        return self._tokenizer
+
+    @property
+    def vocab_config(self) -> VocabConfig:
+        return self._vocab_config
+
+    @property
+    def vocab(self) -> Vocabulary:
+        return self._fitted(self._vocab)
+
+    def _fitted(self, value: V | None) -> V:
+        """``value``, or the one not-fitted error if it is not there yet."""
+        if value is None:
+            raise NotFittedError(f"this {self.kind} model has not been fitted or loaded yet")
+        return value
+
+    def _adopt_vocab(self, tokens: Iterable[str], vocab: Vocabulary | None) -> Vocabulary:
+        """Take ``vocab`` unchanged (how models share one) or build one from ``tokens``."""
+        if vocab is None:
+            vocab = Vocabulary.build(
+                tokens, min_freq=self.vocab_config.min_freq, max_size=self.vocab_config.max_size
+            )
+        self._vocab = vocab
+        return vocab
+
+    def _record_fit(self, result: FitResult, best_epoch: int) -> FitResult:
+        """Keep what ``fit`` measured, in the same shape for every model."""
+        self.metrics = {
+            "best_epoch": best_epoch,
+            "epochs": result.epochs,
+            "train_seconds": result.seconds,
+            "valid": result.best_valid.to_dict() if result.best_valid else None,
+            "history": list(result.history),
+        }
+        return result
+
+    # -- what each model does its own way --------------------------------------------
+    @abstractmethod
+    def fit(
+        self,
+        train_text: str,
+        valid_text: str | None = None,
+        *,
+        vocab: Vocabulary | None = None,
+        progress: bool = False,
+        checkpoint_dir: Path | None = None,
+        resume: bool = False,
+    ) -> FitResult:
+        """See :meth:`lab.models.protocol.Generator.fit`."""
+
+    @abstractmethod
+    def score(self, text: str) -> ScoreResult:
+        """See :meth:`lab.models.protocol.Generator.score`."""
+
+    @abstractmethod
+    def generate(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int = 50,
+        sampling: SamplingConfig = GREEDY,
+        num_samples: int = 1,
+        seed: int = 0,
+        stop_at_eos: bool = False,
+    ) -> list[Sample]:
+        """See :meth:`lab.models.protocol.Generator.generate`."""
+
+    # -- persistence ---------------------------------------------------------------
+    def save(self, directory: Path) -> None:
+        """Write the run directory: ``config.json``, ``vocab.json`` and the model's own files."""
+        directory = Path(directory)
+        write_manifest(
+            directory,
+            kind=self.kind,
+            config=config_to_dict(self.config, self.vocab_config),
+            tokenizer=self.tokenizer,
+            vocab=self.vocab,
+            extra={"metrics": self.metrics, **self._manifest_extra()},
+        )
+        self._save_state(directory)
+
+    @classmethod
+    def load(cls: type[G], directory: Path) -> G:
+        """Rebuild a model saved with :meth:`save`; never unpickles anything."""
+        manifest, config, vocab_config = cls._read_run(Path(directory))
+        return cls._restore(Path(directory), manifest, config, vocab_config)
+
+    @classmethod
+    def _read_run(cls, directory: Path) -> tuple[dict[str, Any], Any, VocabConfig]:
+        manifest = read_manifest(directory)
+        if manifest["kind"] != cls.kind:
+            raise CheckpointError(f"{directory} holds a {manifest['kind']} model, not {cls.kind}")
+        try:
+            data = dict(manifest.get("config", {}))
+            vocab = dict(data.get("vocab", {}))
+            tokenizer = manifest.get("tokenizer", {})
+            if "unit" not in vocab and isinstance(tokenizer, dict) and "kind" in tokenizer:
+                vocab["unit"] = tokenizer["kind"]  # a run saved before VocabConfig.unit
+            config, vocab_config = config_from_dict(cls.config_class, {**data, "vocab": vocab})
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{directory}: bad {cls.kind} configuration ({exc})") from None
+        return manifest, config, vocab_config
+
+    @classmethod
+    def _restore(
+        cls: type[G],
+        directory: Path,
+        manifest: dict[str, Any],
+        config: Any,
+        vocab_config: VocabConfig,
+    ) -> G:
+        gen = cls(config, vocab_config)
+        gen._tokenizer, gen._vocab = read_tokenizer_and_vocab(directory, manifest)
+        metrics = manifest.get("metrics")
+        gen.metrics = metrics if isinstance(metrics, dict) else {}
+        gen._load_state(directory, manifest)
+        return gen
+
+    @abstractmethod
+    def _save_state(self, directory: Path) -> None:
+        """Write the model's own files (weights or tables) into ``directory``."""
+
+    @abstractmethod
+    def _load_state(self, directory: Path, manifest: dict[str, Any]) -> None:
+        """Read them back (``self.vocab`` is already set); raise ``CheckpointError``."""
+
+    def _manifest_extra(self) -> dict[str, Any]:
+        """Extra top-level ``config.json`` fields (e.g. the parameter count)."""
+        return {}
+
+    # -- description -----------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        """Kind, configuration, tokenizer and sizes (JSON-friendly)."""
+        info: dict[str, Any] = {
+            "kind": self.kind,
+            "config": config_to_dict(self.config, self.vocab_config),
+            "tokenizer": self.tokenizer.to_dict(),
+            "fitted": self._vocab is not None,
+        }
+        if self._vocab is not None:
+            info["vocab_size"] = len(self._vocab)
+            info.update(self._describe_state())
+        return info
+
+    def _describe_state(self) -> dict[str, Any]:
+        """Sizes of the learnt tables or network, for :meth:`describe` (fitted models only)."""
+        return {}

@@ -1,0 +1,85 @@
+"""Run directories: what every saved model has in common.
+
+A run directory holds ``config.json`` (the model kind, its configuration
+dataclasses and the tokenizer settings, plus any metrics) and ``vocab.json``;
+each model adds its own tensors or tables beside them (``weights.safetensors``
+for the LSTMs, ``model.json`` for the baselines). Nothing is pickled, so
+loading a run from someone else never executes their code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from lab.errors import CheckpointError
+from lab.fileio import write_text_atomic
+from lab.text.tokenizers import AnyTokenizer, tokenizer_from_dict
+from lab.text.vocabulary import Vocabulary
+
+CONFIG_FILE = "config.json"
+VOCAB_FILE = "vocab.json"
+FORMAT_VERSION = 1
+
+
+def write_manifest(
+    directory: Path,
+    *,
+    kind: str,
+    config: dict[str, Any],
+    tokenizer: AnyTokenizer,
+    vocab: Vocabulary,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write ``config.json`` and ``vocab.json`` (each atomically)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "kind": kind,
+        "config": config,
+        "tokenizer": tokenizer.to_dict(),
+        **(extra or {}),
+    }
+    vocab.save(directory / VOCAB_FILE)
+    write_text_atomic(directory / CONFIG_FILE, json.dumps(manifest, indent=2, sort_keys=True))
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """The parsed ``config.json`` of a run, or a :class:`CheckpointError` saying why not."""
+    path = Path(directory) / CONFIG_FILE
+    if not Path(directory).is_dir():
+        raise CheckpointError(f"{directory} is not a run directory")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(
+            f"{directory} has no {CONFIG_FILE}; is it a textgen-lab run?"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict) or "kind" not in data:
+        raise CheckpointError(f"{path} does not name a model kind")
+    if data.get("format_version", 0) > FORMAT_VERSION:
+        raise CheckpointError(f"{path} was written by a newer textgen-lab")
+    return data
+
+
+def read_tokenizer_and_vocab(
+    directory: Path, manifest: dict[str, Any]
+) -> tuple[AnyTokenizer, Vocabulary]:
+    """The tokenizer and vocabulary saved in a run directory."""
+    try:
+        tokenizer = tokenizer_from_dict(manifest["tokenizer"])
+        vocab = Vocabulary.load(Path(directory) / VOCAB_FILE)
+    except (KeyError, TypeError, ValueError, OSError) as exc:
+        raise CheckpointError(f"{directory}: broken tokenizer or vocabulary ({exc})") from None
+    return tokenizer, vocab
+
+
+def update_manifest(directory: Path, **fields: Any) -> None:
+    """Merge ``fields`` into an existing ``config.json`` (e.g. final metrics)."""
+    manifest = read_manifest(directory)
+    manifest.update(fields)
+    write_text_atomic(Path(directory) / CONFIG_FILE, json.dumps(manifest, indent=2, sort_keys=True))

@@ -1,0 +1,173 @@
+"""The one contract every text generator meets, and the small records it trades in.
+
+Training, sampling, evaluation and reports are free functions over
+:class:`Generator`; adding a model means writing one class on
+:class:`lab.models.base.GeneratorBase` and one entry in
+:mod:`lab.models.registry`, never another ``if model == ...`` branch.
+
+This module imports no torch, so the count baselines implement it too.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TypedDict, runtime_checkable
+
+from lab.errors import OptionError, UnknownTokenWarning
+from lab.models.config import VocabConfig
+from lab.models.sampling import GREEDY, SamplingConfig
+from lab.models.scoring import ScoreResult
+from lab.text.tokenizers import AnyTokenizer
+from lab.text.vocabulary import UNK, Vocabulary
+
+__all__ = [
+    "GREEDY",
+    "EpochRecord",
+    "FitResult",
+    "Generator",
+    "Sample",
+    "SamplingConfig",
+    "ScoreResult",
+    "check_generation_args",
+    "make_sample",
+    "warn_unknown_prompt_tokens",
+]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One generated continuation.
+
+    ``tokens`` are the generated tokens only (prompt excluded; ``<eos>`` kept so
+    sentence structure survives) and ``text`` is their readable form;
+    ``full_text`` is prompt and continuation detokenized together, which is
+    what a reader wants ("Alice was" + "n't" -> "Alice wasn't").
+    """
+
+    text: str
+    tokens: tuple[str, ...]
+    full_text: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def make_sample(
+    tokenizer: AnyTokenizer, prompt_tokens: Sequence[str], tokens: Sequence[str]
+) -> Sample:
+    """A :class:`Sample` of generated ``tokens``, readable alone and after the prompt."""
+    return Sample(
+        text=tokenizer.detokenize(tokens),
+        tokens=tuple(tokens),
+        full_text=tokenizer.detokenize([*prompt_tokens, *tokens]),
+    )
+
+
+def warn_unknown_prompt_tokens(prompt_tokens: Sequence[str], vocab: Vocabulary) -> None:
+    """Warn (:class:`~lab.errors.UnknownTokenWarning`) that some prompt tokens will be read as ``<unk>``."""
+    unknown = sorted({t for t in prompt_tokens if t not in vocab})
+    if unknown:
+        warnings.warn(
+            f"prompt tokens not in the vocabulary, read as {UNK}: {' '.join(map(repr, unknown))}",
+            UnknownTokenWarning,
+            stacklevel=3,
+        )
+
+
+def check_generation_args(max_tokens: int, num_samples: int) -> None:
+    """Reject nonsensical generation lengths early, with one clear message.
+
+    Every generator calls this before generating, and the CLI calls it before
+    loading a model, so the same mistake gets the same :class:`OptionError`.
+    """
+    if max_tokens < 0:
+        raise OptionError(f"max_tokens must be >= 0, not {max_tokens}")
+    if num_samples < 1:
+        raise OptionError(f"num_samples must be >= 1, not {num_samples}")
+
+
+class EpochRecord(TypedDict):
+    """One line of training history, the same keys for every model.
+
+    NLLs are nats per token; ``train_nll`` and ``lr`` are ``None`` for models
+    that count rather than optimise. A plain dict, so it goes into JSON and
+    ``torch.save`` as it is.
+    """
+
+    epoch: int
+    train_nll: float | None
+    valid_nll: float
+    valid_ppl: float
+    lr: float | None
+    seconds: float
+
+
+@dataclass
+class FitResult:
+    """What training did: per-epoch history and the best validation score."""
+
+    seconds: float
+    epochs: int = 0
+    best_valid: ScoreResult | None = None
+    history: list[EpochRecord] = field(default_factory=list)
+    stopped_early: bool = False
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """A language model that can be built, trained, scored, sampled, saved and loaded.
+
+    ``score`` returns natural-log likelihoods of held-out text; ``generate``
+    primes the model with the prompt (tokenized by the model's own tokenizer)
+    and continues it. Randomness comes only from ``seed``. ``fit`` with a
+    ``checkpoint_dir`` leaves a loadable run there; ``resume=True`` continues
+    the run saved there (models that train in one pass refuse it).
+    """
+
+    kind: ClassVar[str]
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Generator: ...
+
+    @classmethod
+    def load(cls, directory: Path) -> Generator: ...
+
+    @property
+    def tokenizer(self) -> AnyTokenizer: ...
+
+    @property
+    def vocab(self) -> Vocabulary: ...
+
+    @property
+    def vocab_config(self) -> VocabConfig: ...
+
+    def fit(
+        self,
+        train_text: str,
+        valid_text: str | None = None,
+        *,
+        vocab: Vocabulary | None = None,
+        progress: bool = False,
+        checkpoint_dir: Path | None = None,
+        resume: bool = False,
+    ) -> FitResult: ...
+
+    def score(self, text: str) -> ScoreResult: ...
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int = 50,
+        sampling: SamplingConfig = GREEDY,
+        num_samples: int = 1,
+        seed: int = 0,
+        stop_at_eos: bool = False,
+    ) -> list[Sample]: ...
+
+    def save(self, directory: Path) -> None: ...
+
+    def describe(self) -> dict[str, Any]: ...

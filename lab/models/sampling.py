@@ -1,0 +1,199 @@
+"""How the next token is chosen: the settings, and the reference sampler in pure Python.
+
+:class:`SamplingConfig` is the one description of a decoding rule for every
+model. The rule, applied in this order:
+
+1. **greedy** takes the arg-max; among equal weights the lowest token id
+   (the first candidate) wins, so greedy decoding uses no randomness;
+2. **temperature** ``T`` turns weights into ``w ** (1 / T)`` (logits divided
+   by ``T``): below 1 sharpens, above 1 flattens;
+3. **top-k** keeps exactly the ``k`` largest weights; ties at the cut are
+   broken by position (lower id first), so never more than ``k`` survive;
+4. **top-p** (nucleus, Holtzman et al. 2020) keeps the smallest prefix, by
+   descending weight (ties by position), whose share reaches ``p``, with a
+   tolerance of 1e-12 for float rounding;
+5. one draw from what is left, proportional to the weights.
+
+Zero weights (banned tokens such as ``<pad>`` and ``<unk>``) are never chosen.
+This module is the reference: the count models sample with :func:`choose`,
+and the networks' torch sampler (:mod:`lab.neural.decoding`) is tested to keep
+the same support with the same probabilities (``tests/test_sampling.py``).
+
+>>> import random
+>>> choose(["a", "b", "c"], [1, 5, 2], GREEDY, random.Random(0))
+'b'
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from lab.errors import OptionError
+
+T = TypeVar("T")
+
+#: Cumulative sums of normalised floats can land a hair below top_p; without a
+#: tolerance a nucleus of exactly p would take one token too many.
+TOP_P_TOLERANCE = 1e-12
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How the next token is chosen (see the module docstring for the exact rule).
+
+    ``greedy`` takes the arg-max and ignores the rest. Otherwise weights are
+    sharpened or flattened by ``temperature``, then optionally cut to the
+    ``top_k`` most likely tokens and/or the smallest set whose probability
+    reaches ``top_p``.
+    """
+
+    greedy: bool = False
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.temperature > 0 and math.isfinite(self.temperature)):
+            raise OptionError(f"temperature must be a positive number, not {self.temperature}")
+        if self.top_k is not None and self.top_k < 1:
+            raise OptionError(f"top_k must be >= 1, not {self.top_k}")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise OptionError(f"top_p must be in (0, 1], not {self.top_p}")
+
+    @property
+    def label(self) -> str:
+        """Short name for tables: ``greedy``, ``T=0.8``, ``T=1.0,k=40``."""
+        if self.greedy:
+            return "greedy"
+        parts = [f"T={self.temperature:g}"]
+        if self.top_k is not None:
+            parts.append(f"k={self.top_k}")
+        if self.top_p is not None:
+            parts.append(f"p={self.top_p:g}")
+        return ",".join(parts)
+
+    @property
+    def is_plain(self) -> bool:
+        """True for pure sampling from the model's own distribution (T = 1, no cuts)."""
+        return (
+            not self.greedy
+            and self.temperature == 1.0
+            and self.top_k is None
+            and (self.top_p or 1.0) >= 1
+        )
+
+
+GREEDY = SamplingConfig(greedy=True)
+
+
+def choose(
+    candidates: Sequence[T],
+    weights: Sequence[float],
+    sampling: SamplingConfig,
+    rng: random.Random,
+) -> T:
+    """Pick one of ``candidates``; ``weights`` are unnormalised probabilities or counts.
+
+    Greedy returns the first candidate of largest weight (ties broken by
+    position, so the result is deterministic and uses no randomness).
+    Otherwise weights become ``w ** (1 / temperature)`` (computed in log space
+    so tiny temperatures do not overflow), are cut to the ``top_k`` largest
+    (ties by position) and to the smallest set whose probability reaches
+    ``top_p``, and exactly one ``rng.random()`` draw picks among the rest.
+    Zero weights are never chosen.
+
+    Raises:
+        ValueError: no candidates, mismatched lengths, a negative or
+            non-finite weight, or no positive weight at all.
+    """
+    if len(candidates) != len(weights):
+        raise ValueError(f"{len(candidates)} candidates but {len(weights)} weights")
+    if not candidates:
+        raise ValueError("nothing to choose from: no candidates")
+    total = sum(weights)
+    if min(weights) < 0 or not math.isfinite(total):  # a NaN or infinity spoils the sum
+        raise ValueError("weights must be finite and non-negative")
+    if total <= 0:
+        raise ValueError("nothing to choose from: every weight is zero")
+    if sampling.greedy:
+        return candidates[weights.index(max(weights))]  # index() finds the first maximum
+    if sampling.is_plain:
+        return candidates[_draw(range(len(weights)), weights, rng)]  # plain sampling, C speed
+    kept = _filtered(weights, sampling)
+    return candidates[_draw([i for i, _ in kept], [w for _, w in kept], rng)]
+
+
+def sampling_distribution(weights: Sequence[float], sampling: SamplingConfig) -> list[float]:
+    """The probabilities :func:`choose` draws from, one per weight (zeros for cut tokens).
+
+    This is the definition the torch sampler is tested against.
+
+    >>> sampling_distribution([2.0, 1.0, 1.0], SamplingConfig(top_k=2))
+    [0.6666666666666666, 0.3333333333333333, 0.0]
+    """
+    if not weights or min(weights) < 0 or not math.isfinite(sum(weights)) or sum(weights) <= 0:
+        raise ValueError("weights must be finite, non-negative and not all zero")
+    if sampling.greedy:
+        best = list(weights).index(max(weights))
+        return [1.0 if i == best else 0.0 for i in range(len(weights))]
+    kept = _filtered(weights, sampling)
+    total = sum(w for _, w in kept)
+    probs = [0.0] * len(weights)
+    for i, w in kept:
+        probs[i] = w / total
+    return probs
+
+
+def _filtered(weights: Sequence[float], sampling: SamplingConfig) -> list[tuple[int, float]]:
+    """``(index, weight)`` of the tokens that survive temperature, top-k and top-p."""
+    kept = [(i, float(w)) for i, w in enumerate(weights) if w > 0]
+    if sampling.temperature != 1.0:
+        kept = _apply_temperature(kept, sampling.temperature)
+    if sampling.top_k is not None and sampling.top_k < len(kept):
+        kept = sorted(kept, key=lambda iw: -iw[1])[: sampling.top_k]  # stable: ties by id
+    if sampling.top_p is not None and sampling.top_p < 1.0:
+        kept = _nucleus(kept, sampling.top_p)
+    return kept
+
+
+def _apply_temperature(
+    kept: list[tuple[int, float]], temperature: float
+) -> list[tuple[int, float]]:
+    """``w ** (1/T)`` scaled so the largest weight is 1 (no overflow for small T).
+
+    Weights that underflow to zero drop out, which is the greedy limit."""
+    log_max = max(math.log(w) for _, w in kept)
+    scaled = [(i, math.exp((math.log(w) - log_max) / temperature)) for i, w in kept]
+    return [(i, w) for i, w in scaled if w > 0]
+
+
+def _nucleus(kept: list[tuple[int, float]], top_p: float) -> list[tuple[int, float]]:
+    """The smallest prefix, by descending weight, whose share reaches ``top_p``."""
+    ranked = sorted(kept, key=lambda iw: -iw[1])
+    total = sum(w for _, w in ranked)
+    nucleus: list[tuple[int, float]] = []
+    cumulative = 0.0
+    for item in ranked:
+        nucleus.append(item)
+        cumulative += item[1] / total
+        if cumulative >= top_p - TOP_P_TOLERANCE:
+            break
+    return nucleus
+
+
+def _draw(indices: Sequence[int], weights: Sequence[float], rng: random.Random) -> int:
+    """One of ``indices``, drawn with probability proportional to its weight.
+
+    A zero weight adds an empty interval to the cumulative sums, which
+    ``bisect_right`` can never land in."""
+    cumulative = list(itertools.accumulate(weights))
+    position = bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
+    if position == len(indices):  # the draw rounded up to the total: take the last non-zero
+        position = max(i for i, w in enumerate(weights) if w > 0)
+    return indices[position]

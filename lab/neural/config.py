@@ -1,0 +1,97 @@
+"""Configuration of the recurrent generators: the network's shape and how it trains.
+
+Frozen dataclasses, validated on construction, saved as JSON with every
+checkpoint (so sampling can rebuild the exact network) and turned into CLI
+flags from their fields' help. This module imports no torch, so the command
+line can list the options without loading it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from lab.errors import OptionError
+from lab.models.config import option
+
+Cell = Literal["lstm", "gru", "rnn"]
+Optimizer = Literal["adam", "sgd"]
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shape of :class:`lab.neural.network.RNNLanguageModel`.
+
+    ``tie_weights`` shares the embedding and output matrices (Press & Wolf
+    2017): fewer parameters and better perplexity on small books; it needs
+    ``embedding_dim == hidden_dim``.
+    """
+
+    cell: Cell = option("lstm", "recurrent cell")
+    embedding_dim: int = option(200, "embedding size")
+    hidden_dim: int = option(200, "hidden state size")
+    num_layers: int = option(2, "stacked recurrent layers")
+    dropout: float = option(0.3, "dropout probability")
+    tie_weights: bool = option(True, "share embedding and output weights")
+
+    def __post_init__(self) -> None:
+        if self.cell not in ("lstm", "gru", "rnn"):
+            raise OptionError(f"cell must be lstm, gru or rnn, not {self.cell!r}")
+        for name in ("embedding_dim", "hidden_dim", "num_layers"):
+            if getattr(self, name) < 1:
+                raise OptionError(f"{name} must be >= 1")
+        if not 0 <= self.dropout < 1:
+            raise OptionError("dropout must be in [0, 1)")
+        if self.tie_weights and self.embedding_dim != self.hidden_dim:
+            raise OptionError(
+                "tie_weights needs embedding_dim == hidden_dim "
+                f"(got {self.embedding_dim} and {self.hidden_dim}); pass --no-tie-weights"
+            )
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Truncated-BPTT training over one contiguous token stream.
+
+    The learning rate is multiplied by ``lr_decay`` whenever validation loss
+    fails to improve; training stops after ``patience`` epochs without
+    improvement or when ``max_minutes`` of wall time are used up, and the
+    best epoch's weights are kept.
+    """
+
+    epochs: int = option(20, "maximum epochs")
+    batch_size: int = option(20, "parallel streams per batch")
+    bptt: int = option(35, "truncated-BPTT window (tokens)")
+    lr: float = option(3e-3, "learning rate")
+    optimizer: Optimizer = option("adam", "optimizer")
+    clip: float = option(0.5, "gradient-norm clip")
+    weight_decay: float = option(0.0, "L2 weight decay")
+    lr_decay: float = option(0.5, "learning-rate factor when validation stalls")
+    patience: int = option(3, "stop after this many epochs without improvement")
+    max_minutes: float | None = option(None, "wall-clock budget for training (minutes)")
+    seed: int = option(0, "random seed (weights, dropout)")
+    device: str = option("auto", "auto, cpu, cuda or mps")
+    num_threads: int | None = option(None, "CPU threads for torch (default: torch's choice)")
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "bptt"):
+            if getattr(self, name) < 1:
+                raise OptionError(f"{name} must be >= 1")
+        if self.lr <= 0 or self.clip <= 0:
+            raise OptionError("lr and clip must be positive")
+        if self.optimizer not in ("adam", "sgd"):
+            raise OptionError(f"optimizer must be adam or sgd, not {self.optimizer!r}")
+        if not 0 < self.lr_decay <= 1:
+            raise OptionError("lr_decay must be in (0, 1]")
+        if self.patience < 1:
+            raise OptionError("patience must be >= 1")
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            raise OptionError("max_minutes must be positive")
+
+
+@dataclass(frozen=True)
+class NeuralConfig:
+    """Everything that defines a recurrent generator besides its vocabulary settings."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)

@@ -1,0 +1,248 @@
+"""The recurrent generators: one :class:`~lab.neural.network.RNNLanguageModel` with its
+tokenizer and vocabulary, behind the :class:`~lab.models.protocol.Generator` protocol.
+
+The word and character LSTMs are the same class with different registry
+defaults (unit, sizes, batch shape). A run directory holds ``config.json``,
+``vocab.json``, ``weights.safetensors`` (best epoch) and, while training,
+``trainer_state.pt`` (tensors and numbers only, read back with
+``torch.load(weights_only=True)``) for ``--resume``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from safetensors.torch import load_model, save_model
+
+from lab.errors import CheckpointError, OptionError
+from lab.fileio import write_with_atomic
+from lab.models.base import GeneratorBase
+from lab.models.config import VocabConfig
+from lab.models.protocol import (
+    GREEDY,
+    FitResult,
+    Sample,
+    SamplingConfig,
+    check_generation_args,
+    make_sample,
+    warn_unknown_prompt_tokens,
+)
+from lab.models.scoring import ScoreResult
+from lab.neural import distributed
+from lab.neural.config import NeuralConfig
+from lab.neural.decoding import next_token
+from lab.neural.device import configure_cpu_threads, resolve_device, step_decoding
+from lab.neural.network import RNNLanguageModel, count_parameters
+from lab.neural.training import TrainerState, evaluate_nll, train_model
+from lab.text.vocabulary import Vocabulary
+
+__all__ = ["CharLSTMGenerator", "RNNGenerator", "WordLSTMGenerator"]
+
+WEIGHTS_FILE = "weights.safetensors"
+TRAINER_FILE = "trainer_state.pt"
+
+
+class RNNGenerator(GeneratorBase[NeuralConfig]):
+    """A recurrent language model with its tokenizer and vocabulary."""
+
+    kind: ClassVar[str] = ""
+    config_class: ClassVar[type[Any]] = NeuralConfig
+
+    def __init__(
+        self, config: NeuralConfig | None = None, vocab_config: VocabConfig | None = None
+    ) -> None:
+        super().__init__(config, vocab_config)
+        self.model: RNNLanguageModel | None = None
+        self.device = resolve_device(self.config.train.device)
+
+    def _model(self) -> RNNLanguageModel:
+        return self._fitted(self.model)
+
+    def encode(self, text: str) -> list[int]:
+        """``<eos>`` (the start context) followed by the ids of ``text``'s tokens."""
+        return [self.vocab.eos_id, *self.vocab.encode(self.tokenizer.tokenize(text))]
+
+    # -- training ---------------------------------------------------------------
+    def fit(
+        self,
+        train_text: str,
+        valid_text: str | None = None,
+        *,
+        vocab: Vocabulary | None = None,
+        progress: bool = False,
+        checkpoint_dir: Path | None = None,
+        resume: bool = False,
+    ) -> FitResult:
+        """Train on ``train_text``, selecting the epoch by ``valid_text`` perplexity.
+
+        With ``checkpoint_dir`` the best weights are saved there whenever
+        validation improves, and ``resume=True`` continues a run saved there.
+        """
+        cfg = self.config.train
+        configure_cpu_threads(cfg.num_threads)
+        state = None
+        if resume:
+            if checkpoint_dir is None:
+                raise OptionError("resume needs the run directory to resume from")
+            state = self._load_for_resume(Path(checkpoint_dir))
+            train_ids = self.encode(train_text)
+        else:
+            tokens = self.tokenizer.tokenize(train_text)  # tokenized once: vocabulary and ids
+            self._adopt_vocab(tokens, vocab)
+            train_ids = [self.vocab.eos_id, *self.vocab.encode(tokens)]
+        valid_ids = self.encode(valid_text) if valid_text else None
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+
+        ctx = distributed.current()
+        # One writer under torchrun: rank 0.
+        run_dir = Path(checkpoint_dir) if checkpoint_dir is not None and ctx.is_main else None
+
+        def save_epoch(st: TrainerState, improved: bool) -> None:
+            if run_dir is None:
+                return
+            if improved:
+                self.save(run_dir)
+            payload = st.to_dict() | {"last_weights": self._model().state_dict()}
+            write_with_atomic(run_dir / TRAINER_FILE, lambda p: torch.save(payload, p))
+
+        with torch.random.fork_rng(devices=devices):
+            # Each process draws its own dropout noise; DDP copies rank 0's initial weights.
+            torch.manual_seed(cfg.seed + ctx.rank)
+            if state is None:
+                self.model = RNNLanguageModel(len(self.vocab), self.config.model).to(self.device)
+            outcome = train_model(
+                self._model(),
+                train_ids,
+                valid_ids,
+                cfg,
+                device=self.device,
+                state=state,
+                progress=progress and ctx.is_main,
+                on_epoch_end=save_epoch,
+            )
+        st = outcome.state
+        scored = valid_ids or train_ids
+        best = ScoreResult(
+            nll_nats=st.best_valid_nll * max(len(scored) - 1, 1),
+            num_tokens=max(len(scored) - 1, 1),
+            num_chars=len(valid_text or train_text),
+            num_oov=sum(1 for i in scored[1:] if i == self.vocab.unk_id),
+        )
+        result = FitResult(st.elapsed_seconds, st.epoch, best, st.history, outcome.stopped_early)
+        self._record_fit(result, st.best_epoch)
+        if run_dir is not None:
+            self.save(run_dir)
+        return result
+
+    def _load_for_resume(self, directory: Path) -> TrainerState:
+        path = directory / TRAINER_FILE
+        if not path.exists():
+            raise CheckpointError(f"nothing to resume: {path} does not exist")
+        loaded = type(self).load(directory)
+        self._vocab, self.model = loaded._vocab, loaded.model
+        data = torch.load(path, map_location=self.device, weights_only=True)
+        self._model().load_state_dict(data.pop("last_weights"))
+        return TrainerState.from_dict(data)
+
+    # -- scoring ---------------------------------------------------------------
+    def score(self, text: str) -> ScoreResult:
+        """Exact NLL of ``text`` after a ``<eos>`` start context, every token
+        (``<eos>`` included) predicted once, state carried across the text."""
+        ids = self.encode(text)
+        total, count = evaluate_nll(self._model(), ids, device=self.device)
+        oov = sum(1 for i in ids[1:] if i == self.vocab.unk_id)
+        return ScoreResult(nll_nats=total, num_tokens=count, num_chars=len(text), num_oov=oov)
+
+    # -- generation ------------------------------------------------------------
+    def generate(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int = 50,
+        sampling: SamplingConfig = GREEDY,
+        num_samples: int = 1,
+        seed: int = 0,
+        stop_at_eos: bool = False,
+    ) -> list[Sample]:
+        """Prime the state with ``prompt`` once, then emit one token at a time
+        per sample, carrying the state (never re-reading the text). All
+        ``num_samples`` continuations are one batch."""
+        check_generation_args(max_tokens, num_samples)
+        model, vocab = self._model(), self.vocab
+        prompt_tokens = self.tokenizer.tokenize_prompt(prompt)
+        warn_unknown_prompt_tokens(prompt_tokens, vocab)
+        context = torch.tensor([vocab.eos_id, *vocab.encode(prompt_tokens)], device=self.device)
+        rng = torch.Generator(device=self.device).manual_seed(seed)
+        out = torch.empty((num_samples, max_tokens), dtype=torch.long)
+        done = torch.zeros(num_samples, dtype=torch.bool)
+        length = 0
+        model.eval()
+        # oneDNN's LSTM is several times slower for step-by-step decoding
+        # (benchmarks/decoding_speed.py measures it), so it is off here.
+        with torch.inference_mode(), step_decoding():
+            logits, hidden = model(context.view(-1, 1).expand(-1, num_samples))
+            last = logits[-1]
+            for step in range(max_tokens):
+                token = next_token(last, sampling, generator=rng, banned_ids=vocab.never_emit_ids)
+                out[:, step] = token.cpu()
+                length = step + 1
+                if stop_at_eos:
+                    done |= token.cpu() == vocab.eos_id
+                    if bool(done.all()):
+                        break
+                logits, hidden = model(token.view(1, -1), hidden)
+                last = logits[-1]
+        return [
+            self._sample(prompt_tokens, out[i, :length].tolist(), stop_at_eos)
+            for i in range(num_samples)
+        ]
+
+    def _sample(self, prompt_tokens: list[str], ids: list[int], stop_at_eos: bool) -> Sample:
+        if stop_at_eos and self.vocab.eos_id in ids:
+            ids = ids[: ids.index(self.vocab.eos_id) + 1]
+        return make_sample(self.tokenizer, prompt_tokens, self.vocab.decode(ids))
+
+    # -- persistence -----------------------------------------------------------
+    def _save_state(self, directory: Path) -> None:
+        # save_model (not save_file) copes with the tied embedding/decoder matrix.
+        write_with_atomic(directory / WEIGHTS_FILE, lambda p: save_model(self._model(), str(p)))
+
+    def _manifest_extra(self) -> dict[str, Any]:
+        return {"parameters": count_parameters(self._model())}
+
+    @classmethod
+    def load(cls, directory: Path, *, device: str | None = None) -> RNNGenerator:
+        """Rebuild a generator from a run directory; ``device`` overrides the saved one."""
+        manifest, config, vocab_config = cls._read_run(Path(directory))
+        if device is not None:
+            config = replace(config, train=replace(config.train, device=device))
+        return cls._restore(Path(directory), manifest, config, vocab_config)
+
+    def _load_state(self, directory: Path, manifest: dict[str, Any]) -> None:
+        self.model = RNNLanguageModel(len(self.vocab), self.config.model).to(self.device)
+        weights = directory / WEIGHTS_FILE
+        if not weights.exists():
+            raise CheckpointError(f"{directory} has no {WEIGHTS_FILE}")
+        try:
+            load_model(self.model, str(weights), device=str(self.device))
+        except Exception as exc:  # safetensors raises several types for corrupt files
+            raise CheckpointError(f"cannot load {weights}: {exc}") from None
+        self.model.eval()
+
+    def _describe_state(self) -> dict[str, Any]:
+        return {"parameters": count_parameters(self.model) if self.model is not None else None}
+
+
+class WordLSTMGenerator(RNNGenerator):
+    """Word-level LSTM: NLTK word tokens, ``<eos>`` after each sentence, tied 2x200."""
+
+    kind: ClassVar[str] = "word-lstm"
+
+
+class CharLSTMGenerator(RNNGenerator):
+    """Character-level LSTM: every character a token, newlines included."""
+
+    kind: ClassVar[str] = "char-lstm"

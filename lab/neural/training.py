@@ -1,0 +1,240 @@
+"""Training and exact evaluation of :class:`~lab.neural.network.RNNLanguageModel`.
+
+Training follows pytorch/examples ``word_language_model``: one batchified
+stream, truncated BPTT with the hidden state carried (detached) across
+windows, gradient clipping, validation every epoch, learning-rate decay on
+plateau, early stopping, and the best epoch's weights kept. Evaluation is
+token-weighted over the whole held-out stream with the state carried across
+windows.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
+
+from lab.models.protocol import EpochRecord
+from lab.models.scoring import perplexity
+from lab.neural import distributed
+from lab.neural.batching import batchify, get_batch, num_batches
+from lab.neural.config import TrainConfig
+from lab.neural.device import step_decoding
+from lab.neural.network import Hidden, RNNLanguageModel, detach_hidden
+
+
+@dataclass
+class TrainerState:
+    """Everything needed to resume training after the last finished epoch."""
+
+    epoch: int = 0
+    best_valid_nll: float = math.inf  # nats per token
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    history: list[EpochRecord] = field(default_factory=list)
+    best_weights: dict[str, Tensor] | None = None
+    optimizer: dict[str, Any] | None = None
+    scheduler: dict[str, Any] | None = None
+    rng: Tensor | None = None
+    elapsed_seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain tensors/numbers/lists only, so ``torch.load(weights_only=True)`` reads it."""
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainerState:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    state: TrainerState
+    stopped_early: bool
+    seconds: float
+
+
+def evaluate_nll(
+    model: RNNLanguageModel, ids: Sequence[int], *, device: torch.device, window: int = 256
+) -> tuple[float, int]:
+    """Total NLL (nats) of ``ids[1:]`` given everything before, and the count.
+
+    One stream (batch 1), so every token is conditioned on the whole text
+    before it, as in the definition of perplexity; the state is carried
+    across windows of ``window`` tokens.
+    """
+    if len(ids) < 2:
+        return 0.0, 0
+    was_training = model.training
+    model.eval()
+    data = torch.as_tensor(ids, dtype=torch.long, device=device).view(-1, 1)
+    total, count, hidden = 0.0, 0, None
+    # Same kernels (oneDNN off) whenever we score, so a reloaded checkpoint
+    # reproduces the validation figure exactly.
+    with torch.inference_mode(), step_decoding():
+        for i in range(0, data.size(0) - 1, window):
+            x, y = get_batch(data, i, window)
+            logits, hidden = model(x, hidden)
+            total += nn.functional.cross_entropy(
+                logits.view(-1, logits.size(-1)), y.reshape(-1), reduction="sum"
+            ).item()
+            count += y.numel()
+    model.train(was_training)
+    return total, count
+
+
+def train_step(
+    model: nn.Module,
+    x: Tensor,
+    y: Tensor,
+    hidden: Hidden,
+    optimizer: torch.optim.Optimizer,
+    clip: float,
+) -> tuple[float, Hidden]:
+    """One truncated-BPTT update on inputs ``x`` and targets ``y`` (both ``(T, B)``).
+
+    The state carried in from the previous window is detached first, so the
+    gradient stops at the window boundary instead of running back through
+    the whole history; clipping the gradient norm keeps an exploding
+    gradient from wrecking the weights. Returns the mean loss (nats per
+    token) and the new state to carry into the next window.
+
+    Exercise 4: detach ``hidden``, zero the gradients, forward, mean
+    cross-entropy of the logits against ``y``, backward, clip the gradient
+    norm to ``clip``, step the optimizer.
+    """
+    # BEGIN SOLUTION
+    hidden = detach_hidden(hidden)
+    optimizer.zero_grad(set_to_none=True)
+    logits, hidden = model(x, hidden)
+    loss = nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1))
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+    return loss.item(), hidden
+    # END SOLUTION
+
+
+def train_model(
+    model: RNNLanguageModel,
+    train_ids: Sequence[int],
+    valid_ids: Sequence[int] | None,
+    config: TrainConfig,
+    *,
+    device: torch.device,
+    state: TrainerState | None = None,
+    progress: bool = True,
+    on_epoch_end: Callable[[TrainerState, bool], None] | None = None,
+) -> TrainOutcome:
+    """Train ``model`` in place; on return it holds the best epoch's weights.
+
+    ``on_epoch_end(state, improved)`` is called after each epoch (to save a
+    checkpoint); passing a ``state`` from an earlier run resumes it. Call
+    this inside ``torch.random.fork_rng`` after seeding, so dropout noise is
+    reproducible without touching the caller's global RNG.
+
+    Under ``torchrun`` each process takes its own ``batch_size`` columns of
+    the stream and gradients are averaged (:mod:`lab.neural.distributed`).
+    """
+    state = state or TrainerState()
+    ctx = distributed.current()
+    width = config.batch_size
+    columns = batchify(train_ids, width * ctx.world_size)[
+        :, ctx.rank * width : (ctx.rank + 1) * width
+    ]
+    source = columns.contiguous().to(device)
+    # DDP averages gradients across processes; it syncs rank 0's weights on wrapping.
+    net: nn.Module = DistributedDataParallel(model) if ctx.world_size > 1 else model
+    optimizer = _make_optimizer(model, config)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=config.lr_decay, patience=0
+    )
+    if state.optimizer is not None:
+        optimizer.load_state_dict(state.optimizer)
+    if state.scheduler is not None:
+        scheduler.load_state_dict(state.scheduler)
+    if state.rng is not None:
+        torch.set_rng_state(state.rng)
+    started = time.perf_counter() - state.elapsed_seconds
+    stopped_early = False
+
+    while state.epoch < config.epochs:
+        model.train()
+        hidden = model.init_hidden(config.batch_size)
+        epoch_loss, epoch_tokens = 0.0, 0
+        bar = tqdm(
+            range(0, source.size(0) - 1, config.bptt),
+            total=num_batches(source, config.bptt),
+            desc=f"epoch {state.epoch + 1}/{config.epochs}",
+            disable=None if progress else True,  # None: off when not a TTY
+            leave=False,
+        )
+        for i in bar:
+            x, y = get_batch(source, i, config.bptt)
+            loss, hidden = train_step(net, x, y, hidden, optimizer, config.clip)
+            epoch_loss += loss * y.numel()
+            epoch_tokens += y.numel()
+            bar.set_postfix(loss=f"{loss:.3f}")
+        bar.close()
+
+        state.epoch += 1
+        train_nll = epoch_loss / max(epoch_tokens, 1)
+        if valid_ids is not None and len(valid_ids) > 1:
+            total, count = evaluate_nll(model, valid_ids, device=device)
+            valid_nll = total / count
+        else:  # no held-out text: select on training loss
+            valid_nll = train_nll
+        improved = valid_nll < state.best_valid_nll - 1e-6
+        if improved:
+            state.best_valid_nll, state.best_epoch, state.bad_epochs = valid_nll, state.epoch, 0
+            state.best_weights = copy.deepcopy(model.state_dict())
+        else:
+            state.bad_epochs += 1
+        scheduler.step(valid_nll)
+        state.elapsed_seconds = time.perf_counter() - started
+        state.history.append(
+            EpochRecord(
+                epoch=state.epoch,
+                train_nll=train_nll,
+                valid_nll=valid_nll,
+                valid_ppl=perplexity(valid_nll, 1),
+                lr=optimizer.param_groups[0]["lr"],
+                seconds=state.elapsed_seconds,
+            )
+        )
+        if progress:
+            tqdm.write(
+                f"epoch {state.epoch:3d} | train ppl {perplexity(train_nll, 1):8.2f} | "
+                f"valid ppl {perplexity(valid_nll, 1):8.2f} | "
+                f"lr {optimizer.param_groups[0]['lr']:.2e} | {state.elapsed_seconds:6.1f}s"
+                + (" *" if improved else "")
+            )
+        state.optimizer = optimizer.state_dict()
+        state.scheduler = scheduler.state_dict()
+        state.rng = torch.get_rng_state()
+        if on_epoch_end is not None:
+            on_epoch_end(state, improved)
+        over_budget = (
+            config.max_minutes is not None and state.elapsed_seconds > 60 * config.max_minutes
+        )
+        if distributed.any_rank(state.bad_epochs >= config.patience or over_budget):
+            stopped_early = True
+            break
+
+    if state.best_weights is not None:
+        model.load_state_dict(state.best_weights)
+    return TrainOutcome(state, stopped_early, time.perf_counter() - started)
+
+
+def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)

@@ -1,0 +1,154 @@
+"""Corpora by name: a file, a catalog entry or an NLTK Gutenberg file id, read as text.
+
+A corpus spec is one of (checked in this order):
+
+1. a path (anything with ``/`` or ``\\``, or starting with ``~`` or ``.``): read,
+   decoded (UTF-8 with or without BOM, else Latin-1; CRLF to LF) and stripped
+   of a Gutenberg header/footer when the marker lines are there;
+2. a catalog name (``alice``, ``emma``, ``tinyshakespeare``...; see
+   ``corpora/catalog.json``): NLTK's copy if the entry has one and the NLTK
+   data is installed, else the local cache, else a verified download;
+3. an existing file in the current directory;
+4. an NLTK Gutenberg file id such as ``carroll-alice.txt``.
+
+>>> corpus = load_corpus("alice")  # doctest: +SKIP
+>>> corpus.source  # doctest: +SKIP
+'nltk:carroll-alice.txt'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab.errors import CorpusError
+from lab.text.catalog import CatalogEntry, load_catalog
+from lab.text.download import cached_path, fetch_corpus
+from lab.text.gutenberg import decode_text, strip_gutenberg
+
+_NLTK_FILEID = re.compile(r"[A-Za-z0-9_.-]+\.txt")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A loaded text and where it came from (``nltk:``, ``cache:``, ``file:``, ``download:``)."""
+
+    name: str
+    text: str
+    source: str
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise CorpusError(f"corpus {self.name!r} ({self.source}) is empty")
+
+
+def load_corpus(
+    spec: str = "alice",
+    *,
+    cache_dir: Path | None = None,
+    allow_download: bool = True,
+    catalog: Mapping[str, CatalogEntry] | None = None,
+) -> Corpus:
+    """Load a corpus by path, catalog name or NLTK Gutenberg file id (see the module doc).
+
+    Args:
+        cache_dir: where downloaded texts are cached (default: see
+            :func:`lab.text.download.default_cache_dir`).
+        allow_download: ``False`` raises :class:`CorpusError` instead of
+            going to the network.
+        catalog: use these entries instead of the shipped catalog.
+    """
+    entries = load_catalog() if catalog is None else catalog
+    if "/" in spec or "\\" in spec or spec.startswith(("~", ".")):
+        return _load_file(Path(spec).expanduser())
+    if spec in entries:
+        return _load_entry(
+            entries[spec], cache_dir=cache_dir, allow_download=allow_download, catalog=entries
+        )
+    if Path(spec).is_file():
+        return _load_file(Path(spec))
+    if _NLTK_FILEID.fullmatch(spec):
+        text = _read_nltk(spec)
+        if text is not None:
+            return Corpus(spec.removesuffix(".txt"), text, f"nltk:{spec}")
+        hint = "" if nltk_gutenberg_fileids() else " (NLTK Gutenberg data not found: set NLTK_DATA)"
+        raise CorpusError(f"no file or NLTK Gutenberg file id {spec!r}{hint}")
+    raise CorpusError(
+        f"unknown corpus {spec!r}: not a file, a catalog name ({', '.join(entries)}) "
+        "or an NLTK Gutenberg file id like carroll-alice.txt"
+    )
+
+
+def _load_entry(
+    entry: CatalogEntry,
+    *,
+    cache_dir: Path | None,
+    allow_download: bool,
+    catalog: Mapping[str, CatalogEntry],
+) -> Corpus:
+    if entry.nltk_fileid:
+        text = _read_nltk(entry.nltk_fileid)
+        if text is not None:
+            return Corpus(entry.name, text, f"nltk:{entry.nltk_fileid}")
+    path = cached_path(entry.name, cache_dir)
+    if path.is_file():
+        return Corpus(entry.name, _read_path(path), f"cache:{path}")
+    if not allow_download:
+        raise CorpusError(
+            f"corpus {entry.name!r} is neither in the NLTK data nor cached at {path}, "
+            f"and downloads are disabled (run: textgen-lab corpus fetch {entry.name})"
+        )
+    path = fetch_corpus(entry.name, cache_dir=cache_dir, catalog=catalog)
+    return Corpus(entry.name, _read_path(path), f"download:{entry.url}")
+
+
+def _load_file(path: Path) -> Corpus:
+    if not path.is_file():
+        raise CorpusError(f"no such corpus file: {path}")
+    text = strip_gutenberg(_read_path(path))
+    return Corpus(path.stem, text, f"file:{path.resolve()}")
+
+
+def _read_path(path: Path) -> str:
+    try:
+        return decode_text(path.read_bytes())
+    except OSError as exc:
+        raise CorpusError(f"cannot read corpus file {path}: {exc.strerror or exc}") from exc
+
+
+def _nltk_reader() -> Any | None:
+    """A fresh reader over the first ``corpora/gutenberg`` (dir or zip) on ``nltk.data.path``.
+
+    Built here rather than using ``nltk.corpus.gutenberg``: that lazy loader
+    fixes its root the first time it is touched, so later changes to
+    ``nltk.data.path`` (tests, notebooks) would be ignored. Latin-1, as NLTK reads it.
+    """
+    try:
+        import nltk.data
+        from nltk.corpus.reader import PlaintextCorpusReader
+    except ImportError:  # pragma: no cover - nltk is a dependency
+        return None
+    for resource in ("corpora/gutenberg", "corpora/gutenberg.zip/gutenberg/"):
+        try:
+            root = nltk.data.find(resource)
+        except LookupError:
+            continue
+        return PlaintextCorpusReader(root, r"(?!\.).*\.txt", encoding="latin1")
+    return None
+
+
+def nltk_gutenberg_fileids() -> list[str]:
+    """File ids of the installed NLTK Gutenberg corpus (empty if it is not installed)."""
+    reader = _nltk_reader()
+    return list(reader.fileids()) if reader is not None else []
+
+
+def _read_nltk(fileid: str) -> str | None:
+    reader = _nltk_reader()
+    if reader is None or fileid not in reader.fileids():
+        return None
+    raw: str = reader.raw(fileid)
+    return strip_gutenberg(raw.replace("\r\n", "\n").replace("\r", "\n"))
