@@ -22,26 +22,25 @@ import json
 import random
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lab.errors import CheckpointError, CorpusError, OptionError
+from lab.errors import CheckpointError, CorpusError
 from lab.fileio import write_text_atomic
 from lab.models.base import GeneratorBase
 from lab.models.protocol import (
-    GREEDY,
     EpochRecord,
+    FitRequest,
     FitResult,
+    GenerationRequest,
     Sample,
-    SamplingConfig,
     ScoreResult,
-    check_generation_args,
     make_sample,
     warn_unknown_prompt_tokens,
 )
 from lab.models.sampling import choose
-from lab.text.vocabulary import EOS, Vocabulary
+from lab.text.vocabulary import EOS
 
 MODEL_FILE = "model.json"
 
@@ -92,35 +91,23 @@ class CountGenerator(GeneratorBase[ConfigT]):
         """Inverse of :meth:`_tables_to_json` (``self.vocab`` is already set)."""
 
     # --- the Generator protocol ---------------------------------------------------------
-    def fit(
-        self,
-        train_text: str,
-        valid_text: str | None = None,
-        *,
-        vocab: Vocabulary | None = None,
-        progress: bool = False,
-        checkpoint_dir: Path | None = None,
-        resume: bool = False,
-    ) -> FitResult:
-        """Count the training text (one pass, so ``progress`` has nothing to show).
+    def _fit(self, request: FitRequest) -> FitResult:
+        """Count the training text in one pass (``progress`` has nothing to show).
 
-        With ``vocab`` given, that vocabulary is adopted unchanged (how all word
-        models share one); otherwise one is built from the training tokens with
-        the config's ``min_freq`` and ``max_size``. With ``checkpoint_dir`` the
-        fitted model is saved there. There is nothing to ``resume``.
+        With ``request.vocab`` given, that vocabulary is adopted unchanged (how all
+        word models share one); otherwise one is built from the training tokens
+        with the config's ``min_freq`` and ``max_size``.
         """
-        if resume:
-            raise OptionError(f"{self.kind} trains in one pass; there is nothing to resume")
         start = time.perf_counter()
-        tokens = self.tokenizer.tokenize(train_text)
+        tokens = self.tokenizer.tokenize(request.train_text)
         if not tokens:
             raise CorpusError("the training text contains no tokens")
-        vocab = self._adopt_vocab(tokens, vocab)
+        vocab = self._adopt_vocab(tokens, request.vocab)
         self._fit_ids(vocab.encode(tokens))
         history: list[EpochRecord] = []
         best_valid = None
-        if valid_text is not None:
-            best_valid = self.score(valid_text)
+        if request.valid_text is not None:
+            best_valid = self.score(request.valid_text)
             history.append(
                 EpochRecord(
                     epoch=1,
@@ -131,13 +118,13 @@ class CountGenerator(GeneratorBase[ConfigT]):
                     seconds=time.perf_counter() - start,
                 )
             )
-        result = FitResult(
-            seconds=time.perf_counter() - start, epochs=1, best_valid=best_valid, history=history
+        return FitResult(
+            seconds=time.perf_counter() - start,
+            epochs=1,
+            best_valid=best_valid,
+            history=history,
+            best_epoch=1,
         )
-        self._record_fit(result, best_epoch=1)
-        if checkpoint_dir is not None:
-            self.save(Path(checkpoint_dir))
-        return result
 
     def score(self, text: str) -> ScoreResult:
         """Natural-log likelihood of ``text`` (see the module docstring for the convention)."""
@@ -157,6 +144,58 @@ class CountGenerator(GeneratorBase[ConfigT]):
         warn_unknown_prompt_tokens(tail, self.vocab)
         return self.vocab.encode(tail)
 
+    # --- generation from a full next-token distribution ------------------------------
+    def _next_distribution(self, context: tuple[int, ...]) -> Sequence[float]:
+        """One probability per vocabulary id after ``context`` (the last
+        :meth:`_context_size` ids of the current sentence, fewer at its start).
+        Models that sample some other way override :meth:`_generate` instead."""
+        raise NotImplementedError(f"{self.kind} overrides _generate instead")
+
+    def _context_size(self) -> int:
+        """How many previous ids of the sentence :meth:`_next_distribution` reads."""
+        return 0
+
+    def _generate(self, request: GenerationRequest) -> list[Sample]:
+        """Sample token by token from :meth:`_next_distribution`.
+
+        ``<pad>`` and ``<unk>`` get zero weight, so they are never chosen. After
+        ``<eos>`` the context restarts, as in scoring. All samples come in turn
+        from one ``random.Random(seed)``.
+        """
+        vocab, context_size = self.vocab, self._context_size()
+        candidates = range(len(vocab))
+        cache: dict[tuple[int, ...], list[float]] = {}  # greedy decoding revisits contexts
+
+        def weights_for(context: tuple[int, ...]) -> list[float]:
+            if context not in cache:
+                if len(cache) >= 512:
+                    cache.clear()
+                weights = list(self._next_distribution(context))
+                for banned in vocab.never_emit_ids:  # zero weight: choose() never picks it
+                    weights[banned] = 0.0
+                cache[context] = weights
+            return cache[context]
+
+        rng = random.Random(request.seed)
+        # Unknown prompt words deserve a warning even where the prompt cannot matter.
+        prompt_ids = self.prompt_ids(request.prompt)
+        start = tuple(prompt_ids[-context_size:]) if context_size else ()
+        prompt_tokens = self.tokenizer.tokenize_prompt(request.prompt)
+        samples = []
+        for _ in range(request.num_samples):
+            context, out = start, list[int]()
+            while len(out) < request.max_tokens:
+                token = choose(candidates, weights_for(context), request.sampling, rng)
+                out.append(token)
+                if token == vocab.eos_id:
+                    if request.stop_at_eos:
+                        break
+                    context = ()
+                elif context_size:
+                    context = (*context, token)[-context_size:]
+            samples.append(make_sample(self.tokenizer, prompt_tokens, vocab.decode(out)))
+        return samples
+
     def _save_state(self, directory: Path) -> None:
         text = json.dumps(self._tables_to_json(), ensure_ascii=False)
         write_text_atomic(directory / MODEL_FILE, text)
@@ -169,62 +208,3 @@ class CountGenerator(GeneratorBase[ConfigT]):
             raise CheckpointError(f"{directory} has no {MODEL_FILE}") from None
         except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise CheckpointError(f"cannot read {path}: {exc}") from None
-
-
-def generate_from_distribution(
-    model: CountGenerator[Any],
-    next_probs: Callable[[tuple[int, ...]], Sequence[float]],
-    context_size: int,
-    prompt: str,
-    *,
-    max_tokens: int = 50,
-    sampling: SamplingConfig = GREEDY,
-    num_samples: int = 1,
-    seed: int = 0,
-    stop_at_eos: bool = False,
-) -> list[Sample]:
-    """Generation for models that give a full distribution over the vocabulary.
-
-    ``next_probs(context)`` returns one probability per vocabulary id for the
-    last ``context_size`` ids of the current sentence (fewer at a sentence
-    start). ``<pad>`` and ``<unk>`` get zero weight, so they are never chosen.
-    After ``<eos>`` the context restarts, as in scoring. All samples come in
-    turn from one ``random.Random(seed)``.
-    """
-    check_generation_args(max_tokens, num_samples)
-    vocab = model.vocab
-    candidates = range(len(vocab))
-    cache: dict[tuple[int, ...], list[float]] = {}  # greedy decoding revisits contexts
-
-    def weights_for(context: tuple[int, ...]) -> list[float]:
-        if context not in cache:
-            if len(cache) >= 512:
-                cache.clear()
-            probs = next_probs(context)
-            weights = list(probs)
-            for banned in vocab.never_emit_ids:  # zero weight: choose() never picks it
-                weights[banned] = 0.0
-            cache[context] = weights
-        return cache[context]
-
-    rng = random.Random(seed)
-    start = tuple(model.prompt_ids(prompt)[-context_size:]) if context_size else ()
-    if not context_size:  # the prompt cannot matter, but its unknown words still deserve a warning
-        model.prompt_ids(prompt)
-    samples = []
-    for _ in range(num_samples):
-        context, out = start, list[int]()
-        while len(out) < max_tokens:
-            token = choose(candidates, weights_for(context), sampling, rng)
-            out.append(token)
-            if token == vocab.eos_id:
-                if stop_at_eos:
-                    break
-                context = ()
-            elif context_size:
-                context = (*context, token)[-context_size:]
-        tokens = vocab.decode(out)
-        samples.append(
-            make_sample(model.tokenizer, model.tokenizer.tokenize_prompt(prompt), tokens)
-        )
-    return samples

@@ -33,16 +33,9 @@ from baselines.count_model import (
     split_sentences,
 )
 from baselines.kneser_ney import KneserNey
-from lab.errors import NotFittedError
-from lab.models.config import VocabConfig, option
-from lab.models.protocol import (
-    GREEDY,
-    Sample,
-    SamplingConfig,
-    check_generation_args,
-    make_sample,
-)
-from lab.models.sampling import choose
+from lab.models.config import option, require
+from lab.models.protocol import GenerationRequest, Sample, make_sample
+from lab.models.sampling import SamplingConfig, choose
 from lab.text.vocabulary import EOS, PAD, UNK
 
 BEGIN: str = markovify.chain.BEGIN
@@ -62,43 +55,38 @@ class MarkovConfig:
     state_size: int = option(2, "words (or characters) of state, 1-3")
 
     def __post_init__(self) -> None:
-        if not 1 <= self.state_size <= MAX_STATE_SIZE:
-            raise ValueError(f"state_size must be 1..{MAX_STATE_SIZE}, not {self.state_size}")
+        require(1 <= self.state_size <= MAX_STATE_SIZE, f"state_size must be 1..{MAX_STATE_SIZE}")
 
 
 class MarkovGenerator(CountGenerator[MarkovConfig]):
     """markovify chains for generation, Kneser-Ney of order ``state_size + 1`` for scoring.
 
+    >>> from lab.models.config import VocabConfig
     >>> mc = MarkovGenerator(MarkovConfig(state_size=1), VocabConfig(min_freq=1))
-    >>> _ = mc.fit("The cat sat. The cat ran.")
-    >>> mc.generate("The", max_tokens=1)[0].tokens
-    ('cat',)
+    >>> mc.fit("The cat sat. The cat ran.").epochs  # counting is one pass
+    1
+    >>> sorted(mc.chains[1].model[("cat",)].items())  # markovify's own follower counts
+    [('ran', 1), ('sat', 1)]
+    >>> mc.generate("The", max_tokens=3, stop_at_eos=True)[0].full_text  # greedy: ties by order
+    'The cat sat.'
     """
 
     kind: ClassVar[str] = "markov"
     config_class: ClassVar[type[Any]] = MarkovConfig
 
-    def __init__(
-        self, config: MarkovConfig | None = None, vocab_config: VocabConfig | None = None
-    ) -> None:
-        super().__init__(config, vocab_config)
-        self._chains: dict[int, Any] = {}  # state size -> markovify.Chain
-        self._unigram: list[tuple[str, int]] = []
-        self._kn: KneserNey | None = None
+    _chains: dict[int, Any] | None = None  # state size -> markovify.Chain
+    _unigram: list[tuple[str, int]] = []  # noqa: RUF012 - replaced, never mutated
+    _kn: KneserNey | None = None
 
     @property
     def chains(self) -> dict[int, Any]:
         """The ``markovify.Chain`` of each state size 1..``state_size``."""
-        if not self._chains:
-            raise NotFittedError("the markov model has not been fitted or loaded yet")
-        return self._chains
+        return self._fitted(self._chains)
 
     @property
     def kneser_ney(self) -> KneserNey:
         """The smoothed model used by :meth:`score`."""
-        if self._kn is None:
-            raise NotFittedError("the markov model has not been fitted or loaded yet")
-        return self._kn
+        return self._fitted(self._kn)
 
     def _fit_ids(self, ids: list[int]) -> None:
         """Exercise 8: split ``ids`` into sentences, drop each sentence's final
@@ -152,41 +140,32 @@ class MarkovGenerator(CountGenerator[MarkovConfig]):
     def _nll_of_ids(self, ids: list[int]) -> float:
         return self.kneser_ney.nll(ids)
 
-    def generate(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int = 50,
-        sampling: SamplingConfig = GREEDY,
-        num_samples: int = 1,
-        seed: int = 0,
-        stop_at_eos: bool = False,
-    ) -> list[Sample]:
+    def _generate(self, request: GenerationRequest) -> list[Sample]:
         """Walk the chain from the prompt's last ``state_size`` words (BEGIN-padded).
 
         ``max_tokens`` counts emitted tokens, ``<eos>`` included; without
         ``stop_at_eos`` a finished sentence is followed by a new one. All
         samples come in turn from one ``random.Random(seed)``.
         """
-        check_generation_args(max_tokens, num_samples)
         size = self.config.state_size
         begin = (BEGIN,) * size
-        start = (*begin, *self.prompt_tokens(prompt))[-size:]
-        rng = random.Random(seed)
+        start = (*begin, *self.prompt_tokens(request.prompt))[-size:]
+        prompt_tokens = self.tokenizer.tokenize_prompt(request.prompt)
+        rng = random.Random(request.seed)
         samples = []
-        for _ in range(num_samples):
+        for _ in range(request.num_samples):
             state, out = start, list[str]()
-            while len(out) < max_tokens:
-                word = self.next_word(state, sampling, rng)
+            while len(out) < request.max_tokens:
+                word = self.next_word(state, request.sampling, rng)
                 if word == END:
                     out.append(EOS)
-                    if stop_at_eos:
+                    if request.stop_at_eos:
                         break
                     state = begin
                 else:
                     out.append(word)
                     state = (*state[1:], word)
-            samples.append(make_sample(self.tokenizer, self.tokenizer.tokenize_prompt(prompt), out))
+            samples.append(make_sample(self.tokenizer, prompt_tokens, out))
         return samples
 
     def prompt_tokens(self, prompt: str) -> list[str]:

@@ -16,11 +16,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from baselines.count_model import CountGenerator
-from baselines.count_model import generate_from_distribution as _generate
 from baselines.kneser_ney import MAX_ORDER, KneserNey, count_ngrams
-from lab.errors import NotFittedError
-from lab.models.config import VocabConfig, option
-from lab.models.protocol import GREEDY, Sample, SamplingConfig
+from lab.models.config import option, require
 
 __all__ = ["KneserNey", "NGramConfig", "NGramGenerator", "count_ngrams"]
 
@@ -39,15 +36,14 @@ class NGramConfig:
     modified: bool = option(False, "modified Kneser-Ney: three discounts per order, estimated")
 
     def __post_init__(self) -> None:
-        if not 1 <= self.order <= MAX_ORDER:
-            raise ValueError(f"order must be 1..{MAX_ORDER}, not {self.order}")
-        if not 0 < self.discount <= 1:
-            raise ValueError(f"discount must be in (0, 1], not {self.discount}")
+        require(1 <= self.order <= MAX_ORDER, f"order must be 1..{MAX_ORDER}, not {self.order}")
+        require(0 < self.discount <= 1, f"discount must be in (0, 1], not {self.discount}")
 
 
 class NGramGenerator(CountGenerator[NGramConfig]):
     """Kneser-Ney n-gram :class:`lab.models.protocol.Generator` over the shared word vocabulary.
 
+    >>> from lab.models.config import VocabConfig
     >>> lm = NGramGenerator(NGramConfig(order=2), VocabConfig(min_freq=1))
     >>> _ = lm.fit("The cat sat. The cat ran.")
     >>> lm.generate("The", max_tokens=1)[0].tokens
@@ -57,17 +53,12 @@ class NGramGenerator(CountGenerator[NGramConfig]):
     kind: ClassVar[str] = "ngram"
     config_class: ClassVar[type[Any]] = NGramConfig
 
-    def __init__(
-        self, config: NGramConfig | None = None, vocab_config: VocabConfig | None = None
-    ) -> None:
-        super().__init__(config, vocab_config)
-        self._model: KneserNey | None = None
+    _model: KneserNey | None = None
 
     @property
     def model(self) -> KneserNey:
-        if self._model is None:
-            raise NotFittedError("the ngram model has not been fitted or loaded yet")
-        return self._model
+        """The Kneser-Ney probabilities (after ``fit`` or ``load``)."""
+        return self._fitted(self._model)
 
     def prob(self, token_id: int, context: Sequence[int] = ()) -> float:
         """``P(token_id | context)``, see :meth:`KneserNey.prob`."""
@@ -95,28 +86,12 @@ class NGramGenerator(CountGenerator[NGramConfig]):
     def _nll_of_ids(self, ids: list[int]) -> float:
         return self.model.nll(ids)
 
-    def generate(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int = 50,
-        sampling: SamplingConfig = GREEDY,
-        num_samples: int = 1,
-        seed: int = 0,
-        stop_at_eos: bool = False,
-    ) -> list[Sample]:
-        """Sample token by token from the smoothed distribution (never ``<unk>``/``<pad>``)."""
-        return _generate(
-            self,
-            self.model.distribution,
-            self.config.order - 1,
-            prompt,
-            max_tokens=max_tokens,
-            sampling=sampling,
-            num_samples=num_samples,
-            seed=seed,
-            stop_at_eos=stop_at_eos,
-        )
+    def _next_distribution(self, context: tuple[int, ...]) -> Sequence[float]:
+        """The full smoothed distribution, so even words never seen in this context appear."""
+        return self.model.distribution(context)
+
+    def _context_size(self) -> int:
+        return self.config.order - 1
 
     def _tables_to_json(self) -> dict[str, Any]:
         # Only the top-order counts: every other table is derived from them on load.

@@ -12,16 +12,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from baselines.count_model import (
-    CountGenerator,
-    generate_from_distribution,
-)
-from lab.errors import NotFittedError
-from lab.models.config import VocabConfig
-from lab.models.protocol import GREEDY, Sample, SamplingConfig
+from baselines.count_model import CountGenerator
 
 
 @dataclass(frozen=True)
@@ -33,6 +28,7 @@ class UnigramConfig:
 class UnigramGenerator(CountGenerator[UnigramConfig]):
     """Laplace-smoothed unigram :class:`lab.models.protocol.Generator`.
 
+    >>> from lab.models.config import VocabConfig
     >>> lm = UnigramGenerator(UnigramConfig(), VocabConfig(min_freq=1))
     >>> _ = lm.fit("a a b.")
     >>> lm.generate("", max_tokens=2)[0].tokens
@@ -42,18 +38,12 @@ class UnigramGenerator(CountGenerator[UnigramConfig]):
     kind: ClassVar[str] = "unigram"
     config_class: ClassVar[type[Any]] = UnigramConfig
 
-    def __init__(
-        self, config: UnigramConfig | None = None, vocab_config: VocabConfig | None = None
-    ) -> None:
-        super().__init__(config, vocab_config)
-        self._counts: list[int] | None = None
+    _counts: list[int] | None = None
 
     @property
     def counts(self) -> list[int]:
         """Training count of each vocabulary id."""
-        if self._counts is None:
-            raise NotFittedError("the unigram model has not been fitted or loaded yet")
-        return self._counts
+        return self._fitted(self._counts)
 
     def distribution(self) -> list[float]:
         """``P(w)`` for every vocabulary id (0 for ``<pad>``); sums to 1."""
@@ -74,29 +64,9 @@ class UnigramGenerator(CountGenerator[UnigramConfig]):
         log_probs = [math.log(p) if p > 0 else -math.inf for p in self.distribution()]
         return -sum(log_probs[i] for i in ids)
 
-    def generate(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int = 50,
-        sampling: SamplingConfig = GREEDY,
-        num_samples: int = 1,
-        seed: int = 0,
-        stop_at_eos: bool = False,
-    ) -> list[Sample]:
-        """Independent draws from the unigram distribution (the prompt cannot matter)."""
-        probs = self.distribution()
-        return generate_from_distribution(
-            self,
-            lambda _context: probs,
-            0,
-            prompt,
-            max_tokens=max_tokens,
-            sampling=sampling,
-            num_samples=num_samples,
-            seed=seed,
-            stop_at_eos=stop_at_eos,
-        )
+    def _next_distribution(self, context: tuple[int, ...]) -> Sequence[float]:
+        """Independent draws: the prompt and the context cannot matter."""
+        return self.distribution()
 
     def _tables_to_json(self) -> dict[str, Any]:
         # Keyed by token so the file reads on its own; zero counts are left out.

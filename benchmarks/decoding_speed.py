@@ -1,6 +1,6 @@
 """Step-by-step decoding speed with oneDNN (mkldnn) on and off.
 
-perf-notes says oneDNN's LSTM is ~4x slower for batch-1 step decoding; this
+oneDNN's LSTM was measured ~4x slower for batch-1 step decoding on a 2-core EPYC; this
 checks the claim on this machine with our model and prints the ratio, which
 is why :meth:`lab.neural.generators.RNNGenerator.generate` disables it.
 """

@@ -6,22 +6,31 @@ import argparse
 import time
 from pathlib import Path
 
+from lab.cli.options import add_corpus_options, add_sweep_options, sweep_config
 from lab.errors import LabError
 from lab.evaluation.comparison import DEFAULT_MODELS, CompareConfig, run_comparison
 from lab.evaluation.report import write_report
-from lab.evaluation.sweep import DEFAULT_PROMPTS, DEFAULT_TEMPERATURES, SweepConfig
 from lab.text.corpora import load_corpus
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "compare",
         help="train/reuse every model and write a comparison report",
         description="Perplexity, repetition and samples across temperatures for every model: "
         "writes report.md, metrics.json, CSV tables and PNG plots to --out.",
     )
-    p.add_argument("--corpus", default="alice", help="catalog name, NLTK Gutenberg file id or path")
-    p.add_argument("--out", type=Path, default=Path("reports/alice"), help="report directory")
+    p.add_argument(
+        "--corpus",
+        default="alice",
+        help="catalog name, NLTK Gutenberg file id or path (default: %(default)s)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports/alice"),
+        help="report directory (default: %(default)s)",
+    )
     p.add_argument(
         "--runs",
         type=Path,
@@ -39,41 +48,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="MODEL",
         help=f"models to compare (default: {' '.join(DEFAULT_MODELS)})",
     )
-    p.add_argument("--temperatures", nargs="+", type=float, default=list(DEFAULT_TEMPERATURES))
-    p.add_argument(
-        "--no-greedy", action="store_true", help="leave greedy decoding out of the sweep"
-    )
-    p.add_argument("--top-k", type=int, default=None)
-    p.add_argument("--top-p", type=float, default=None)
-    p.add_argument(
-        "--prompt",
-        action="append",
-        default=None,
-        dest="prompts",
-        help=f"a sweep prompt (repeatable; default: {', '.join(map(repr, DEFAULT_PROMPTS))})",
-    )
-    p.add_argument("--num-samples", type=int, default=5, help="samples per prompt and setting")
-    p.add_argument("--max-words", type=int, default=80, help="length of each sample in words")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--cache-dir", type=Path, default=None)
-    p.add_argument("--no-download", action="store_true")
+    add_sweep_options(p)
+    add_corpus_options(p)
     p.add_argument("--progress", action="store_true", help="show training progress bars")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        sweep = SweepConfig(
-            temperatures=tuple(args.temperatures),
-            greedy=not args.no_greedy,
-            top_k=args.top_k,
-            top_p=args.top_p,
-            prompts=tuple(args.prompts or DEFAULT_PROMPTS),
-            num_samples=args.num_samples,
-            max_words=args.max_words,
-            seed=args.seed,
+        config = CompareConfig(
+            models=tuple(args.models), quick=args.quick, sweep=sweep_config(args)
         )
-        config = CompareConfig(models=tuple(args.models), quick=args.quick, sweep=sweep)
     except ValueError as exc:
         raise LabError(str(exc)) from None
     started = time.perf_counter()

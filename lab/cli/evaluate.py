@@ -6,13 +6,11 @@ import argparse
 import json
 from pathlib import Path
 
+from lab.cli.options import add_corpus_options, add_sweep_options, sweep_config
 from lab.errors import LabError
 from lab.evaluation.evaluate import evaluate_generator, floor_score
 from lab.evaluation.report import REPETITION_COLUMNS, finite_json, format_metric, markdown_table
 from lab.evaluation.sweep import (
-    DEFAULT_PROMPTS,
-    DEFAULT_TEMPERATURES,
-    SweepConfig,
     sweep_generator,
     words_of,
 )
@@ -23,7 +21,7 @@ from lab.text.corpora import load_corpus
 from lab.text.splitting import split_corpus
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "evaluate", help="perplexity and repetition metrics of one trained run"
     )
@@ -31,17 +29,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--corpus", default=None, help="corpus to evaluate on (default: the one it was trained on)"
     )
-    p.add_argument("--split", choices=("test", "valid"), default="test")
-    p.add_argument("--temperatures", nargs="+", type=float, default=list(DEFAULT_TEMPERATURES))
-    p.add_argument("--prompt", action="append", default=None, dest="prompts")
-    p.add_argument("--num-samples", type=int, default=5)
-    p.add_argument("--max-words", type=int, default=80)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--split",
+        choices=("test", "valid"),
+        default="test",
+        help="held-out part to score (default: %(default)s)",
+    )
+    add_sweep_options(p, filters=False)
     p.add_argument(
         "--json", type=Path, default=None, help="also write the numbers to this JSON file"
     )
-    p.add_argument("--cache-dir", type=Path, default=None)
-    p.add_argument("--no-download", action="store_true")
+    add_corpus_options(p)
     p.set_defaults(func=run)
 
 
@@ -51,13 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if not spec:
         raise LabError(f"{args.run} does not record its corpus; pass --corpus")
     try:
-        sweep = SweepConfig(
-            temperatures=tuple(args.temperatures),
-            prompts=tuple(args.prompts or DEFAULT_PROMPTS),
-            num_samples=args.num_samples,
-            max_words=args.max_words,
-            seed=args.seed,
-        )
+        sweep = sweep_config(args)
     except ValueError as exc:
         raise LabError(str(exc)) from None
     gen = load_generator(args.run)

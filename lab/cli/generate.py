@@ -13,7 +13,7 @@ from lab.models.protocol import Generator, Sample, SamplingConfig, check_generat
 from lab.models.registry import load_generator
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("generate", help="sample text from a trained run")
     p.add_argument("run", type=Path, help="run directory written by 'textgen-lab train'")
     p.add_argument("--prompt", default="", help="text to prime the model with")

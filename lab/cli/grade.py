@@ -10,7 +10,7 @@ from lab.grading.grader import format_summary, grade_submission, project_root
 from lab.grading.gradescope import write_bundle, write_results
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "grade", help="grade a submission folder and write Gradescope's results.json"
     )
@@ -25,8 +25,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--exercise", type=int, action="append", default=None, metavar="N",
         help="grade only exercise N (repeatable)",
     )  # fmt: skip
-    p.add_argument("--per-test-timeout", type=float, default=30.0, metavar="SECONDS")
-    p.add_argument("--overall-timeout", type=float, default=900.0, metavar="SECONDS")
+    p.add_argument(
+        "--per-test-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="a test running longer scores zero (default: %(default)s)",
+    )
+    p.add_argument(
+        "--overall-timeout",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="the whole grading run stops after this (default: %(default)s)",
+    )
     p.add_argument(
         "--gradescope", type=Path, default=None, metavar="ZIP",
         help="also (or, without SUBMISSION, only) write Gradescope's autograder.zip here",

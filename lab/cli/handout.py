@@ -9,7 +9,7 @@ from lab.grading.grader import project_root
 from lab.grading.handout import write_handout
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "handout",
         help="write the student release (solutions replaced by stubs, hidden tests removed)",

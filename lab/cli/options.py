@@ -14,8 +14,10 @@ import dataclasses
 import types
 import typing
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+from lab.evaluation.sweep import DEFAULT_PROMPTS, DEFAULT_TEMPERATURES, SweepConfig
 from lab.models import registry
 
 
@@ -58,6 +60,79 @@ def collect_options(args: argparse.Namespace, classes: Iterable[type]) -> dict[s
     """The dataclass fields the user set on the command line."""
     names = {f.name for cls in classes for f in dataclasses.fields(cls)}
     return {name: value for name in names if (value := getattr(args, name, None)) is not None}
+
+
+def add_corpus_options(parser: Any) -> None:
+    """``--cache-dir`` and ``--no-download``, as every command that reads a corpus has them."""
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="corpus download cache (default: $TEXTGEN_LAB_CACHE or ~/.cache/textgen-lab/corpora)",
+    )
+    parser.add_argument(
+        "--no-download", action="store_true", help="never download a corpus; fail instead"
+    )
+
+
+def add_sweep_options(parser: Any, *, filters: bool = True) -> None:
+    """The temperature sweep's flags (``compare`` and ``evaluate``); see :func:`sweep_config`."""
+    defaults = SweepConfig()
+    parser.add_argument(
+        "--temperatures",
+        nargs="+",
+        type=float,
+        default=list(DEFAULT_TEMPERATURES),
+        metavar="T",
+        help=f"temperatures to sample at (default: {' '.join(map(str, DEFAULT_TEMPERATURES))})",
+    )
+    parser.add_argument(
+        "--prompt",
+        action="append",
+        default=None,
+        dest="prompts",
+        help=f"a sweep prompt (repeatable; default: {', '.join(map(repr, DEFAULT_PROMPTS))}, "
+        "or sentence openings of the book when it does not know those words)",
+    )
+    parser.add_argument(
+        "--num-samples",
+        type=int,
+        default=defaults.num_samples,
+        help="samples per prompt and setting (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-words",
+        type=int,
+        default=defaults.max_words,
+        help="length of each sample in words (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=defaults.seed, help="sampling seed (default: %(default)s)"
+    )
+    if filters:
+        parser.add_argument(
+            "--no-greedy", action="store_true", help="leave greedy decoding out of the sweep"
+        )
+        parser.add_argument(
+            "--top-k", type=int, default=None, help="also cut every setting to the k likeliest"
+        )
+        parser.add_argument(
+            "--top-p", type=float, default=None, help="also cut every setting to mass >= p"
+        )
+
+
+def sweep_config(args: argparse.Namespace) -> SweepConfig:
+    """The :class:`SweepConfig` of the flags :func:`add_sweep_options` added."""
+    return SweepConfig(
+        temperatures=tuple(args.temperatures),
+        greedy=not getattr(args, "no_greedy", False),
+        top_k=getattr(args, "top_k", None),
+        top_p=getattr(args, "top_p", None),
+        prompts=tuple(args.prompts or DEFAULT_PROMPTS),
+        num_samples=args.num_samples,
+        max_words=args.max_words,
+        seed=args.seed,
+    )
 
 
 def _help(field: dataclasses.Field[Any]) -> str:

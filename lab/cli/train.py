@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from lab.cli.generate import generate_reporting_unknowns
-from lab.cli.options import add_dataclass_options, collect_options, option_classes_of_all_kinds
+from lab.cli.options import (
+    add_corpus_options,
+    add_dataclass_options,
+    collect_options,
+    option_classes_of_all_kinds,
+)
 from lab.errors import LabError
 from lab.evaluation.evaluate import floor_score
 from lab.models import registry
@@ -22,7 +27,7 @@ from lab.text.splitting import split_corpus
 SAMPLE_WORDS = 40
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "train",
         help="train a model on a corpus",
@@ -41,8 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="catalog name, NLTK Gutenberg file id or path (default: %(default)s)",
     )
     p.add_argument("--out", type=Path, required=True, help="run directory to write")
-    p.add_argument("--cache-dir", type=Path, default=None, help="corpus download cache")
-    p.add_argument("--no-download", action="store_true", help="never download a corpus")
+    add_corpus_options(p)
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument(
         "--prompt",

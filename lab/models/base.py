@@ -29,7 +29,14 @@ from lab.models.config import (
     config_to_dict,
     section_classes,
 )
-from lab.models.protocol import GREEDY, FitResult, Sample, SamplingConfig
+from lab.models.protocol import (
+    GREEDY,
+    FitRequest,
+    FitResult,
+    GenerationRequest,
+    Sample,
+    SamplingConfig,
+)
 from lab.models.scoring import ScoreResult
 from lab.text.tokenizers import AnyTokenizer, make_tokenizer
 from lab.text.vocabulary import Vocabulary
@@ -117,19 +124,17 @@ class GeneratorBase(ABC, Generic[ConfigT]):
         self._vocab = vocab
         return vocab
 
-    def _record_fit(self, result: FitResult, best_epoch: int) -> FitResult:
+    def _record_fit(self, result: FitResult) -> None:
         """Keep what ``fit`` measured, in the same shape for every model."""
         self.metrics = {
-            "best_epoch": best_epoch,
+            "best_epoch": result.best_epoch,
             "epochs": result.epochs,
             "train_seconds": result.seconds,
             "valid": result.best_valid.to_dict() if result.best_valid else None,
             "history": list(result.history),
         }
-        return result
 
-    # -- what each model does its own way --------------------------------------------
-    @abstractmethod
+    # -- training and generation: checked here, done by each model ---------------------
     def fit(
         self,
         train_text: str,
@@ -140,13 +145,23 @@ class GeneratorBase(ABC, Generic[ConfigT]):
         checkpoint_dir: Path | None = None,
         resume: bool = False,
     ) -> FitResult:
-        """See :meth:`lab.models.protocol.Generator.fit`."""
+        """Learn from ``train_text`` (see :meth:`lab.models.protocol.Generator.fit`).
 
-    @abstractmethod
-    def score(self, text: str) -> ScoreResult:
-        """See :meth:`lab.models.protocol.Generator.score`."""
+        With ``checkpoint_dir`` the fitted model is saved there at the end (and,
+        for models trained in epochs, as it improves); ``resume=True`` continues
+        the run saved there, for the kinds the registry marks resumable.
+        """
+        if resume and not registry.kind(self.kind).resumable:
+            raise OptionError(f"{self.kind} trains in one pass; there is nothing to resume")
+        if resume and checkpoint_dir is None:
+            raise OptionError("resume needs the run directory to resume from")
+        request = FitRequest(train_text, valid_text, vocab, progress, checkpoint_dir, resume)
+        result = self._fit(request)
+        self._record_fit(result)
+        if checkpoint_dir is not None and self._writes_runs():
+            self.save(Path(checkpoint_dir))
+        return result
 
-    @abstractmethod
     def generate(
         self,
         prompt: str,
@@ -157,7 +172,26 @@ class GeneratorBase(ABC, Generic[ConfigT]):
         seed: int = 0,
         stop_at_eos: bool = False,
     ) -> list[Sample]:
-        """See :meth:`lab.models.protocol.Generator.generate`."""
+        """Continue ``prompt`` (see :meth:`lab.models.protocol.Generator.generate`);
+        bad lengths are an :class:`~lab.errors.OptionError` before any work."""
+        request = GenerationRequest(prompt, max_tokens, sampling, num_samples, seed, stop_at_eos)
+        return self._generate(request)
+
+    @abstractmethod
+    def _fit(self, request: FitRequest) -> FitResult:
+        """Train or count; the vocabulary comes from :meth:`_adopt_vocab`."""
+
+    @abstractmethod
+    def _generate(self, request: GenerationRequest) -> list[Sample]:
+        """The samples ``request`` asks for (its arguments are already checked)."""
+
+    @abstractmethod
+    def score(self, text: str) -> ScoreResult:
+        """See :meth:`lab.models.protocol.Generator.score`."""
+
+    def _writes_runs(self) -> bool:
+        """Whether this process writes run directories (not so on torchrun's other ranks)."""
+        return True
 
     # -- persistence ---------------------------------------------------------------
     def save(self, directory: Path) -> None:

@@ -27,6 +27,16 @@ def option(default: Any, help: str) -> Any:
     return dataclasses.field(default=default, metadata={"help": help})
 
 
+def require(ok: bool, message: str) -> None:
+    """Reject a configuration value: an :class:`~lab.errors.OptionError` unless ``ok``.
+
+    Every config's ``__post_init__`` checks its fields this way, so a bad value
+    is one line on the command line and a ``ValueError`` in Python.
+    """
+    if not ok:
+        raise OptionError(message)
+
+
 @dataclass(frozen=True)
 class VocabConfig:
     """Tokenizer and vocabulary settings: the unit (word or character), which

@@ -26,7 +26,9 @@ from lab.text.vocabulary import UNK, Vocabulary
 __all__ = [
     "GREEDY",
     "EpochRecord",
+    "FitRequest",
     "FitResult",
+    "GenerationRequest",
     "Generator",
     "Sample",
     "SamplingConfig",
@@ -89,6 +91,33 @@ def check_generation_args(max_tokens: int, num_samples: int) -> None:
         raise OptionError(f"num_samples must be >= 1, not {num_samples}")
 
 
+@dataclass(frozen=True)
+class GenerationRequest:
+    """The arguments of :meth:`Generator.generate`, checked once on construction."""
+
+    prompt: str
+    max_tokens: int = 50
+    sampling: SamplingConfig = GREEDY
+    num_samples: int = 1
+    seed: int = 0
+    stop_at_eos: bool = False
+
+    def __post_init__(self) -> None:
+        check_generation_args(self.max_tokens, self.num_samples)
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    """The arguments of :meth:`Generator.fit`, as the base hands them to a model."""
+
+    train_text: str
+    valid_text: str | None = None
+    vocab: Vocabulary | None = None
+    progress: bool = False
+    checkpoint_dir: Path | None = None
+    resume: bool = False
+
+
 class EpochRecord(TypedDict):
     """One line of training history, the same keys for every model.
 
@@ -114,6 +143,7 @@ class FitResult:
     best_valid: ScoreResult | None = None
     history: list[EpochRecord] = field(default_factory=list)
     stopped_early: bool = False
+    best_epoch: int = 0
 
 
 @runtime_checkable

@@ -85,62 +85,95 @@ class ModelKind:
         return dict(self.presets.get(name, {}))
 
 
+def _neural_kind(
+    name: str,
+    generator: str,
+    summary: str,
+    *,
+    unit: Unit,
+    defaults: Mapping[str, Any],
+    presets: Mapping[str, Mapping[str, Any]],
+) -> ModelKind:
+    """A recurrent generator of :mod:`lab.neural.generators`: one unit, trained in
+    epochs with checkpoints (so ``--resume`` works)."""
+    return ModelKind(
+        name=name,
+        generator=f"lab.neural.generators:{generator}",
+        config="lab.neural.config:NeuralConfig",
+        summary=summary,
+        units=(unit,),
+        defaults=_frozen({"unit": unit, **defaults}),
+        presets=_frozen(presets),
+        resumable=True,
+    )
+
+
+def _count_kind(
+    module: str,
+    generator: str,
+    config: str,
+    summary: str,
+    *,
+    presets: Mapping[str, Mapping[str, Any]] | None = None,
+    floor: bool = False,
+) -> ModelKind:
+    """A count model of :mod:`baselines`: word or character units, words seen at
+    least twice (as the word LSTM's), trained in one pass (nothing to resume)."""
+    return ModelKind(
+        name=module,
+        generator=f"baselines.{module}:{generator}",
+        config=f"baselines.{module}:{config}",
+        summary=summary,
+        units=("word", "char"),
+        defaults=_frozen({"min_freq": 2}),
+        presets=_frozen(presets or {}),
+        floor=floor,
+    )
+
+
 _KINDS: tuple[ModelKind, ...] = (
-    ModelKind(
-        name="word-lstm",
-        generator="lab.neural.generators:WordLSTMGenerator",
-        config="lab.neural.config:NeuralConfig",
-        summary="word-level LSTM (NLTK word tokens, <eos> after each sentence, tied 2x200)",
-        units=("word",),
-        defaults=_frozen({"dropout": 0.4, "min_freq": 2}),
-        presets=_frozen({"quick": {"epochs": 30, "max_minutes": 3.0}, "full": {"epochs": 40}}),
-        resumable=True,
+    _neural_kind(
+        "word-lstm",
+        "WordLSTMGenerator",
+        "word-level LSTM (NLTK word tokens, <eos> after each sentence, tied 2x200)",
+        unit="word",
+        defaults={"dropout": 0.4, "min_freq": 2},
+        presets={"quick": {"epochs": 30, "max_minutes": 3.0}, "full": {"epochs": 40}},
     ),
-    ModelKind(
-        name="char-lstm",
-        generator="lab.neural.generators:CharLSTMGenerator",
-        config="lab.neural.config:NeuralConfig",
-        summary="character-level LSTM (every character a token, 2x256)",
-        units=("char",),
-        defaults=_frozen(
-            {
-                "unit": "char",
-                "embedding_dim": 64,
-                "hidden_dim": 256,
-                "dropout": 0.1,
-                "tie_weights": False,
-                "batch_size": 32,
-                "bptt": 100,
-            }
-        ),
-        presets=_frozen({"quick": {"epochs": 20, "max_minutes": 4.0}, "full": {"epochs": 30}}),
-        resumable=True,
+    _neural_kind(
+        "char-lstm",
+        "CharLSTMGenerator",
+        "character-level LSTM (every character a token, 2x256)",
+        unit="char",
+        defaults={
+            "embedding_dim": 64,
+            "hidden_dim": 256,
+            "dropout": 0.1,
+            "tie_weights": False,
+            "batch_size": 32,
+            "bptt": 100,
+        },
+        presets={"quick": {"epochs": 20, "max_minutes": 4.0}, "full": {"epochs": 30}},
     ),
-    ModelKind(
-        name="markov",
-        generator="baselines.markov:MarkovGenerator",
-        config="baselines.markov:MarkovConfig",
-        summary="markovify chain walked with a seeded RNG, Kneser-Ney scores",
-        units=("word", "char"),
-        defaults=_frozen({"min_freq": 2}),
-        presets=_frozen({"quick": {"state_size": 2}, "full": {"state_size": 2}}),
+    _count_kind(
+        "markov",
+        "MarkovGenerator",
+        "MarkovConfig",
+        "markovify chain walked with a seeded RNG, Kneser-Ney scores",
+        presets={"quick": {"state_size": 2}, "full": {"state_size": 2}},
     ),
-    ModelKind(
-        name="ngram",
-        generator="baselines.ngram:NGramGenerator",
-        config="baselines.ngram:NGramConfig",
-        summary="interpolated Kneser-Ney n-gram, order 1-5",
-        units=("word", "char"),
-        defaults=_frozen({"min_freq": 2}),
-        presets=_frozen({"quick": {"order": 4}, "full": {"order": 5}}),
+    _count_kind(
+        "ngram",
+        "NGramGenerator",
+        "NGramConfig",
+        "interpolated Kneser-Ney n-gram, order 1-5",
+        presets={"quick": {"order": 4}, "full": {"order": 5}},
     ),
-    ModelKind(
-        name="unigram",
-        generator="baselines.unigram:UnigramGenerator",
-        config="baselines.unigram:UnigramConfig",
-        summary="add-one unigram: the floor every model must beat",
-        units=("word", "char"),
-        defaults=_frozen({"min_freq": 2}),
+    _count_kind(
+        "unigram",
+        "UnigramGenerator",
+        "UnigramConfig",
+        "add-one unigram: the floor every model must beat",
         floor=True,
     ),
 )

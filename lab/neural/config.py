@@ -71,7 +71,7 @@ class TrainConfig:
     max_minutes: float | None = option(None, "wall-clock budget for training (minutes)")
     seed: int = option(0, "random seed (weights, dropout)")
     device: str = option("auto", "auto, cpu, cuda or mps")
-    num_threads: int | None = option(None, "CPU threads for torch (default: torch's choice)")
+    num_threads: int | None = option(None, "CPU threads for torch (none: torch's own choice)")
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "bptt"):

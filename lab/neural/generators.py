@@ -17,16 +17,15 @@ from typing import Any, ClassVar
 import torch
 from safetensors.torch import load_model, save_model
 
-from lab.errors import CheckpointError, OptionError
+from lab.errors import CheckpointError
 from lab.fileio import write_with_atomic
 from lab.models.base import GeneratorBase
 from lab.models.config import VocabConfig
 from lab.models.protocol import (
-    GREEDY,
+    FitRequest,
     FitResult,
+    GenerationRequest,
     Sample,
-    SamplingConfig,
-    check_generation_args,
     make_sample,
     warn_unknown_prompt_tokens,
 )
@@ -37,7 +36,6 @@ from lab.neural.decoding import next_token
 from lab.neural.device import configure_cpu_threads, resolve_device, step_decoding
 from lab.neural.network import RNNLanguageModel, count_parameters
 from lab.neural.training import TrainerState, evaluate_nll, train_model
-from lab.text.vocabulary import Vocabulary
 
 __all__ = ["CharLSTMGenerator", "RNNGenerator", "WordLSTMGenerator"]
 
@@ -66,36 +64,24 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
         return [self.vocab.eos_id, *self.vocab.encode(self.tokenizer.tokenize(text))]
 
     # -- training ---------------------------------------------------------------
-    def fit(
-        self,
-        train_text: str,
-        valid_text: str | None = None,
-        *,
-        vocab: Vocabulary | None = None,
-        progress: bool = False,
-        checkpoint_dir: Path | None = None,
-        resume: bool = False,
-    ) -> FitResult:
-        """Train on ``train_text``, selecting the epoch by ``valid_text`` perplexity.
-
-        With ``checkpoint_dir`` the best weights are saved there whenever
-        validation improves, and ``resume=True`` continues a run saved there.
-        """
+    def _fit(self, request: FitRequest) -> FitResult:
+        """Train on the training text, selecting the epoch by validation perplexity;
+        with a checkpoint directory the best weights are saved there whenever
+        validation improves, and ``resume`` continues the run saved there."""
         cfg = self.config.train
         configure_cpu_threads(cfg.num_threads)
+        checkpoint_dir = request.checkpoint_dir
         state = None
-        if resume:
-            if checkpoint_dir is None:
-                raise OptionError("resume needs the run directory to resume from")
+        if request.resume and checkpoint_dir is not None:
             state = self._load_for_resume(Path(checkpoint_dir))
-            train_ids = self.encode(train_text)
+            train_ids = self.encode(request.train_text)
         else:
-            tokens = self.tokenizer.tokenize(train_text)  # tokenized once: vocabulary and ids
-            self._adopt_vocab(tokens, vocab)
+            tokens = self.tokenizer.tokenize(request.train_text)  # once: vocabulary and ids
+            self._adopt_vocab(tokens, request.vocab)
             train_ids = [self.vocab.eos_id, *self.vocab.encode(tokens)]
+        valid_text = request.valid_text
         valid_ids = self.encode(valid_text) if valid_text else None
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
-
         ctx = distributed.current()
         # One writer under torchrun: rank 0.
         run_dir = Path(checkpoint_dir) if checkpoint_dir is not None and ctx.is_main else None
@@ -120,7 +106,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
                 cfg,
                 device=self.device,
                 state=state,
-                progress=progress and ctx.is_main,
+                progress=request.progress and ctx.is_main,
                 on_epoch_end=save_epoch,
             )
         st = outcome.state
@@ -128,14 +114,15 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
         best = ScoreResult(
             nll_nats=st.best_valid_nll * max(len(scored) - 1, 1),
             num_tokens=max(len(scored) - 1, 1),
-            num_chars=len(valid_text or train_text),
+            num_chars=len(valid_text or request.train_text),
             num_oov=sum(1 for i in scored[1:] if i == self.vocab.unk_id),
         )
-        result = FitResult(st.elapsed_seconds, st.epoch, best, st.history, outcome.stopped_early)
-        self._record_fit(result, st.best_epoch)
-        if run_dir is not None:
-            self.save(run_dir)
-        return result
+        return FitResult(
+            st.elapsed_seconds, st.epoch, best, st.history, outcome.stopped_early, st.best_epoch
+        )
+
+    def _writes_runs(self) -> bool:
+        return distributed.current().is_main
 
     def _load_for_resume(self, directory: Path) -> TrainerState:
         path = directory / TRAINER_FILE
@@ -157,25 +144,21 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
         return ScoreResult(nll_nats=total, num_tokens=count, num_chars=len(text), num_oov=oov)
 
     # -- generation ------------------------------------------------------------
-    def generate(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int = 50,
-        sampling: SamplingConfig = GREEDY,
-        num_samples: int = 1,
-        seed: int = 0,
-        stop_at_eos: bool = False,
-    ) -> list[Sample]:
+    def _generate(self, request: GenerationRequest) -> list[Sample]:
         """Prime the state with ``prompt`` once, then emit one token at a time
         per sample, carrying the state (never re-reading the text). All
         ``num_samples`` continuations are one batch."""
-        check_generation_args(max_tokens, num_samples)
+        max_tokens, num_samples, sampling = (
+            request.max_tokens,
+            request.num_samples,
+            request.sampling,
+        )
+        stop_at_eos = request.stop_at_eos
         model, vocab = self._model(), self.vocab
-        prompt_tokens = self.tokenizer.tokenize_prompt(prompt)
+        prompt_tokens = self.tokenizer.tokenize_prompt(request.prompt)
         warn_unknown_prompt_tokens(prompt_tokens, vocab)
         context = torch.tensor([vocab.eos_id, *vocab.encode(prompt_tokens)], device=self.device)
-        rng = torch.Generator(device=self.device).manual_seed(seed)
+        rng = torch.Generator(device=self.device).manual_seed(request.seed)
         out = torch.empty((num_samples, max_tokens), dtype=torch.long)
         done = torch.zeros(num_samples, dtype=torch.bool)
         length = 0

@@ -34,7 +34,13 @@ _NLTK_FILEID = re.compile(r"[A-Za-z0-9_.-]+\.txt")
 
 @dataclass(frozen=True)
 class Corpus:
-    """A loaded text and where it came from (``nltk:``, ``cache:``, ``file:``, ``download:``)."""
+    """A loaded text and where it came from.
+
+    ``name`` is short, for reports (the catalog name, file stem or NLTK id);
+    ``text`` is decoded, with ``\\n`` line ends and no Gutenberg licence;
+    ``source`` says where it was read (``nltk:``, ``cache:``, ``file:`` or
+    ``download:`` and the id, path or URL).
+    """
 
     name: str
     text: str

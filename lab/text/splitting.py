@@ -19,7 +19,12 @@ _LINE_START = re.compile(r"\n(?:[ \t]*\n)*(?=[ \t]*\S)")
 
 @dataclass(frozen=True)
 class CorpusSplit:
-    """Contiguous train/valid/test parts of one text, in reading order."""
+    """Contiguous train/valid/test parts of one text, in reading order.
+
+    ``train`` (about 80%) is what every model learns from; ``valid`` chooses
+    the epoch, the learning-rate decay and early stopping; ``test`` is scored
+    once, for the report.
+    """
 
     train: str
     valid: str
