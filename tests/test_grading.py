@@ -10,20 +10,28 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from _grading_helpers import (
+    IN_HANDOUT,
+    MUTANTS,
+    ROOT,
+    STUB,
+    TIMEOUT,
+    copy_reference,
+    reference_only,
+    scores,
+)
 
 from lab.cli import main
 from lab.errors import LabError
 from lab.grading.exercises import EXERCISES, total_points
-from lab.grading.grader import GradeReport, find_submission_root, grade_submission
+from lab.grading.grader import GradeReport, grade_submission
 from lab.grading.gradescope import VISIBILITIES, validate_results, write_results
 from lab.grading.handout import MANIFEST, write_handout
 from lab.grading.inventory import read_inventory
@@ -36,49 +44,6 @@ from lab.grading.markers import (
     find_regions,
     strip_regions,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
-IN_HANDOUT = (ROOT / MANIFEST).is_file()
-MUTANTS = ROOT / "tests" / "mutants" / "mutants.json"
-reference_only = pytest.mark.skipif(IN_HANDOUT, reason="the handout has no reference solutions")
-STUB = re.compile(r'^(\s*)raise NotImplementedError\("Exercise (\d+): ')
-TIMEOUT = 20.0  # per test; the exercise tests take well under a second each
-
-
-def _copy_reference(dest: Path, edits: Sequence[tuple[str, str, str]] = ()) -> Path:
-    """The reference's lab/ and baselines/ in ``dest`` with ``(file, find, replace)`` edits."""
-    for package in ("lab", "baselines"):
-        shutil.copytree(
-            ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    for file, find, replace in edits:
-        path = dest / file
-        text = path.read_text(encoding="utf-8")
-        assert text.count(find) == 1, f"{file}: {find!r} must occur exactly once"
-        path.write_text(text.replace(find, replace), encoding="utf-8")
-    return dest
-
-
-def _scores(report: GradeReport) -> dict[int, float]:
-    return {n: got for n, (got, _) in report.exercise_scores().items()}
-
-
-def _inject(root: Path, file: str, function: str, lines: Sequence[str]) -> None:
-    """Put ``lines`` at the top of ``function``'s solution region (so this file, which
-    students get, quotes no solution code)."""
-    path = root / file
-    text = path.read_text(encoding="utf-8")
-    marker = text.index(BEGIN_SOLUTION, text.index(f"def {function}("))
-    indent = text[text.rindex("\n", 0, marker) + 1 : marker]
-    end = text.index("\n", marker) + 1
-    path.write_text(text[:end] + "".join(f"{indent}{ln}\n" for ln in lines) + text[end:])
-
-
-EXIT_3 = ["import os", "os._exit(3)"]
-SEGFAULT = ["import os, signal", "os.kill(os.getpid(), signal.SIGSEGV)"]
-LOOP = ["while True:", "    pass"]
-STUBBORN_LOOP = ["import time", "while True:", "    try:", "        time.sleep(0.01)",
-                 "    except BaseException:", "        pass"]  # fmt: skip
 
 
 # --- markers --------------------------------------------------------------------------------
@@ -251,7 +216,7 @@ def test_reference_gets_full_marks(reference_report: GradeReport) -> None:
 @pytest.mark.slow
 def test_handout_gets_zero_on_every_exercise_without_crashing(handout: Path) -> None:
     report = grade_submission(handout, per_test_timeout=TIMEOUT)
-    assert _scores(report) == {ex.number: 0.0 for ex in EXERCISES}
+    assert scores(report) == {ex.number: 0.0 for ex in EXERCISES}
     assert report.max_score == total_points()
     assert all("NotImplementedError" in r.output for r in report.results)
     assert report.notes == ()  # no crash, no time-out: every test reported
@@ -286,82 +251,18 @@ def test_every_planted_bug_costs_its_exercise_and_no_other(tmp_path: Path) -> No
 
     def grade(mutant: dict[str, object]) -> tuple[dict[str, object], GradeReport]:
         edit = (str(mutant["file"]), str(mutant["find"]), str(mutant["replace"]))
-        submission = _copy_reference(tmp_path / str(mutant["id"]), [edit])
+        submission = copy_reference(tmp_path / str(mutant["id"]), [edit])
         return mutant, grade_submission(submission, per_test_timeout=TIMEOUT)
 
     problems = []
     with ThreadPoolExecutor(max_workers=2) as pool:
         for mutant, report in pool.map(grade, mutants):
-            scores, full = _scores(report), {ex.number: float(ex.points) for ex in EXERCISES}
+            got, full = scores(report), {ex.number: float(ex.points) for ex in EXERCISES}
             bad = int(mutant["exercise"])  # type: ignore[call-overload]
-            others = {n: s for n, s in scores.items() if n != bad and s != full[n]}
-            if scores[bad] >= full[bad] or others:
-                problems.append(f"{mutant['id']}: {scores}")
+            others = {n: s for n, s in got.items() if n != bad and s != full[n]}
+            if got[bad] >= full[bad] or others:
+                problems.append(f"{mutant['id']}: {got}")
     assert not problems
-
-
-@reference_only
-@pytest.mark.slow
-def test_syntax_errors_and_crashes_score_zero_for_their_tests_only(tmp_path: Path) -> None:
-    submission = _copy_reference(tmp_path)
-    _inject(submission, "lab/neural/decoding.py", "apply_temperature", ["return ("])
-    _inject(submission, "lab/models/scoring.py", "perplexity", EXIT_3)
-    _inject(submission, "lab/evaluation/metrics.py", "distinct_n", SEGFAULT)
-    report = grade_submission(submission, per_test_timeout=TIMEOUT)
-    expected = {ex.number: float(ex.points) for ex in EXERCISES} | {5: 0.0, 6: 0.0, 7: 0.0}
-    assert _scores(report) == expected
-    outputs = {
-        n: " ".join(r.output for r in report.results if r.test.exercise == n) for n in (5, 6, 7)
-    }
-    assert "SyntaxError" in outputs[5]
-    assert "exited with code 3" in outputs[6]
-    assert "SIGSEGV" in outputs[7]
-    assert any("restarted" in note for note in report.notes)
-
-
-@reference_only
-@pytest.mark.slow
-def test_infinite_loops_time_out_and_score_zero(tmp_path: Path) -> None:
-    submission = _copy_reference(tmp_path)
-    _inject(submission, "lab/evaluation/metrics.py", "distinct_n", LOOP)
-    _inject(submission, "lab/models/scoring.py", "perplexity", STUBBORN_LOOP)
-    report = grade_submission(
-        submission, exercises=[6, 7], per_test_timeout=1.0, overall_timeout=120, watchdog_grace=0.5
-    )
-    assert _scores(report) == {6: 0.0, 7: 0.0}
-    assert all("Timeout" in r.output for r in report.results if r.test.exercise == 7)
-    assert all("killed" in r.output for r in report.results if r.test.exercise == 6)
-    assert report.execution_time < 60
-
-
-@reference_only
-def test_the_overall_time_limit_zeroes_what_did_not_report(tmp_path: Path) -> None:
-    submission = _copy_reference(tmp_path)
-    _inject(submission, "lab/evaluation/metrics.py", "distinct_n", LOOP)
-    report = grade_submission(submission, exercises=[7, 8], per_test_timeout=60, overall_timeout=4)
-    assert _scores(report) == {7: 0.0, 8: 0.0}
-    assert any("overall time limit" in note for note in report.notes)
-    assert report.execution_time < 30
-
-
-def test_a_submission_without_lab_is_graded_as_the_untouched_handout(tmp_path: Path) -> None:
-    (tmp_path / "wrapper" / "notes").mkdir(parents=True)
-    assert find_submission_root(tmp_path) is None
-    report = grade_submission(tmp_path, exercises=[6], per_test_timeout=TIMEOUT)
-    graded = [t for t in read_inventory(ROOT / "tests" / "exercises") if t.exercise == 6]
-    assert report.score == 0 and report.max_score == sum(t.points for t in graded)
-    assert any("no lab/ folder" in note for note in report.notes)
-    (tmp_path / "wrapper" / "lab").mkdir()
-    assert find_submission_root(tmp_path) == tmp_path / "wrapper"
-
-
-@reference_only
-def test_symlinks_to_the_reference_are_not_graded(tmp_path: Path) -> None:
-    (tmp_path / "lab").mkdir()
-    (tmp_path / "lab" / "evaluation.py").symlink_to(ROOT / "lab" / "evaluation.py")
-    report = grade_submission(tmp_path, exercises=[6], per_test_timeout=TIMEOUT)
-    assert report.score == 0
-    assert all("NotImplementedError" in r.output for r in report.results)
 
 
 @reference_only

@@ -1,0 +1,57 @@
+"""What the grading tests share: the reference checkout, copies of it with edits, scores."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from lab.grading.grader import GradeReport
+from lab.grading.handout import MANIFEST
+from lab.grading.markers import BEGIN_SOLUTION
+
+ROOT = Path(__file__).resolve().parents[1]
+IN_HANDOUT = (ROOT / MANIFEST).is_file()
+MUTANTS = ROOT / "tests" / "mutants" / "mutants.json"
+reference_only = pytest.mark.skipif(IN_HANDOUT, reason="the handout has no reference solutions")
+STUB = re.compile(r'^(\s*)raise NotImplementedError\("Exercise (\d+): ')
+TIMEOUT = 20.0  # per test; the exercise tests take well under a second each
+
+
+def copy_reference(dest: Path, edits: Sequence[tuple[str, str, str]] = ()) -> Path:
+    """The reference's lab/ and baselines/ in ``dest`` with ``(file, find, replace)`` edits."""
+    for package in ("lab", "baselines"):
+        shutil.copytree(
+            ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    for file, find, replace in edits:
+        path = dest / file
+        text = path.read_text(encoding="utf-8")
+        assert text.count(find) == 1, f"{file}: {find!r} must occur exactly once"
+        path.write_text(text.replace(find, replace), encoding="utf-8")
+    return dest
+
+
+def scores(report: GradeReport) -> dict[int, float]:
+    return {n: got for n, (got, _) in report.exercise_scores().items()}
+
+
+def inject(root: Path, file: str, function: str, lines: Sequence[str]) -> None:
+    """Put ``lines`` at the top of ``function``'s solution region (so this file, which
+    students get, quotes no solution code)."""
+    path = root / file
+    text = path.read_text(encoding="utf-8")
+    marker = text.index(BEGIN_SOLUTION, text.index(f"def {function}("))
+    indent = text[text.rindex("\n", 0, marker) + 1 : marker]
+    end = text.index("\n", marker) + 1
+    path.write_text(text[:end] + "".join(f"{indent}{ln}\n" for ln in lines) + text[end:])
+
+
+EXIT_3 = ["import os", "os._exit(3)"]
+SEGFAULT = ["import os, signal", "os.kill(os.getpid(), signal.SIGSEGV)"]
+LOOP = ["while True:", "    pass"]
+STUBBORN_LOOP = ["import time", "while True:", "    try:", "        time.sleep(0.01)",
+                 "    except BaseException:", "        pass"]  # fmt: skip

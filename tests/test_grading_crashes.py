@@ -1,0 +1,89 @@
+"""Submissions that crash, hang or hide: each scores zero where it fails, and the grader survives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _grading_helpers import (
+    EXIT_3,
+    LOOP,
+    ROOT,
+    SEGFAULT,
+    STUBBORN_LOOP,
+    TIMEOUT,
+    copy_reference,
+    inject,
+    reference_only,
+    scores,
+)
+
+from lab.grading.exercises import EXERCISES
+from lab.grading.grader import find_submission_root, grade_submission
+from lab.grading.inventory import read_inventory
+
+
+@reference_only
+@pytest.mark.slow
+def test_syntax_errors_and_crashes_score_zero_for_their_tests_only(tmp_path: Path) -> None:
+    submission = copy_reference(tmp_path)
+    inject(submission, "lab/neural/decoding.py", "apply_temperature", ["return ("])
+    inject(submission, "lab/models/scoring.py", "perplexity", EXIT_3)
+    inject(submission, "lab/evaluation/metrics.py", "distinct_n", SEGFAULT)
+    report = grade_submission(submission, per_test_timeout=TIMEOUT)
+    expected = {ex.number: float(ex.points) for ex in EXERCISES} | {5: 0.0, 6: 0.0, 7: 0.0}
+    assert scores(report) == expected
+    outputs = {
+        n: " ".join(r.output for r in report.results if r.test.exercise == n) for n in (5, 6, 7)
+    }
+    assert "SyntaxError" in outputs[5]
+    assert "exited with code 3" in outputs[6]
+    assert "SIGSEGV" in outputs[7]
+    assert any("restarted" in note for note in report.notes)
+
+
+@reference_only
+@pytest.mark.slow
+def test_infinite_loops_time_out_and_score_zero(tmp_path: Path) -> None:
+    submission = copy_reference(tmp_path)
+    inject(submission, "lab/evaluation/metrics.py", "distinct_n", LOOP)
+    inject(submission, "lab/models/scoring.py", "perplexity", STUBBORN_LOOP)
+    report = grade_submission(
+        submission, exercises=[6, 7], per_test_timeout=1.0, overall_timeout=120, watchdog_grace=0.5
+    )
+    assert scores(report) == {6: 0.0, 7: 0.0}
+    assert all("Timeout" in r.output for r in report.results if r.test.exercise == 7)
+    assert all("killed" in r.output for r in report.results if r.test.exercise == 6)
+    assert report.execution_time < 60
+
+
+@reference_only
+def test_the_overall_time_limit_zeroes_what_did_not_report(tmp_path: Path) -> None:
+    submission = copy_reference(tmp_path)
+    inject(submission, "lab/evaluation/metrics.py", "distinct_n", LOOP)
+    report = grade_submission(submission, exercises=[7, 8], per_test_timeout=60, overall_timeout=4)
+    assert scores(report) == {7: 0.0, 8: 0.0}
+    assert any("overall time limit" in note for note in report.notes)
+    assert report.execution_time < 30
+
+
+def test_a_submission_without_lab_is_graded_as_the_untouched_handout(tmp_path: Path) -> None:
+    (tmp_path / "wrapper" / "notes").mkdir(parents=True)
+    assert find_submission_root(tmp_path) is None
+    report = grade_submission(tmp_path, exercises=[6], per_test_timeout=TIMEOUT)
+    graded = [t for t in read_inventory(ROOT / "tests" / "exercises") if t.exercise == 6]
+    assert report.score == 0 and report.max_score == sum(t.points for t in graded)
+    assert any("no lab/ folder" in note for note in report.notes)
+    (tmp_path / "wrapper" / "lab").mkdir()
+    assert find_submission_root(tmp_path) == tmp_path / "wrapper"
+
+
+@reference_only
+def test_symlinks_to_the_reference_are_not_graded(tmp_path: Path) -> None:
+    (tmp_path / "lab" / "models").mkdir(parents=True)
+    scoring = Path("lab") / "models" / "scoring.py"  # Exercise 6's file
+    assert (ROOT / scoring).is_file()
+    (tmp_path / scoring).symlink_to(ROOT / scoring)
+    report = grade_submission(tmp_path, exercises=[6], per_test_timeout=TIMEOUT)
+    assert report.score == 0
+    assert all("NotImplementedError" in r.output for r in report.results)
