@@ -124,6 +124,8 @@ class CountGenerator(GeneratorBase[ConfigT]):
             best_valid=best_valid,
             history=history,
             best_epoch=1,
+            stop_reason="one pass",
+            train_tokens=len(tokens),
         )
 
     def score(self, text: str) -> ScoreResult:

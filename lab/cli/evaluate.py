@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 from lab.cli.options import add_corpus_options, add_sweep_options, sweep_config
 from lab.errors import LabError
-from lab.evaluation.evaluate import evaluate_generator, floor_score
+from lab.evaluation.evaluate import evaluate_generator, floor_score, spelling_model_for
+from lab.evaluation.prompts import book_prompts
 from lab.evaluation.report import REPETITION_COLUMNS, finite_json, format_metric, markdown_table
 from lab.evaluation.sweep import (
     sweep_generator,
     words_of,
 )
 from lab.fileio import write_text_atomic
-from lab.models.checkpoint import read_manifest
+from lab.models.checkpoint import check_data, read_manifest
 from lab.models.registry import load_generator
 from lab.text.corpora import load_corpus
 from lab.text.splitting import split_corpus
@@ -39,6 +42,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--json", type=Path, default=None, help="also write the numbers to this JSON file"
     )
+    p.add_argument(
+        "--other-corpus",
+        action="store_true",
+        help="allow --corpus to be a corpus the run was not trained on (else refused)",
+    )
     add_corpus_options(p)
     p.set_defaults(func=run)
 
@@ -56,17 +64,32 @@ def run(args: argparse.Namespace) -> int:
     parts = split_corpus(
         load_corpus(spec, cache_dir=args.cache_dir, allow_download=not args.no_download).text
     )
+    if "data" not in manifest:
+        print(
+            f"textgen-lab: warning: {args.run} does not record its training data; "
+            "cannot check it was trained on this corpus",
+            file=sys.stderr,
+        )
+    elif not args.other_corpus:
+        check_data(args.run, parts.fingerprint())
     text = parts.test if args.split == "test" else parts.valid
-    row = evaluate_generator(gen.kind, gen, text)
+    row = evaluate_generator(gen.kind, gen, text, spelling=spelling_model_for(gen, parts.train))
     floor = floor_score(gen, parts.train, text)
     print(
         f"{gen.kind} on the {args.split} split of {spec}: {row.score.num_tokens:,} tokens, "
         f"OOV {100 * row.score.oov_rate:.2f}%"
     )
     print(
-        f"  perplexity {row.score.ppl:.2f} (unigram floor {floor.ppl:.2f}), "
-        f"bits/char {row.score.bits_per_char:.3f} (floor {floor.bits_per_char:.3f})"
+        f"  perplexity {row.score.ppl:.2f} (unigram floor {floor.ppl:.2f}, closed vocabulary), "
+        f"bits/char {row.score.open_bits_per_char:.3f} with unknown words spelled out "
+        f"({row.score.bits_per_char:.3f} closed vocabulary; floor {floor.bits_per_char:.3f})"
     )
+    if not sweep.prompts:
+        sweep = replace(
+            sweep,
+            prompts=book_prompts(parts.valid, gen.vocab, count=sweep.num_prompts, seed=sweep.seed),
+        )
+    print(f"  prompts (from the validation split): {', '.join(map(repr, sweep.prompts))}")
     rows = sweep_generator(gen.kind, gen, sweep, words_of(parts.train))
     print()
     print(

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from lab.evaluation.sweep import DEFAULT_PROMPTS, DEFAULT_TEMPERATURES, SweepConfig
+from lab.evaluation.sweep import DEFAULT_TEMPERATURES, SweepConfig
 from lab.models import registry
 
 
@@ -91,8 +91,19 @@ def add_sweep_options(parser: Any, *, filters: bool = True) -> None:
         action="append",
         default=None,
         dest="prompts",
-        help=f"a sweep prompt (repeatable; default: {', '.join(map(repr, DEFAULT_PROMPTS))}, "
-        "or sentence openings of the book when it does not know those words)",
+        help="a sweep prompt (repeatable; default: --num-prompts sentence openings drawn, "
+        "seeded, from the book's validation split)",
+    )
+    parser.add_argument(
+        "--num-prompts",
+        type=int,
+        default=defaults.num_prompts,
+        help="prompts drawn from the book when no --prompt is given (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--common-random-numbers",
+        action="store_true",
+        help="reuse each prompt's seed at every setting (default: independent seeds)",
     )
     parser.add_argument(
         "--num-samples",
@@ -128,7 +139,9 @@ def sweep_config(args: argparse.Namespace) -> SweepConfig:
         greedy=not getattr(args, "no_greedy", False),
         top_k=getattr(args, "top_k", None),
         top_p=getattr(args, "top_p", None),
-        prompts=tuple(args.prompts or DEFAULT_PROMPTS),
+        prompts=tuple(args.prompts or ()),
+        num_prompts=args.num_prompts,
+        common_random_numbers=args.common_random_numbers,
         num_samples=args.num_samples,
         max_words=args.max_words,
         seed=args.seed,

@@ -16,12 +16,15 @@ from lab.cli.options import (
 )
 from lab.errors import LabError
 from lab.evaluation.evaluate import floor_score
+from lab.evaluation.prompts import book_prompts
 from lab.models import registry
 from lab.models.checkpoint import update_manifest
 from lab.models.protocol import GREEDY
 from lab.models.scoring import ScoreResult
 from lab.text.corpora import load_corpus
 from lab.text.splitting import split_corpus
+from lab.text.tokenizers import WordTokenizer
+from lab.text.vocabulary import Vocabulary
 
 #: Words in the greedy sample printed after training.
 SAMPLE_WORDS = 40
@@ -50,8 +53,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument(
         "--prompt",
-        default="Alice was",
-        help="prompt of the greedy sample printed at the end (default: %(default)r)",
+        default=None,
+        help="prompt of the greedy sample printed at the end "
+        "(default: a sentence opening of the book's validation split)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     group = p.add_argument_group("model and training options (defaults depend on --model)")
@@ -105,6 +109,7 @@ def _train(args: argparse.Namespace, options: dict[str, Any], is_main: bool) -> 
     update_manifest(
         args.out,
         corpus={"spec": args.corpus, "name": corpus.name, "source": corpus.source},
+        data=parts.fingerprint(),
         final={
             "valid": valid.to_dict(),
             "unigram_valid": floor.to_dict(),
@@ -117,11 +122,17 @@ def _train(args: argparse.Namespace, options: dict[str, Any], is_main: bool) -> 
     print(_score_line("valid   " + args.model, valid))
     print(_score_line("valid   unigram", floor))
     length = gen.tokenizer.tokens_for_words(SAMPLE_WORDS, chars_per_word=5)
-    sample = generate_reporting_unknowns(
-        gen, args.prompt, max_tokens=length, sampling=GREEDY, seed=0
-    )[0]
+    prompt = args.prompt
+    if prompt is None:
+        prompt = book_prompts(parts.valid, _word_vocab(parts.train), count=1)[0]
+    sample = generate_reporting_unknowns(gen, prompt, max_tokens=length, sampling=GREEDY, seed=0)[0]
     print(f"greedy sample: {sample.full_text}")
     return 0
+
+
+def _word_vocab(train_text: str) -> Vocabulary:
+    """Words seen twice in training: prompts for any model are made of these."""
+    return Vocabulary.build(WordTokenizer().tokenize(train_text), min_freq=2)
 
 
 def _score_line(label: str, r: ScoreResult) -> str:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from lab.errors import LabError
 from lab.evaluation.evaluate import EvalRow, evaluate_all
-from lab.evaluation.sweep import DEFAULT_PROMPTS, SweepConfig, SweepRow, sweep_generator, words_of
+from lab.evaluation.prompts import book_prompts
+from lab.evaluation.sweep import SweepConfig, SweepRow, sweep_generator
 from lab.models import registry
+from lab.models.checkpoint import check_data, read_manifest, update_manifest
 from lab.models.protocol import Generator
 from lab.text.corpora import Corpus
 from lab.text.splitting import split_corpus
@@ -26,6 +28,9 @@ from lab.text.vocabulary import EOS, Vocabulary
 
 DEFAULT_MODELS: tuple[str, ...] = registry.compared_kinds()
 WORD_VOCAB_MIN_FREQ = 2
+#: The judge of sample quality: a Kneser-Ney trigram of the training text (shared vocabulary).
+JUDGE_KIND = "ngram"
+JUDGE_OPTIONS: dict[str, Any] = {"order": 3, "modified": True}
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,12 @@ class CompareResult:
     reused: list[str]
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    #: Per model: how training went (``stop_reason``: "converged", "epochs", "token budget",
+    #: "time cap" or "one pass"; ``still_improving``; ``epochs``; ``best_epoch``;
+    #: ``train_tokens``; ``train_seconds``; ``history``: the EpochRecord rows).
+    fits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Where the sweep's prompts came from and how its seeds were drawn, for the report.
+    prompt_note: str = ""
 
 
 def run_comparison(
@@ -81,6 +92,7 @@ def run_comparison(
     """Train (or reuse from ``runs_dir``) each model, then evaluate and sweep."""
     started = time.perf_counter()
     parts = split_corpus(corpus.text)
+    data = parts.fingerprint()
     shared_tokenizer = WordTokenizer()
     word_tokens = shared_tokenizer.tokenize(parts.train)
     shared_vocab = Vocabulary.build(word_tokens, min_freq=WORD_VOCAB_MIN_FREQ)
@@ -90,7 +102,7 @@ def run_comparison(
     notes: list[str] = []
     for kind in config.models:
         run = Path(runs_dir) / kind
-        gen = _reuse(run, kind, shared_tokenizer, shared_vocab, notes)
+        gen = _reuse(run, kind, data, shared_tokenizer, shared_vocab, notes)
         if gen is not None:
             log(f"{kind}: reusing {run}")
             reused.append(kind)
@@ -101,8 +113,9 @@ def run_comparison(
             # Models on the shared word tokenizer share one vocabulary.
             vocab = shared_vocab if gen.tokenizer == shared_tokenizer else None
             gen.fit(parts.train, parts.valid, vocab=vocab, progress=progress, checkpoint_dir=run)
+            update_manifest(run, data=data, corpus=_corpus_record(corpus))
             train_seconds[kind] = time.perf_counter() - t0
-            log(f"{kind}: trained in {train_seconds[kind]:.1f}s")
+            log(f"{kind}: trained in {train_seconds[kind]:.1f}s ({gen.metrics.get('stop_reason')})")
         generators[kind] = gen
     floor_kind = registry.floor_kind()
     floor = floor_kind.generator_class().from_options({})
@@ -110,8 +123,10 @@ def run_comparison(
     generators[floor_kind.name] = floor
 
     log("scoring the test split")
-    scores = evaluate_all(generators, parts.test)
-    sweep_cfg = _with_usable_prompts(config.sweep, shared_vocab, parts.test)
+    scores = evaluate_all(generators, parts.test, parts.train)
+    sweep_cfg, prompt_note = _resolve_prompts(config.sweep, shared_vocab, parts.valid)
+    judge = registry.generator_class(JUDGE_KIND).from_options(JUDGE_OPTIONS)
+    judge.fit(parts.train, vocab=shared_vocab)
     training_words = [t for t in word_tokens if t != EOS]
     rows: list[SweepRow] = []
     for name, gen in generators.items():
@@ -120,7 +135,7 @@ def run_comparison(
         log(
             f"{name}: sampling {len(sweep_cfg.settings())} settings x {len(sweep_cfg.prompts)} prompts"
         )
-        rows.extend(sweep_generator(name, gen, sweep_cfg, training_words))
+        rows.extend(sweep_generator(name, gen, sweep_cfg, training_words, judge=judge))
     return CompareResult(
         corpus=corpus,
         split_chars={"train": len(parts.train), "valid": len(parts.valid), "test": len(parts.test)},
@@ -131,44 +146,75 @@ def run_comparison(
         reused=reused,
         seconds=time.perf_counter() - started,
         notes=notes,
+        fits={name: _fit_record(gen) for name, gen in generators.items()},
+        prompt_note=prompt_note,
     )
+
+
+def _corpus_record(corpus: Corpus) -> dict[str, str]:
+    """What a run says about its corpus: a spec that loads it again, its name and source."""
+    where, _, path = corpus.source.partition(":")
+    spec = corpus.name
+    if where == "file" or (where == "nltk" and path.removesuffix(".txt") == corpus.name):
+        spec = path
+    return {"spec": spec, "name": corpus.name, "source": corpus.source}
+
+
+def _fit_record(gen: Generator) -> dict[str, Any]:
+    """How ``gen`` was trained, from the metrics its ``fit`` recorded (saved with the run)."""
+    metrics = getattr(gen, "metrics", {}) or {}
+    keys = ("stop_reason", "still_improving", "epochs", "best_epoch", "train_tokens")
+    record = {k: metrics.get(k) for k in keys}
+    record["train_seconds"] = metrics.get("train_seconds")
+    record["history"] = list(metrics.get("history") or [])
+    return record
 
 
 def _reuse(
     run: Path,
     kind: str,
+    data: dict[str, str],
     shared_tokenizer: WordTokenizer,
     shared_vocab: Vocabulary,
     notes: list[str],
 ) -> Generator | None:
-    """A saved run of ``kind`` in ``run``, if it exists and fits this comparison."""
+    """A saved run of ``kind`` in ``run``, if it exists and fits this comparison.
+
+    A run trained on other data is refused with one line (never silently
+    scored on this book); one that does not say what it was trained on (an
+    interrupted comparison) is trained again."""
     if not (run / "config.json").exists():
         return None
     gen = registry.load_generator(run)
     if gen.kind != kind:
         raise LabError(f"{run} holds a {gen.kind} model, expected {kind}")
+    if "data" not in read_manifest(run):
+        notes.append(f"{kind} in {run} does not record its training data; retrained")
+        return None
+    check_data(run, data)
     if gen.tokenizer == shared_tokenizer and gen.vocab != shared_vocab:
         notes.append(f"{kind} in {run} has another vocabulary; retrained on the shared one")
         return None
     return gen
 
 
-def _with_usable_prompts(sweep: SweepConfig, vocab: Vocabulary, test_text: str) -> SweepConfig:
-    """Keep the configured prompts if the corpus knows their words; otherwise
-    (a corpus other than Alice) open with the first words of test sentences."""
-    if sweep.prompts != DEFAULT_PROMPTS or all(
-        w in vocab for p in sweep.prompts for w in words_of(p)
-    ):
-        return sweep
-    tokenizer = WordTokenizer()
-    prompts = []
-    for unit in tokenizer.split_units(test_text):
-        words = tokenizer.tokenize_unit(unit)[:2]
-        if len(words) == 2 and all(w in vocab for w in words):
-            prompts.append(" ".join(words))
-        if len(prompts) == len(DEFAULT_PROMPTS):
-            break
-    return SweepConfig(**{**asdict(sweep), "prompts": tuple(prompts) or ("",)})
+def _resolve_prompts(
+    sweep: SweepConfig, vocab: Vocabulary, held_out: str
+) -> tuple[SweepConfig, str]:
+    """The sweep with its prompts: the user's, or openings of held-out sentences."""
+    seeding = (
+        "one seed per prompt shared by every setting (common random numbers)"
+        if sweep.common_random_numbers
+        else "an independent seed for every setting and prompt"
+    )
+    if sweep.prompts:
+        return sweep, f"Prompts given by the user; {seeding}."
+    prompts = book_prompts(held_out, vocab, count=sweep.num_prompts, seed=sweep.seed)
+    note = (
+        f"Prompts: {len(prompts)} sentence openings drawn (seed {sweep.seed}) from the "
+        f"validation split, every word in the vocabulary; {seeding}."
+    )
+    return replace(sweep, prompts=prompts), note
 
 
 def _replace_sweep(config: CompareConfig, sweep: SweepConfig) -> CompareConfig:

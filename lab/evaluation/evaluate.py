@@ -7,9 +7,10 @@ The conventions (what is predicted, how ``<unk>`` counts) are those of
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from lab.evaluation.spelling import SpellingModel, unknown_tokens
 from lab.models import registry
 from lab.models.protocol import Generator
 from lab.models.scoring import ScoreResult
@@ -35,20 +36,48 @@ class EvalRow:
         }
 
 
-def evaluate_generator(name: str, generator: Generator, text: str) -> EvalRow:
-    """Score ``text`` with ``generator`` and label the result."""
+def evaluate_generator(
+    name: str, generator: Generator, text: str, *, spelling: SpellingModel | None = None
+) -> EvalRow:
+    """Score ``text`` with ``generator`` and label the result; with ``spelling``, every
+    ``<unk>`` token is also spelled out, so the open-vocabulary figures are those
+    of the text itself (:mod:`lab.evaluation.spelling`)."""
+    score = generator.score(text)
+    if spelling is not None and score.num_oov:
+        cost = spelling.oov_cost(unknown_tokens(generator, text), generator.vocab)
+        score = replace(score, unk_spelling_nats=cost)
     return EvalRow(
         model=name,
         kind=generator.kind,
         tokenizer=generator.tokenizer.kind,
         vocab_size=len(generator.vocab),
-        score=generator.score(text),
+        score=score,
     )
 
 
-def evaluate_all(generators: Mapping[str, Generator], text: str) -> list[EvalRow]:
-    """Every generator on the same text, in the mapping's order."""
-    return [evaluate_generator(name, gen, text) for name, gen in generators.items()]
+def evaluate_all(
+    generators: Mapping[str, Generator], text: str, train_text: str | None = None
+) -> list[EvalRow]:
+    """Every generator on the same text, in the mapping's order. With ``train_text``,
+    a spelling model per distinct tokenizer and vocabulary is learnt from it and the
+    rows carry open-vocabulary scores too."""
+    spellers: dict[tuple[str, int], SpellingModel] = {}
+    rows = []
+    for name, gen in generators.items():
+        spelling = None
+        if train_text is not None:
+            key = (repr(gen.tokenizer), hash(gen.vocab))
+            if key not in spellers:
+                spellers[key] = spelling_model_for(gen, train_text)
+            spelling = spellers[key]
+        rows.append(evaluate_generator(name, gen, text, spelling=spelling))
+    return rows
+
+
+def spelling_model_for(generator: Generator, train_text: str) -> SpellingModel:
+    """The spelling model of ``generator``'s unknown tokens, learnt from ``train_text``."""
+    tokens = generator.tokenizer.tokenize(train_text)
+    return SpellingModel.for_vocabulary(tokens, generator.vocab)
 
 
 def floor_score(generator: Generator, train_text: str, text: str) -> ScoreResult:

@@ -1,24 +1,29 @@
 """The temperature sweep: greedy plus a grid of temperatures, for any Generator.
 
-For each setting, every prompt's samples are drawn as one batch with one
-seed, and repetition/diversity metrics are computed on the *word* tokens of
+For each setting, every prompt's samples are drawn as one batch with a seed of
+its own (independent across settings unless ``common_random_numbers``), and repetition/diversity metrics are computed on the *word* tokens of
 the generated text (a character model's output is word-tokenized the same
 way), so all models are measured on the same footing.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from lab.evaluation.metrics import repetition_metrics
-from lab.models.protocol import Generator, SamplingConfig
+from lab.models.protocol import Generator, Sample, SamplingConfig
+from lab.models.scoring import perplexity
 from lab.text.tokenizers import WordTokenizer
 from lab.text.vocabulary import EOS
 
 DEFAULT_TEMPERATURES: tuple[float, ...] = (0.2, 0.5, 0.8, 1.0, 1.3, 1.8)
-DEFAULT_PROMPTS: tuple[str, ...] = ("Alice was", "The Queen said", "She")
+#: No prompts given: the comparison draws sentence openings from the book (lab.evaluation.prompts).
+DEFAULT_PROMPTS: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -34,16 +39,30 @@ class SweepConfig:
     top_k: int | None = None
     top_p: float | None = None
     prompts: tuple[str, ...] = DEFAULT_PROMPTS
+    #: How many prompts to draw from the book when ``prompts`` is empty.
+    num_prompts: int = 3
     num_samples: int = 5
     max_words: int = 80
     chars_per_word: int = 6
     seed: int = 0
+    #: Reuse one seed per prompt across settings ("common random numbers"), so
+    #: settings differ only by their rule; by default each setting draws its own.
+    common_random_numbers: bool = False
+    #: Samples kept per setting for the report (the metrics use all of them).
+    shown_samples: int = 3
 
     def __post_init__(self) -> None:
-        if not self.prompts or self.num_samples < 1 or self.max_words < 1:
-            raise ValueError("a sweep needs prompts, num_samples >= 1 and max_words >= 1")
+        if self.num_prompts < 1 or self.num_samples < 1 or self.max_words < 1:
+            raise ValueError("a sweep needs num_prompts, num_samples and max_words >= 1")
         for t in self.temperatures:
             SamplingConfig(temperature=t)  # validates
+
+    def seed_for(self, setting: int, prompt: int) -> int:
+        """The sampling seed of prompt ``prompt`` at setting ``setting``: independent
+        streams per (setting, prompt) from one :class:`numpy.random.SeedSequence`,
+        or one per prompt when :attr:`common_random_numbers` is set."""
+        key = [self.seed, prompt] if self.common_random_numbers else [self.seed, setting, prompt]
+        return int(np.random.SeedSequence(key).generate_state(1)[0])
 
     def settings(self) -> list[SamplingConfig]:
         """Greedy first, then the temperatures in increasing order."""
@@ -86,32 +105,60 @@ def sweep_generator(
     generator: Generator,
     config: SweepConfig,
     training_words: Sequence[str] | None = None,
+    judge: Generator | None = None,
 ) -> list[SweepRow]:
-    """Sample every setting of ``config`` and measure repetition and diversity."""
+    """Sample every setting of ``config`` and measure repetition and diversity.
+
+    With a ``judge`` (a model of the training text), each row also gets
+    ``judge_ppl``: the judge's perplexity of the generated continuations, a
+    quality axis to set against diversity (novelty alone rewards gibberish).
+    """
+    if not config.prompts:
+        raise ValueError("the sweep has no prompts: draw them with lab.evaluation.prompts")
     max_tokens = generator.tokenizer.tokens_for_words(
         config.max_words, chars_per_word=config.chars_per_word
     )
     rows = []
-    for sampling in config.settings():
-        word_samples: list[list[str]] = []
-        shown: list[dict[str, str]] = []
-        for p, prompt in enumerate(config.prompts):
-            batch = generator.generate(
+    for index, sampling in enumerate(config.settings()):
+        batches = [
+            generator.generate(
                 prompt,
                 max_tokens=max_tokens,
                 sampling=sampling,
                 num_samples=config.num_samples,
-                seed=config.seed + p,
+                seed=config.seed_for(index, p),
             )
-            word_samples.extend(words_of(s.text) for s in batch)
-            shown.append({"prompt": prompt, "text": batch[0].full_text or batch[0].text})
+            for p, prompt in enumerate(config.prompts)
+        ]
+        samples = [s for batch in batches for s in batch]
+        metrics = repetition_metrics([words_of(s.text) for s in samples], training_words)
+        metrics["judge_ppl"] = _judge_ppl(judge, [s.text for s in samples])
         rows.append(
             SweepRow(
                 model=name,
                 setting=sampling.label,
                 temperature=None if sampling.greedy else sampling.temperature,
-                metrics=repetition_metrics(word_samples, training_words),
-                samples=shown,
+                metrics=metrics,
+                samples=_shown(config, batches),
             )
         )
     return rows
+
+
+def _shown(config: SweepConfig, batches: list[list[Sample]]) -> list[dict[str, str]]:
+    """The first sample of each prompt, then further samples of the first prompts,
+    up to ``shown_samples``: prompt and continuation as a reader sees them."""
+    order = [(p, i) for i in range(config.num_samples) for p in range(len(batches))]
+    return [
+        {"prompt": config.prompts[p], "text": batches[p][i].full_text or batches[p][i].text}
+        for p, i in order[: config.shown_samples]
+    ]
+
+
+def _judge_ppl(judge: Generator | None, texts: Sequence[str]) -> float:
+    """Token-weighted perplexity of ``texts`` under ``judge`` (NaN without one)."""
+    if judge is None:
+        return math.nan
+    scores = [judge.score(t) for t in texts if t.strip()]
+    tokens = sum(r.num_tokens for r in scores)
+    return perplexity(sum(r.nll_nats for r in scores), tokens) if tokens else math.nan

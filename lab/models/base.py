@@ -132,6 +132,9 @@ class GeneratorBase(ABC, Generic[ConfigT]):
             "train_seconds": result.seconds,
             "valid": result.best_valid.to_dict() if result.best_valid else None,
             "history": list(result.history),
+            "stop_reason": result.stop_reason,
+            "still_improving": result.still_improving,
+            "train_tokens": result.train_tokens,
         }
 
     # -- training and generation: checked here, done by each model ---------------------

@@ -83,3 +83,20 @@ def update_manifest(directory: Path, **fields: Any) -> None:
     manifest = read_manifest(directory)
     manifest.update(fields)
     write_text_atomic(Path(directory) / CONFIG_FILE, json.dumps(manifest, indent=2, sort_keys=True))
+
+
+def check_data(directory: Path, fingerprint: dict[str, str]) -> None:
+    """Refuse a run trained on other data than ``fingerprint`` (see
+    :meth:`lab.text.splitting.CorpusSplit.fingerprint`), with one clear line."""
+    manifest = read_manifest(directory)
+    recorded = manifest.get("data")
+    if not isinstance(recorded, dict):
+        raise CheckpointError(
+            f"{directory} does not record the data it was trained on; train it again"
+        )
+    if any(recorded.get(part) != digest for part, digest in fingerprint.items()):
+        corpus = manifest.get("corpus", {}).get("name", "another corpus")
+        raise CheckpointError(
+            f"{directory} was trained on other data ({corpus}, train split "
+            f"{recorded.get('train')}), not on this corpus (train split {fingerprint.get('train')})"
+        )

@@ -144,6 +144,12 @@ class FitResult:
     history: list[EpochRecord] = field(default_factory=list)
     stopped_early: bool = False
     best_epoch: int = 0
+    #: Why training ended: "converged" (no better validation for ``patience`` epochs),
+    #: "epochs", "token budget", "time cap", or "one pass" for count models.
+    stop_reason: str = ""
+    #: Whether the last epoch was still the best one (more training would likely help).
+    still_improving: bool = False
+    train_tokens: int = 0
 
 
 @runtime_checkable

@@ -138,7 +138,7 @@ _KINDS: tuple[ModelKind, ...] = (
         "word-level LSTM (NLTK word tokens, <eos> after each sentence, tied 2x200)",
         unit="word",
         defaults={"dropout": 0.4, "min_freq": 2},
-        presets={"quick": {"epochs": 30, "max_minutes": 3.0}, "full": {"epochs": 40}},
+        presets={"quick": {"epochs": 40, "max_tokens": 1_000_000}, "full": {"epochs": 40}},
     ),
     _neural_kind(
         "char-lstm",
@@ -153,7 +153,7 @@ _KINDS: tuple[ModelKind, ...] = (
             "batch_size": 32,
             "bptt": 100,
         },
-        presets={"quick": {"epochs": 20, "max_minutes": 4.0}, "full": {"epochs": 30}},
+        presets={"quick": {"epochs": 30, "max_tokens": 2_500_000}, "full": {"epochs": 30}},
     ),
     _count_kind(
         "markov",

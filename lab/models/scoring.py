@@ -67,6 +67,9 @@ class ScoreResult:
     num_tokens: int
     num_chars: int
     num_oov: int = 0
+    #: Nats of spelling out each ``<unk>`` token (see :mod:`lab.evaluation.spelling`):
+    #: with it, the score is that of the text itself, not of its closed-vocabulary tokens.
+    unk_spelling_nats: float = 0.0
 
     @property
     def nats_per_token(self) -> float:
@@ -85,6 +88,17 @@ class ScoreResult:
     def oov_rate(self) -> float:
         return self.num_oov / max(self.num_tokens, 1)
 
+    @property
+    def open_nll_nats(self) -> float:
+        """Total NLL of the text with every ``<unk>`` spelled out (open vocabulary)."""
+        return self.nll_nats + self.unk_spelling_nats
+
+    @property
+    def open_bits_per_char(self) -> float:
+        """Bits per character of the text itself: comparable across word and character
+        models, and never below :attr:`bits_per_char` (spelling costs something)."""
+        return bits_per_char(self.open_nll_nats, max(self.num_chars, 1))
+
     def to_dict(self) -> dict[str, float | int]:
         return {
             "nll_nats": self.nll_nats,
@@ -94,4 +108,6 @@ class ScoreResult:
             "ppl": self.ppl,
             "bits_per_char": self.bits_per_char,
             "oov_rate": self.oov_rate,
+            "unk_spelling_nats": self.unk_spelling_nats,
+            "open_bits_per_char": self.open_bits_per_char,
         }

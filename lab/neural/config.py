@@ -55,8 +55,10 @@ class TrainConfig:
 
     The learning rate is multiplied by ``lr_decay`` whenever validation loss
     fails to improve; training stops after ``patience`` epochs without
-    improvement or when ``max_minutes`` of wall time are used up, and the
-    best epoch's weights are kept.
+    improvement, after ``max_tokens`` training tokens (a budget that means the
+    same on every machine) or when ``max_minutes`` of wall time are used up
+    (checked after every batch; machine-dependent, so presets do not use it),
+    and the best epoch's weights are kept.
     """
 
     epochs: int = option(20, "maximum epochs")
@@ -68,7 +70,12 @@ class TrainConfig:
     weight_decay: float = option(0.0, "L2 weight decay")
     lr_decay: float = option(0.5, "learning-rate factor when validation stalls")
     patience: int = option(3, "stop after this many epochs without improvement")
-    max_minutes: float | None = option(None, "wall-clock budget for training (minutes)")
+    max_tokens: int | None = option(
+        None, "stop after this many training tokens: the same model on any machine"
+    )
+    max_minutes: float | None = option(
+        None, "wall-clock cap on training, checked every batch (depends on the machine)"
+    )
     seed: int = option(0, "random seed (weights, dropout)")
     device: str = option("auto", "auto, cpu, cuda or mps")
     num_threads: int | None = option(None, "CPU threads for torch (none: torch's own choice)")
@@ -87,6 +94,8 @@ class TrainConfig:
             raise OptionError("patience must be >= 1")
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise OptionError("max_minutes must be positive")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise OptionError("max_tokens must be >= 1")
 
 
 @dataclass(frozen=True)

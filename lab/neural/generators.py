@@ -118,7 +118,15 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
             num_oov=sum(1 for i in scored[1:] if i == self.vocab.unk_id),
         )
         return FitResult(
-            st.elapsed_seconds, st.epoch, best, st.history, outcome.stopped_early, st.best_epoch
+            seconds=st.elapsed_seconds,
+            epochs=st.epoch,
+            best_valid=best,
+            history=st.history,
+            stopped_early=outcome.stopped_early,
+            best_epoch=st.best_epoch,
+            stop_reason=st.stop_reason,
+            still_improving=outcome.still_improving,
+            train_tokens=st.tokens,
         )
 
     def _writes_runs(self) -> bool:

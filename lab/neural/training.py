@@ -45,6 +45,8 @@ class TrainerState:
     scheduler: dict[str, Any] | None = None
     rng: Tensor | None = None
     elapsed_seconds: float = 0.0
+    tokens: int = 0  # training tokens seen (all processes together)
+    stop_reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain tensors/numbers/lists only, so ``torch.load(weights_only=True)`` reads it."""
@@ -55,11 +57,20 @@ class TrainerState:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
+#: Why training stopped, as the report says it.
+CONVERGED, EPOCHS, TOKEN_BUDGET, TIME_CAP = "converged", "epochs", "token budget", "time cap"
+
+
 @dataclass(frozen=True)
 class TrainOutcome:
     state: TrainerState
     stopped_early: bool
     seconds: float
+
+    @property
+    def still_improving(self) -> bool:
+        """The last epoch was the best: more training would probably have helped."""
+        return self.state.epoch > 0 and self.state.best_epoch == self.state.epoch
 
 
 def evaluate_nll(
@@ -165,6 +176,7 @@ def train_model(
         torch.set_rng_state(state.rng)
     started = time.perf_counter() - state.elapsed_seconds
     stopped_early = False
+    state.stop_reason = EPOCHS
 
     while state.epoch < config.epochs:
         model.train()
@@ -177,12 +189,18 @@ def train_model(
             disable=None if progress else True,  # None: off when not a TTY
             leave=False,
         )
+        budget_hit = ""
         for i in bar:
             x, y = get_batch(source, i, config.bptt)
             loss, hidden = train_step(net, x, y, hidden, optimizer, config.clip)
             epoch_loss += loss * y.numel()
             epoch_tokens += y.numel()
+            state.tokens += y.numel() * ctx.world_size
             bar.set_postfix(loss=f"{loss:.3f}")
+            # Budgets are checked every batch, so one long epoch cannot overrun them.
+            budget_hit = _budget_hit(config, state.tokens, time.perf_counter() - started)
+            if budget_hit:
+                break
         bar.close()
 
         state.epoch += 1
@@ -222,16 +240,28 @@ def train_model(
         state.rng = torch.get_rng_state()
         if on_epoch_end is not None:
             on_epoch_end(state, improved)
-        over_budget = (
-            config.max_minutes is not None and state.elapsed_seconds > 60 * config.max_minutes
-        )
-        if distributed.any_rank(state.bad_epochs >= config.patience or over_budget):
+        converged = state.bad_epochs >= config.patience
+        if distributed.any_rank(converged or bool(budget_hit)):
             stopped_early = True
+            state.stop_reason = budget_hit or (CONVERGED if converged else TIME_CAP)
             break
 
     if state.best_weights is not None:
         model.load_state_dict(state.best_weights)
     return TrainOutcome(state, stopped_early, time.perf_counter() - started)
+
+
+def _budget_hit(config: TrainConfig, tokens: int, seconds: float) -> str:
+    """The budget that ``tokens`` seen after ``seconds`` has used up, or ``""``.
+
+    The token budget is the same on every machine; the wall-clock cap is not, so
+    under ``torchrun`` every rank must agree on it (one small all-reduce).
+    """
+    if config.max_tokens is not None and tokens >= config.max_tokens:
+        return TOKEN_BUDGET
+    if config.max_minutes is not None and distributed.any_rank(seconds > 60 * config.max_minutes):
+        return TIME_CAP
+    return ""
 
 
 def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import hashlib
 import math
 import re
 from collections.abc import Sequence
@@ -29,6 +30,14 @@ class CorpusSplit:
     train: str
     valid: str
     test: str
+
+    def fingerprint(self) -> dict[str, str]:
+        """SHA-256 (first 16 hex digits) of each part: what a run records about its data,
+        so a model trained on one book is never scored as if it knew another."""
+        return {
+            name: hashlib.sha256(part.encode("utf-8")).hexdigest()[:16]
+            for name, part in (("train", self.train), ("valid", self.valid), ("test", self.test))
+        }
 
 
 def split_corpus(text: str, fractions: Sequence[float] = (0.8, 0.1, 0.1)) -> CorpusSplit:
