@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from lab.errors import CheckpointError, CorpusError
 from lab.fileio import write_text_atomic
 from lab.models.base import GeneratorBase
@@ -39,7 +41,7 @@ from lab.models.protocol import (
     make_sample,
     warn_unknown_prompt_tokens,
 )
-from lab.models.sampling import choose
+from lab.models.sampling import choose_index
 from lab.text.vocabulary import EOS
 
 MODEL_FILE = "model.json"
@@ -165,16 +167,15 @@ class CountGenerator(GeneratorBase[ConfigT]):
         from one ``random.Random(seed)``.
         """
         vocab, context_size = self.vocab, self._context_size()
-        candidates = range(len(vocab))
-        cache: dict[tuple[int, ...], list[float]] = {}  # greedy decoding revisits contexts
+        banned = list(vocab.never_emit_ids)
+        cache: dict[tuple[int, ...], np.ndarray] = {}  # greedy decoding revisits contexts
 
-        def weights_for(context: tuple[int, ...]) -> list[float]:
+        def weights_for(context: tuple[int, ...]) -> np.ndarray:
             if context not in cache:
                 if len(cache) >= 512:
                     cache.clear()
-                weights = list(self._next_distribution(context))
-                for banned in vocab.never_emit_ids:  # zero weight: choose() never picks it
-                    weights[banned] = 0.0
+                weights = np.array(self._next_distribution(context), dtype=np.float64)
+                weights[banned] = 0.0  # zero weight: never chosen
                 cache[context] = weights
             return cache[context]
 
@@ -187,7 +188,7 @@ class CountGenerator(GeneratorBase[ConfigT]):
         for _ in range(request.num_samples):
             context, out = start, list[int]()
             while len(out) < request.max_tokens:
-                token = choose(candidates, weights_for(context), request.sampling, rng)
+                token = choose_index(weights_for(context), request.sampling, rng)
                 out.append(token)
                 if token == vocab.eos_id:
                     if request.stop_at_eos:

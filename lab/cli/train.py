@@ -19,7 +19,7 @@ from lab.evaluation.evaluate import floor_score
 from lab.evaluation.prompts import book_prompts
 from lab.models import registry
 from lab.models.checkpoint import update_manifest
-from lab.models.protocol import GREEDY
+from lab.models.protocol import GREEDY, FitResult
 from lab.models.scoring import ScoreResult
 from lab.text.corpora import load_corpus
 from lab.text.splitting import split_corpus
@@ -94,7 +94,7 @@ def _train(args: argparse.Namespace, options: dict[str, Any], is_main: bool) -> 
             f"{len(parts.test):,} chars train/valid/test"
         )
     started = time.perf_counter()
-    gen.fit(
+    fit = gen.fit(
         parts.train,
         parts.valid,
         progress=not args.quiet,
@@ -119,6 +119,7 @@ def _train(args: argparse.Namespace, options: dict[str, Any], is_main: bool) -> 
     print(
         f"trained {args.model} in {seconds:.1f}s, vocabulary {len(gen.vocab):,}; saved to {args.out}"
     )
+    print(f"stopped: {_stop_line(fit)}")
     print(_score_line("valid   " + args.model, valid))
     print(_score_line("valid   unigram", floor))
     length = gen.tokenizer.tokens_for_words(SAMPLE_WORDS, chars_per_word=5)
@@ -128,6 +129,14 @@ def _train(args: argparse.Namespace, options: dict[str, Any], is_main: bool) -> 
     sample = generate_reporting_unknowns(gen, prompt, max_tokens=length, sampling=GREEDY, seed=0)[0]
     print(f"greedy sample: {sample.full_text}")
     return 0
+
+
+def _stop_line(fit: FitResult) -> str:
+    """Why training ended, and a warning when it ended while still learning."""
+    line = f"{fit.stop_reason} after {fit.epochs} epoch(s), {fit.train_tokens:,} tokens"
+    if fit.still_improving and fit.stop_reason in ("epochs", "token budget", "time cap"):
+        line += "; validation was still improving: probably under-trained (raise --epochs or --max-tokens)"
+    return line
 
 
 def _word_vocab(train_text: str) -> Vocabulary:

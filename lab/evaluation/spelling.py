@@ -18,7 +18,8 @@ The spelling model itself is an interpolated Kneser-Ney character n-gram
 (:class:`baselines.kneser_ney.KneserNey`) over each word's characters followed
 by an end-of-word mark, with every character seen in training as a class and
 all other Unicode characters sharing the ``<unk>`` class uniformly, so it is a
-proper distribution over all non-empty strings.
+proper distribution over all non-empty strings (the first character is drawn
+given that the word is not empty).
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class SpellingModel:
         )
         # The <unk> class stands for every character never seen in training.
         self._unseen = max(UNICODE_SIZE - (len(self.chars) - len(SPECIALS)), 1)
+        # Words are never empty: the first character is drawn given "not the end yet".
+        self._log_nonempty = math.log1p(-self._kn.prob(end, ()))
 
     def log_prob(self, word: str) -> float:
         """``ln P_spell(word)``; ``-inf`` only for the empty string (not a word)."""
@@ -70,7 +73,7 @@ class SpellingModel:
             return -math.inf
         ids = [*self.chars.encode(word), self.chars.eos_id]
         unknown = sum(1 for i in ids if i == self.chars.unk_id)
-        return -self._kn.nll(ids) - unknown * math.log(self._unseen)
+        return -self._kn.nll(ids) - unknown * math.log(self._unseen) - self._log_nonempty
 
     def oov_cost(self, words: Sequence[str], vocab: Vocabulary) -> float:
         """Total nats of spelling ``words`` (all outside ``vocab``), renormalised over

@@ -34,6 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+import numpy as np
+
 from lab.errors import OptionError
 
 T = TypeVar("T")
@@ -148,6 +150,57 @@ def sampling_distribution(weights: Sequence[float], sampling: SamplingConfig) ->
     for i, w in kept:
         probs[i] = w / total
     return probs
+
+
+def choose_index(weights: np.ndarray, sampling: SamplingConfig, rng: random.Random) -> int:
+    """:func:`choose` for a whole vocabulary's weights at once, in numpy.
+
+    The same rule and the same single ``rng.random()`` draw per call, without a
+    Python loop over the vocabulary: what the n-gram and unigram models use at
+    every generated token. Returns the chosen index.
+    """
+    if sampling.greedy:
+        _check_array(weights)
+        return int(np.argmax(weights))  # the first maximum, as choose() takes
+    probs = sampling_array(weights, sampling)
+    cumulative = np.cumsum(probs)
+    # side="right" skips zero-weight entries, whose interval is empty (as bisect_right).
+    index = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+    if index >= len(probs):  # the draw rounded up to the total: the last non-zero entry
+        index = int(np.flatnonzero(probs)[-1])
+    return index
+
+
+def sampling_array(weights: np.ndarray, sampling: SamplingConfig) -> np.ndarray:
+    """:func:`sampling_distribution` in numpy: the probabilities one draw is taken from."""
+    w = _check_array(weights).astype(np.float64, copy=True)
+    if sampling.greedy:
+        out = np.zeros_like(w)
+        out[int(np.argmax(w))] = 1.0
+        return out
+    kept = w > 0
+    if sampling.temperature != 1.0:
+        log_w = np.log(w[kept])
+        w[kept] = np.exp((log_w - log_w.max()) / sampling.temperature)
+    if sampling.top_k is not None and sampling.top_k < int(np.count_nonzero(w)):
+        order = np.argsort(-w, kind="stable")  # ties: lower id first
+        w[order[sampling.top_k :]] = 0.0
+    if sampling.top_p is not None and sampling.top_p < 1.0:
+        order = np.argsort(-w, kind="stable")
+        shares = w[order] / w.sum()
+        mass_before = np.cumsum(shares) - shares
+        drop = mass_before >= sampling.top_p - TOP_P_TOLERANCE
+        drop[0] = False
+        w[order[drop]] = 0.0
+    return w / w.sum()
+
+
+def _check_array(weights: np.ndarray) -> np.ndarray:
+    w = np.asarray(weights, dtype=np.float64)
+    total = float(w.sum()) if w.size else 0.0
+    if not w.size or float(w.min()) < 0 or not math.isfinite(total) or total <= 0:
+        raise ValueError("weights must be finite, non-negative and not all zero")
+    return w
 
 
 def _filtered(weights: Sequence[float], sampling: SamplingConfig) -> list[tuple[int, float]]:

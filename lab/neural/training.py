@@ -165,12 +165,17 @@ def train_model(
     # DDP averages gradients across processes; it syncs rank 0's weights on wrapping.
     net: nn.Module = DistributedDataParallel(model) if ctx.world_size > 1 else model
     optimizer = _make_optimizer(model, config)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="min", factor=config.lr_decay, patience=0
+    # lr_decay = 1 means a constant rate (ReduceLROnPlateau itself refuses factor 1).
+    scheduler = (
+        torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min", factor=config.lr_decay, patience=0
+        )
+        if config.lr_decay < 1
+        else None
     )
     if state.optimizer is not None:
         optimizer.load_state_dict(state.optimizer)
-    if state.scheduler is not None:
+    if state.scheduler is not None and scheduler is not None:
         scheduler.load_state_dict(state.scheduler)
     if state.rng is not None:
         torch.set_rng_state(state.rng)
@@ -216,7 +221,8 @@ def train_model(
             state.best_weights = copy.deepcopy(model.state_dict())
         else:
             state.bad_epochs += 1
-        scheduler.step(valid_nll)
+        if scheduler is not None:
+            scheduler.step(valid_nll)
         state.elapsed_seconds = time.perf_counter() - started
         state.history.append(
             EpochRecord(
@@ -236,7 +242,7 @@ def train_model(
                 + (" *" if improved else "")
             )
         state.optimizer = optimizer.state_dict()
-        state.scheduler = scheduler.state_dict()
+        state.scheduler = scheduler.state_dict() if scheduler is not None else None
         state.rng = torch.get_rng_state()
         if on_epoch_end is not None:
             on_epoch_end(state, improved)
