@@ -1,6 +1,19 @@
-"""Errors the command line reports as one line and a non-zero exit."""
+"""Errors the command line reports as one line and a non-zero exit, and one-line warnings."""
 
 from __future__ import annotations
+
+import sys
+
+
+def warn(message: str) -> None:
+    """Print ``textgen-lab: warning: <message>`` on stderr, as one line.
+
+    For things the user must know but that do not stop the run (a download
+    trusted on first use, a fallback to another source). Not
+    :func:`warnings.warn`: that prints a file and line number and a second
+    line of source code, and Python may hide repeats.
+    """
+    print(f"textgen-lab: warning: {' '.join(message.split())}", file=sys.stderr)
 
 
 class LabError(Exception):

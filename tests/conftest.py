@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from lab.text.synthetic import make_synthetic_corpus
+
+_LOCAL_NAMES = frozenset({None, "", "localhost", b"localhost"})
+
+
+def _is_local(host: Any) -> bool:
+    if host in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.decode() if isinstance(host, bytes) else host).is_loopback
+    except (ValueError, AttributeError):
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs offline: only loopback names resolve or connect, NLTK's downloader is off.
+
+    The downloads under test go to servers on 127.0.0.1; this makes sure a
+    mistake (a test that reaches NLTK's or Gutenberg's real URL) fails at once
+    instead of touching the internet. Tests of the NLTK path pass their local
+    index explicitly, or set ``TEXTGEN_LAB_NLTK_INDEX`` themselves.
+    """
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _is_local(host):
+            raise socket.gaierror(f"tests must not use the network (looked up {host!r})")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
+            raise OSError(f"tests must not use the network (connect to {address!r})")
+        real_connect(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setenv("TEXTGEN_LAB_NLTK_INDEX", "off")
 
 
 @pytest.fixture(scope="session")

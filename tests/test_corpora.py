@@ -191,6 +191,10 @@ def test_shipped_catalog() -> None:
     assert (alice.gutenberg_id, alice.nltk_fileid) == (11, "carroll-alice.txt")
     assert alice.url == "https://www.gutenberg.org/cache/epub/11/pg11.txt"
     assert alice.sha256 == "fbcaee1f2df4c5ec08aa77ff87eebf808851842aca5bccb40bf6673461ec2e97"
+    assert alice.text_sha256 == (
+        "fb0b75abae17b0de61b50a15f18d53cb76a83ffbfb40ff2df30d7e90c68a1d24",
+    )
+    assert entries["emma"].text_sha256 == () and not entries["emma"].has_digests
     assert entries["tinyshakespeare"].strip_gutenberg is False
     assert {"emma", "moby-dick", "hamlet"} <= set(entries)
     assert all(e.title and e.author and e.licence for e in entries.values())
@@ -200,6 +204,8 @@ def test_shipped_catalog() -> None:
     ("change", "message"),
     [
         ({"sha256": "abc"}, "64 lower-case hex"),
+        ({"text_sha256": ["AB" * 32]}, "text_sha256 must hold 64 lower-case hex"),
+        ({"text_sha256": "ab" * 32}, "text_sha256 must be a list"),
         ({"url": "ftp://x"}, "http"),
         ({"name": "Bad Name"}, "bad catalog name"),
         ({"colour": 1}, "unknown keys"),

@@ -3,90 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
-import random
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import nltk.data
 import pytest
+from _corpus_server import Server, gutenberg_file, make_body
 
 import lab.cli
 from lab.errors import CorpusError
 from lab.text.catalog import CatalogEntry
 from lab.text.corpora import load_corpus
 from lab.text.download import cached_path, fetch_corpus
-
-WORDS = ("the", "rabbit", "queen", "garden", "tea", "door", "key", "cake", "large", "small")
-
-
-def make_body(seed: int, paragraphs: int = 12) -> str:
-    """Seeded synthetic prose: paragraphs of short sentences, with one non-ASCII word."""
-    rng = random.Random(seed)
-    paras = []
-    for p in range(paragraphs):
-        sentences = [
-            " ".join(rng.choice(WORDS) for _ in range(6)).capitalize() + "." for _ in range(4)
-        ]
-        paras.append(f"Paragraph {p} café. " + " ".join(sentences))
-    return "\n\n".join(paras) + "\n"
-
-
-def gutenberg_file(body: str, *, encoding: str = "utf-8") -> bytes:
-    """A Gutenberg-shaped file: header, START marker, body, END marker, licence; BOM + CRLF."""
-    header = (
-        "The Project Gutenberg EBook of A Test Book, by Nobody\n\n"
-        "This eBook is for the use of anyone anywhere at no cost.\n\n"
-        "Title: A Test Book\n\n*** START OF THIS PROJECT GUTENBERG EBOOK A TEST BOOK ***\n\n\n"
-    )
-    footer = (
-        "\n\nEnd of the Project Gutenberg EBook of A Test Book, by Nobody\n\n"
-        "*** END OF THIS PROJECT GUTENBERG EBOOK A TEST BOOK ***\n\n"
-        "Section 1. General Terms of Use and Redistributing Project Gutenberg-tm electronic works\n"
-    )
-    text = (header + body + footer).replace("\n", "\r\n")
-    data = text.encode(encoding)
-    return b"\xef\xbb\xbf" + data if encoding == "utf-8" else data
-
-
-class Server:
-    """Serves ``routes`` (path -> bytes) and counts requests per path."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, bytes] = {}
-        self.hits: dict[str, int] = {}
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
-                data = outer.routes.get(self.path)
-                if data is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:  # keep pytest output clean
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
-
-    def close(self) -> None:
-        if not self.thread.is_alive():
-            return
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -131,7 +60,7 @@ def test_download_verifies_strips_and_caches(server: Server, tmp_path: Path) -> 
     assert "Project Gutenberg" not in corpus.text and "\r" not in corpus.text
     assert not corpus.text.startswith("\ufeff")
     assert (tmp_path / "book.txt").read_text(encoding="utf-8") == body
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.sha256", "book.txt"]
     assert server.hits == {"/book.txt": 1}
 
 
@@ -145,12 +74,12 @@ def test_second_load_uses_cache_without_server(server: Server, tmp_path: Path) -
     assert server.hits == {"/book.txt": 1}
 
 
-def test_checksum_mismatch_leaves_no_cache_file(server: Server, tmp_path: Path) -> None:
-    book = entry(server, gutenberg_file(make_body(3)), sha256="ab" * 32)
+def test_explicit_sha256_mismatch_leaves_no_cache_file(server: Server, tmp_path: Path) -> None:
+    book = entry(server, gutenberg_file(make_body(3)))
     with pytest.raises(
         CorpusError, match=r"checksum mismatch.*expected abababababab\.\.\., got [0-9a-f]{12}"
     ):
-        load_corpus("book", cache_dir=tmp_path, catalog={"book": book})
+        fetch_corpus("book", cache_dir=tmp_path, catalog={"book": book}, sha256="ab" * 32)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -161,15 +90,11 @@ def test_download_disabled_raises_without_network(server: Server, tmp_path: Path
     assert server.hits == {}
 
 
-def test_missing_checksum_needs_explicit_digest_or_no_verify(
+def test_explicit_digest_or_no_verify_for_an_entry_without_digests(
     server: Server, tmp_path: Path
 ) -> None:
     raw = gutenberg_file(make_body(5))
-    book = entry(server, raw, sha256=None)
-    catalog = {"book": book}
-    with pytest.raises(CorpusError, match="no verified checksum"):
-        fetch_corpus("book", cache_dir=tmp_path, catalog=catalog)
-    assert server.hits == {}
+    catalog = {"book": entry(server, raw, sha256=None)}
     path = fetch_corpus(
         "book", cache_dir=tmp_path, catalog=catalog, sha256=hashlib.sha256(raw).hexdigest()
     )
@@ -251,19 +176,24 @@ def test_cli_fetch_then_show_from_cache(
     )
 
 
-def test_cli_checksum_mismatch_exits_2(
+def test_cli_refuses_a_file_that_differs_from_the_recorded_one(
     server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server.routes["/pg11.txt"] = gutenberg_file(make_body(10))
     cache = tmp_path / "cache"
-    code = lab.cli.main(
-        ["corpus", "fetch", "alice", "--cache-dir", str(cache), "--url", server.url("/pg11.txt")]
-    )
-    assert code == 2
+    argv = ["corpus", "fetch", "alice", "--cache-dir", str(cache), "--url", server.url("/pg11.txt")]
+    assert lab.cli.main(argv) == 0  # unknown to the catalog: trusted on first use
+    first = cache_path(cache).read_text(encoding="utf-8")
+    assert "trusting it on first use" in capsys.readouterr().err
+    server.routes["/pg11.txt"] = gutenberg_file(make_body(11))
+    assert lab.cli.main([*argv, "--force"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("textgen-lab: error: checksum mismatch") and err.count("\n") == 1
-    assert "expected fbcaee1f2df4" in err
-    assert not cache_path(cache).exists()
+    assert (
+        err.startswith("textgen-lab: error: 'alice' from http://127.0.0.1:")
+        and err.count("\n") == 1
+    )
+    assert "does not match the digest recorded on" in err and "--force --no-verify" in err
+    assert cache_path(cache).read_text(encoding="utf-8") == first
 
 
 def cache_path(cache: Path) -> Path:

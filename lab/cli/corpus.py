@@ -6,6 +6,10 @@ Sub-commands::
     textgen-lab corpus show SPEC [--cache-dir DIR] [--no-download] [--head N]
     textgen-lab corpus fetch NAME [--cache-dir DIR] [--url URL] [--sha256 HEX]
                                   [--no-verify] [--force]
+    textgen-lab corpus digest FILE [--no-strip]
+
+``list`` says how each entry would be obtained here (see :mod:`lab.text.corpora`);
+``digest`` prints the two digests a catalog entry can pin (raw file, body text).
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from lab.errors import LabError
+from lab.errors import CorpusError, LabError
 from lab.text.catalog import CatalogEntry, catalog_entries
 from lab.text.corpora import load_corpus, nltk_gutenberg_fileids
+from lab.text.digests import read_record, record_path, sha256_hex, text_sha256
 from lab.text.download import cached_path, fetch_corpus
+from lab.text.gutenberg import decode_text, strip_gutenberg
+from lab.text.nltk_download import downloaded_fileids, nltk_index_url
 from lab.text.splitting import split_corpus
 
 
@@ -31,7 +38,7 @@ def register(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
     cache_help = "corpus cache (default: $TEXTGEN_LAB_CACHE or ~/.cache/textgen-lab/corpora)"
 
-    list_p = actions.add_parser("list", help="catalog entries and where each is available")
+    list_p = actions.add_parser("list", help="catalog entries and how each is obtained here")
     list_p.add_argument("--cache-dir", type=Path, default=None, help=cache_help)
     list_p.set_defaults(func=run_list)
 
@@ -52,19 +59,34 @@ def register(subparsers: Any) -> None:
     fetch_p.add_argument("name", help="catalog name (see: textgen-lab corpus list)")
     fetch_p.add_argument("--cache-dir", type=Path, default=None, help=cache_help)
     fetch_p.add_argument("--url", default=None, help="download from this URL instead (a mirror)")
-    fetch_p.add_argument("--sha256", default=None, help="expected SHA-256 of the raw file")
-    fetch_p.add_argument("--no-verify", action="store_true", help="skip the checksum check")
+    fetch_p.add_argument(
+        "--sha256", default=None, help="SHA-256 the raw file or its text must have (else refused)"
+    )
+    fetch_p.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="keep whatever arrives and record its digests (accepts a re-issued file)",
+    )
     fetch_p.add_argument("--force", action="store_true", help="download again even if cached")
     fetch_p.set_defaults(func=run_fetch)
+
+    digest_p = actions.add_parser("digest", help="raw and text SHA-256 of a file, for the catalog")
+    digest_p.add_argument("file", type=Path, help="a downloaded corpus file")
+    digest_p.add_argument(
+        "--no-strip", action="store_true", help="no Gutenberg stripping (for non-Gutenberg texts)"
+    )
+    digest_p.set_defaults(func=run_digest)
 
 
 def run_list(args: argparse.Namespace) -> int:
     """Print one row per catalog entry with its local availability."""
     nltk_ids = set(nltk_gutenberg_fileids())
+    downloaded = downloaded_fileids(args.cache_dir)
+    nltk_on = nltk_index_url() is not None
     rows = [("NAME", "AVAILABLE", "TITLE")]
-    rows += [
-        (e.name, _availability(e, nltk_ids, args.cache_dir), _title(e)) for e in catalog_entries()
-    ]
+    for entry in catalog_entries():
+        how = _availability(entry, nltk_ids, downloaded, nltk_on, args.cache_dir)
+        rows.append((entry.name, how, _title(entry)))
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     for name, available, title in rows:
         print(f"{name:<{widths[0]}}  {available:<{widths[1]}}  {title}")
@@ -116,15 +138,50 @@ def run_fetch(args: argparse.Namespace) -> int:
     chars = len(path.read_text(encoding="utf-8"))
     status = "already cached" if was_cached else "fetched"
     print(f"{status}: {args.name} -> {path} ({chars:,} chars)")
+    try:
+        record = read_record(record_path(path))
+    except CorpusError:
+        record = None  # a damaged record is reported by the next fetch that needs it
+    if record is not None:
+        print(f"accepted on {record.fetched} by: {record.verified_by}")
     return 0
 
 
-def _availability(entry: CatalogEntry, nltk_ids: set[str], cache_dir: Path | None) -> str:
-    if entry.nltk_fileid and entry.nltk_fileid in nltk_ids:
-        return f"nltk ({entry.nltk_fileid})"
-    if cached_path(entry.name, cache_dir).is_file():
+def run_digest(args: argparse.Namespace) -> int:
+    """Print the raw-file and text SHA-256 of a file, as the catalog and records use them."""
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
+    text = decode_text(data)
+    text = text if args.no_strip else strip_gutenberg(text)
+    print(f"sha256:      {sha256_hex(data)}  (raw file, {len(data):,} bytes)")
+    print(f"text_sha256: {text_sha256(text)}  ({len(text):,} chars after decoding and stripping)")
+    return 0
+
+
+def _availability(
+    entry: CatalogEntry,
+    nltk_ids: set[str],
+    downloaded: set[str],
+    nltk_on: bool,
+    cache_dir: Path | None,
+) -> str:
+    """The first way :func:`load_corpus` would get the entry here (see lab.text.corpora)."""
+    fileid = entry.nltk_fileid
+    if fileid and fileid in nltk_ids:
+        return f"nltk ({fileid})"
+    if fileid and fileid in downloaded:
+        return f"nltk-download ({fileid}, cached)"
+    cached = cached_path(entry.name, cache_dir)
+    if cached.is_file():
         return "cache"
-    return "not yet (fetch)" if entry.sha256 else "not yet (fetch needs --sha256)"
+    kind = "gutenberg" if entry.gutenberg_id else "download"
+    known = entry.has_digests or record_path(cached).is_file()
+    routes = [f"{kind} ({'verified' if known else 'trust on first use'})"]
+    if fileid and nltk_on:
+        routes.insert(0, "nltk-download")
+    return "not yet: " + ", else ".join(routes)
 
 
 def _title(entry: CatalogEntry) -> str:

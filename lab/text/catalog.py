@@ -1,9 +1,12 @@
 """The corpus catalog (``corpora/catalog.json``): named texts, their URLs and digests.
 
-The catalog pins every downloadable text to a URL and the SHA-256 of the raw
-file, so a lab run can say exactly which edition it trained on. In a wheel the
-file ships as ``lab/_corpora/catalog.json``; in a source checkout it is the
-top-level ``corpora/catalog.json``.
+The catalog pins every downloadable text to a URL and to known digests: the
+SHA-256 of the raw file, and of its stripped body text, so a lab run can say
+which edition it trained on. The text digests are there because Project
+Gutenberg regenerates its files (new header, dates and licence wording) while
+the book stays the same: a re-edition fails the raw digest but passes the text
+one. In a wheel the file ships as ``lab/_corpora/catalog.json``; in a source
+checkout it is the top-level ``corpora/catalog.json``.
 """
 
 from __future__ import annotations
@@ -24,9 +27,12 @@ SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 class CatalogEntry:
     """One named corpus: where to get it and how to check it is the right file.
 
-    ``sha256`` is the digest of the raw downloaded bytes; ``None`` means no
-    edition has been verified yet, so :func:`fetch_corpus` refuses to download
-    it unless the caller supplies a digest or turns verification off.
+    ``sha256`` is the digest of the raw downloaded bytes (``None``: no raw file
+    has been checked); ``text_sha256`` lists digests of the text after
+    decoding, stripping and whitespace normalisation (see
+    :func:`lab.text.digests.text_sha256`), one per known edition of the body.
+    A download matching none of them is trusted on first use, with a warning,
+    by :func:`lab.text.download.fetch_corpus`.
     """
 
     name: str
@@ -34,6 +40,7 @@ class CatalogEntry:
     author: str
     url: str
     sha256: str | None = None
+    text_sha256: tuple[str, ...] = ()
     gutenberg_id: int | None = None
     nltk_fileid: str | None = None
     strip_gutenberg: bool = True
@@ -50,6 +57,19 @@ class CatalogEntry:
             raise CorpusError(
                 f"catalog entry {self.name!r}: sha256 must be 64 lower-case hex digits"
             )
+        digests = () if self.text_sha256 is None else self.text_sha256
+        if isinstance(digests, str) or not all(isinstance(d, str) for d in digests):
+            raise CorpusError(f"catalog entry {self.name!r}: text_sha256 must be a list of digests")
+        if not all(SHA256_PATTERN.fullmatch(d) for d in digests):
+            raise CorpusError(
+                f"catalog entry {self.name!r}: text_sha256 must hold 64 lower-case hex digits each"
+            )
+        object.__setattr__(self, "text_sha256", tuple(digests))  # a JSON list becomes a tuple
+
+    @property
+    def has_digests(self) -> bool:
+        """Whether a download can be checked against a digest from the catalog."""
+        return self.sha256 is not None or bool(self.text_sha256)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CatalogEntry:

@@ -6,10 +6,22 @@ A corpus spec is one of (checked in this order):
    decoded (UTF-8 with or without BOM, else Latin-1; CRLF to LF) and stripped
    of a Gutenberg header/footer when the marker lines are there;
 2. a catalog name (``alice``, ``emma``, ``tinyshakespeare``...; see
-   ``corpora/catalog.json``): NLTK's copy if the entry has one and the NLTK
-   data is installed, else the local cache, else a verified download;
+   ``corpora/catalog.json``), from the first of:
+
+   a. NLTK's copy, if the entry has an ``nltk_fileid``: on ``nltk.data.path``,
+      else in the package NLTK's downloader put in our cache;
+   b. the cached text of an earlier download;
+   c. NLTK's ``gutenberg`` package, fetched with NLTK's downloader (which
+      checks its checksum) into the cache, for entries with an ``nltk_fileid``
+      (see :mod:`lab.text.nltk_download`; ``TEXTGEN_LAB_NLTK_INDEX=off`` skips it);
+   d. a download from the entry's URL, checked against the known digests or
+      trusted on first use (:func:`lab.text.download.fetch_corpus`).
+
+   The cache comes before the network on purpose: a machine that has a copy
+   never waits for a server, and keeps training on the edition it has.
 3. an existing file in the current directory;
-4. an NLTK Gutenberg file id such as ``carroll-alice.txt``.
+4. an NLTK Gutenberg file id such as ``carroll-alice.txt`` (installed, or
+   downloaded into the cache by 2c).
 
 >>> corpus = load_corpus("alice")  # doctest: +SKIP
 >>> corpus.source  # doctest: +SKIP
@@ -24,10 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab.errors import CorpusError
+from lab.errors import CorpusError, warn
 from lab.text.catalog import CatalogEntry, load_catalog
 from lab.text.download import cached_path, fetch_corpus
 from lab.text.gutenberg import decode_text, strip_gutenberg
+from lab.text.nltk_download import INDEX_ENV, download_package, nltk_index_url, read_downloaded
 
 _NLTK_FILEID = re.compile(r"[A-Za-z0-9_.-]+\.txt")
 
@@ -38,8 +51,9 @@ class Corpus:
 
     ``name`` is short, for reports (the catalog name, file stem or NLTK id);
     ``text`` is decoded, with ``\\n`` line ends and no Gutenberg licence;
-    ``source`` says where it was read (``nltk:``, ``cache:``, ``file:`` or
-    ``download:`` and the id, path or URL).
+    ``source`` says where it was read (``nltk:`` and the file id,
+    ``nltk-download:``, ``cache:`` or ``file:`` and the path, or ``download:``
+    and the URL).
     """
 
     name: str
@@ -57,6 +71,7 @@ def load_corpus(
     cache_dir: Path | None = None,
     allow_download: bool = True,
     catalog: Mapping[str, CatalogEntry] | None = None,
+    nltk_index: str | None = None,
 ) -> Corpus:
     """Load a corpus by path, catalog name or NLTK Gutenberg file id (see the module doc).
 
@@ -66,20 +81,21 @@ def load_corpus(
         allow_download: ``False`` raises :class:`CorpusError` instead of
             going to the network.
         catalog: use these entries instead of the shipped catalog.
+        nltk_index: the NLTK index URL, or ``"off"``; ``None`` reads
+            ``$TEXTGEN_LAB_NLTK_INDEX`` (see :func:`~lab.text.nltk_download.nltk_index_url`).
     """
     entries = load_catalog() if catalog is None else catalog
     if "/" in spec or "\\" in spec or spec.startswith(("~", ".")):
         return _load_file(Path(spec).expanduser())
     if spec in entries:
-        return _load_entry(
-            entries[spec], cache_dir=cache_dir, allow_download=allow_download, catalog=entries
-        )
+        entry = entries[spec]
+        return _load_entry(entry, cache_dir, allow_download, entries, nltk_index)
     if Path(spec).is_file():
         return _load_file(Path(spec))
     if _NLTK_FILEID.fullmatch(spec):
-        text = _read_nltk(spec)
-        if text is not None:
-            return Corpus(spec.removesuffix(".txt"), text, f"nltk:{spec}")
+        corpus = _nltk_corpus(spec, spec.removesuffix(".txt"), cache_dir)
+        if corpus is not None:
+            return corpus
         hint = "" if nltk_gutenberg_fileids() else " (NLTK Gutenberg data not found: set NLTK_DATA)"
         raise CorpusError(f"no file or NLTK Gutenberg file id {spec!r}{hint}")
     raise CorpusError(
@@ -90,15 +106,15 @@ def load_corpus(
 
 def _load_entry(
     entry: CatalogEntry,
-    *,
     cache_dir: Path | None,
     allow_download: bool,
     catalog: Mapping[str, CatalogEntry],
+    nltk_index: str | None,
 ) -> Corpus:
-    if entry.nltk_fileid:
-        text = _read_nltk(entry.nltk_fileid)
-        if text is not None:
-            return Corpus(entry.name, text, f"nltk:{entry.nltk_fileid}")
+    fileid = entry.nltk_fileid
+    corpus = _nltk_corpus(fileid, entry.name, cache_dir) if fileid else None
+    if corpus is not None:
+        return corpus
     path = cached_path(entry.name, cache_dir)
     if path.is_file():
         return Corpus(entry.name, _read_path(path), f"cache:{path}")
@@ -107,8 +123,30 @@ def _load_entry(
             f"corpus {entry.name!r} is neither in the NLTK data nor cached at {path}, "
             f"and downloads are disabled (run: textgen-lab corpus fetch {entry.name})"
         )
+    if fileid and nltk_index_url(nltk_index) is not None:
+        try:
+            download_package(cache_dir, nltk_index)
+        except CorpusError as exc:
+            warn(f"{exc}; downloading {entry.url} instead ({INDEX_ENV}=off skips this step)")
+        else:
+            corpus = _nltk_corpus(fileid, entry.name, cache_dir)
+            if corpus is not None:
+                return corpus
+            warn(f"NLTK's gutenberg package has no {fileid}; downloading {entry.url} instead")
     path = fetch_corpus(entry.name, cache_dir=cache_dir, catalog=catalog)
     return Corpus(entry.name, _read_path(path), f"download:{entry.url}")
+
+
+def _nltk_corpus(fileid: str, name: str, cache_dir: Path | None) -> Corpus | None:
+    """NLTK's copy of ``fileid``: installed, else downloaded into our cache, else ``None``."""
+    text = _read_nltk(fileid)
+    if text is not None:
+        return Corpus(name, text, f"nltk:{fileid}")
+    found = read_downloaded(fileid, cache_dir)
+    if found is None:
+        return None
+    raw, where = found
+    return Corpus(name, _clean_nltk(raw), f"nltk-download:{where}")
 
 
 def _load_file(path: Path) -> Corpus:
@@ -157,4 +195,8 @@ def _read_nltk(fileid: str) -> str | None:
     if reader is None or fileid not in reader.fileids():
         return None
     raw: str = reader.raw(fileid)
+    return _clean_nltk(raw)
+
+
+def _clean_nltk(raw: str) -> str:
     return strip_gutenberg(raw.replace("\r\n", "\n").replace("\r", "\n"))

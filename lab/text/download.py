@@ -1,23 +1,34 @@
-"""Downloading catalog corpora into the local cache, verified before anything is written.
+"""Downloading catalog corpora into the local cache, checked before anything is written.
 
-A download is checked against its SHA-256 *before* anything is written, then
-the Gutenberg header and licence footer are cut off and the plain text is
-cached with an atomic rename: the cache never holds a partial or unverified
+A download is decoded, stripped of the Gutenberg header, licence and credits,
+and checked against the known digests (:mod:`lab.text.digests`) *before*
+anything is written; then the plain text and its digest record are cached,
+each with an atomic rename, so the cache never holds a partial or refused
 file. Nothing here touches the network unless :func:`fetch_corpus` is called.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from lab.errors import CorpusError
+from lab.errors import CorpusError, warn
 from lab.fileio import write_text_atomic
 from lab.text.catalog import SHA256_PATTERN, CatalogEntry, load_catalog
+from lab.text.digests import (
+    NOT_VERIFIED,
+    TRUST_ON_FIRST_USE,
+    check_digests,
+    new_record,
+    read_record,
+    record_path,
+    sha256_hex,
+    text_sha256,
+    write_record,
+)
 from lab.text.gutenberg import decode_text, strip_gutenberg, trim_blank_lines
 
 #: Refuse downloads larger than this: every catalog text is a few MB at most.
@@ -49,12 +60,18 @@ def fetch_corpus(
     force: bool = False,
     timeout: float = 30.0,
 ) -> Path:
-    """Download catalog entry ``name``, verify it, strip it, cache it; return the cache path.
+    """Download catalog entry ``name``, check it, strip it, cache it; return the cache path.
+
+    The download is kept when its raw or text digest is known (the catalog,
+    or the record of an earlier fetch), or, when nothing is known about it, on
+    trust with a one-line warning; either way its digests are recorded in
+    ``<name>.sha256`` beside the text (see :mod:`lab.text.digests`).
 
     Args:
         url: download from here instead (a mirror, or a local server in tests).
-        sha256: expected digest of the raw file, overriding the catalog's.
-        verify: ``False`` skips the checksum (needed for entries without one).
+        sha256: the raw or text digest the file must have; a mismatch is refused.
+        verify: ``False`` keeps whatever arrives and records it (the way to
+            accept a re-edition that differs from an earlier record).
         force: download again even if the text is already cached.
 
     >>> fetch_corpus("alice")  # doctest: +SKIP
@@ -67,27 +84,36 @@ def fetch_corpus(
     target = cached_path(name, cache_dir)
     if target.is_file() and not force:
         return target
-    expected = (sha256 or entry.sha256 or "").lower() or None
-    if verify and expected is None:
-        raise CorpusError(
-            f"corpus {name!r} has no verified checksum; pass --sha256 HEX "
-            "(or --no-verify to trust the download)"
-        )
+    expected = (sha256 or "").lower() or None
     if expected is not None and not SHA256_PATTERN.fullmatch(expected):
         raise CorpusError(f"sha256 must be 64 hex digits, got {expected!r}")
+    records = record_path(target)
+    record = read_record(records) if verify and expected is None else None
     source = url or entry.url
     data = download_bytes(source, timeout=timeout)
-    actual = hashlib.sha256(data).hexdigest()
-    if verify and actual != expected:
-        raise CorpusError(
-            f"checksum mismatch for {name!r} from {source}: "
-            f"expected {expected[:12] if expected else '?'}..., got {actual[:12]}..."
-        )
     text = decode_text(data)
     text = strip_gutenberg(text) if entry.strip_gutenberg else trim_blank_lines(text)
     if not text.strip():
         raise CorpusError(f"corpus {name!r} downloaded from {source} is empty after stripping")
+    raw_digest, body_digest = sha256_hex(data), text_sha256(text)
+    how = NOT_VERIFIED
+    if verify:
+        how = check_digests(
+            entry, source, raw_digest, body_digest, record=record, record_file=records,
+            expected=expected,
+        )  # fmt: skip
     write_text_atomic(target, text)
+    write_record(records, new_record(entry, source, raw_digest, body_digest, how))
+    if how == TRUST_ON_FIRST_USE:
+        known = (
+            "matches none of the catalog's digests (the file may have been re-issued)"
+            if entry.has_digests
+            else "has no known digest"
+        )
+        warn(
+            f"{name!r} from {source} {known}; trusting it on first use: "
+            f"raw sha256 {raw_digest}, text sha256 {body_digest}, recorded in {records}"
+        )
     return target
 
 
