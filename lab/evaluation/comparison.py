@@ -165,7 +165,7 @@ def _with_usable_prompts(sweep: SweepConfig, vocab: Vocabulary, test_text: str) 
     for unit in tokenizer.split_units(test_text):
         words = tokenizer.tokenize_unit(unit)[:2]
         if len(words) == 2 and all(w in vocab for w in words):
-            prompts.append(" ".join(words))
+            prompts.append(tokenizer.detokenize(words))
         if len(prompts) == len(DEFAULT_PROMPTS):
             break
     return SweepConfig(**{**asdict(sweep), "prompts": tuple(prompts) or ("",)})
