@@ -56,13 +56,16 @@ ATTACH_NEXT = frozenset({"(", "[", "{", "<", "«", "“", "‘", "„", "‚", "
 # unspaced ("joke--it", "joke—it"); en dashes and hyphens standing alone stay spaced.
 ATTACH_BOTH = frozenset({"--", "—", "―"})
 
-# NLTK's clitics ("n't", "'s", "'ll", "'ye" of "d'ye", "'n" of "more'n"), either apostrophe.
-_CLITIC = re.compile(r"(?i)^(?:n['’]t|['’](?:s|m|d|ll|re|ve|ye|n))$")
+# NLTK's clitics ("n't", "'s", "'ll", "'ye" of "d'ye", "'n" of "more'n"), either
+# apostrophe, and runs of dots ("...", "....") that NLTK splits off the word before.
+_ATTACHES_TO_PREVIOUS = re.compile(r"(?i)^(?:n['’]t|['’](?:s|m|d|ll|re|ve|ye|n)|\.{2,})$")
 
 
 def attaches_to_previous(token: str) -> bool:
     """Whether ``token`` is written right after the token before it, unspaced."""
-    return token in ATTACH_PREVIOUS or token in ATTACH_BOTH or bool(_CLITIC.match(token))
+    return (
+        token in ATTACH_PREVIOUS or token in ATTACH_BOTH or bool(_ATTACHES_TO_PREVIOUS.match(token))
+    )
 
 
 def attaches_to_next(token: str) -> bool:
