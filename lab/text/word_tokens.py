@@ -9,12 +9,14 @@ keep NLTK as the tokenizer and fix its output with what the source text says:
 
 * every token is the text it came from (curly apostrophes stay: ``n’t``,
   ``’s``), with one exception: a quote character that can both open and
-  close (``"``, ``'``, ``’``) says which it did. Opening ones are marked with
+  close (``"``, ``'``, ``’``, ``”``) says which it did. Opening ones are marked with
   a leading backtick (``"`'"``; NLTK's own ``"``"`` for ``"``), closing ones
   are the plain character (NLTK's ``"''"`` for ``"``). The direction comes
   from the spacing around the quote in the source, which is exactly what the
   detokenizer must reproduce;
-* ``…`` is a token of its own, like NLTK's ``...``.
+* ``…`` is a token of its own, like NLTK's ``...``;
+* two quote characters in a row (``''Tis``, LaTeX's ``````...``''``) are two
+  tokens: NLTK would read them as one ``"``.
 
 Which tokens attach to their neighbours (the contract with
 :mod:`lab.text.detokenize`) lives here too, so both sides read one table.
@@ -48,7 +50,7 @@ _AMBIGUOUS_QUOTES = frozenset({'"', "'", "’", "”"})
 
 # Tokens written without a space before them (closing punctuation and quotes).
 ATTACH_PREVIOUS = frozenset(
-    {",", ".", ";", ":", "!", "?", "%", ")", "]", "}", ">", "»", "”", "’", "'", "''"} | {"...", "…"}
+    {",", ".", ";", ":", "!", "?", "%", ")", "]", "}", ">", "»", "”", "’", "'", "''", "…"}
 )
 # Tokens written without a space after them (opening brackets and quotes).
 ATTACH_NEXT = frozenset({"(", "[", "{", "<", "«", "“", "‘", "„", "‚", "`", "``", "$", "#"})
@@ -113,7 +115,7 @@ class RoundTripWordTokenizer(NLTKWordTokenizer):
                 tokens.append(token)
                 continue
             start, end = span
-            if text[start:end] == "''":  # two single quotes ("''Tis so'"), not a double
+            if text[start:end] in ("''", "``"):  # two single quotes ("''Tis so'"), or LaTeX's
                 pieces = [(start, start + 1), (start + 1, end)]
             else:
                 pieces = [(start, end)]
