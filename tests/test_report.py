@@ -134,6 +134,10 @@ def test_words_of_drops_eos_and_splits_punctuation() -> None:
     ]
 
 
+def test_words_of_drops_paragraph_breaks() -> None:
+    assert words_of("Alice left.\n\nShe came back") == ["Alice", "left", ".", "She", "came", "back"]
+
+
 def test_perplexity_helpers_validate() -> None:
     assert perplexity(0.0, 3) == 1.0
     assert math.isclose(bits_per_char(math.log(2) * 8, 4), 2.0)

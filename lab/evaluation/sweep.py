@@ -18,7 +18,7 @@ import numpy as np
 from lab.evaluation.metrics import repetition_metrics
 from lab.models.protocol import Generator, Sample, SamplingConfig
 from lab.models.scoring import perplexity
-from lab.text.tokenizers import WordTokenizer
+from lab.text.tokenizers import PARAGRAPH, WordTokenizer
 from lab.text.vocabulary import EOS
 
 DEFAULT_TEMPERATURES: tuple[float, ...] = (0.2, 0.5, 0.8, 1.0, 1.3, 1.8)
@@ -96,8 +96,9 @@ _WORDS = WordTokenizer()
 
 
 def words_of(text: str) -> list[str]:
-    """Word tokens of generated text, without ``<eos>``: the unit of every metric."""
-    return [t for t in _WORDS.tokenize(text) if t != EOS]
+    """Word tokens of generated text, without ``<eos>`` or paragraph breaks: the
+    unit of every metric (a blank line is layout, not a word a model repeats)."""
+    return [t for t in _WORDS.tokenize(text) if t not in (EOS, PARAGRAPH)]
 
 
 def sweep_generator(

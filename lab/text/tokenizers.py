@@ -2,7 +2,10 @@
 
 Word tokenizers split text with NLTK (Punkt sentences, then the Treebank-style
 ``NLTKWordTokenizer``) so punctuation and clitics ("n't", "'s") become tokens,
-and every sentence ends with ``<eos>``. Character tokenizers keep every
+and every sentence ends with ``<eos>``. The tokens keep what detokenization
+needs (which way a quote faces, curly apostrophes; :mod:`lab.text.word_tokens`),
+so generated text reads like the book, and prose keeps its paragraphs: a
+``PARAGRAPH`` token follows the ``<eos>`` that ends a paragraph. Character tokenizers keep every
 character, newlines included. Which one a model uses is a
 :class:`~lab.models.config.VocabConfig` setting (``unit``), so any count model
 can also run at character level.
@@ -23,6 +26,7 @@ from lab.text.vocabulary import EOS, PAD, SPECIALS, UNK
 __all__ = [
     "EOS",
     "PAD",
+    "PARAGRAPH",
     "SPECIALS",
     "UNK",
     "AnyTokenizer",
@@ -34,6 +38,17 @@ __all__ = [
 ]
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# A dash ending a hard-wrapped line is glued to the next line's word, as mid-line
+# dashes are ("joke--it"); joining the lines with a space would invent "joke-- it".
+_DASH_AT_LINE_END = re.compile(r"(--|—)[ \t]*\n\s*")
+
+PARAGRAPH = "\n"
+"""The token after the ``<eos>`` that ends a paragraph (prose only, ``eos="sentence"``).
+
+A newline: NLTK splits text at whitespace, so it never makes this token from
+text, and it is not one of the vocabulary's ``SPECIALS``: a model learns and
+emits it like a word (it round-trips through ``vocab.json`` as ``"\\n"``), and
+:meth:`WordTokenizer.detokenize` writes it back as a blank line."""
 _SPECIAL_TOKEN = re.compile("(" + "|".join(re.escape(t) for t in SPECIALS) + ")")
 
 
@@ -78,24 +93,32 @@ class WordTokenizer:
 
     @cached_property
     def _words(self) -> Any:
-        from nltk.tokenize import NLTKWordTokenizer
+        from lab.text.word_tokens import RoundTripWordTokenizer
 
-        return NLTKWordTokenizer()
+        return RoundTripWordTokenizer()
 
     @cached_property
     def _sentences(self) -> Any:
         return _punkt_sentence_splitter()
 
+    def split_paragraphs(self, text: str) -> list[list[str]]:
+        """The units of ``text`` (see :meth:`split_units`) grouped by paragraph.
+
+        In line mode every unit is a paragraph of its own: one-sentence-per-line
+        corpora have no paragraphs to keep.
+        """
+        if self.eos == "line":
+            return [[line.strip()] for line in text.splitlines() if line.strip()]
+        paragraphs: list[list[str]] = []
+        for paragraph in _PARAGRAPH_BREAK.split(text):
+            joined = " ".join(_DASH_AT_LINE_END.sub(r"\1", paragraph).split())
+            if joined:
+                paragraphs.append(self._sentences(joined))
+        return paragraphs
+
     def split_units(self, text: str) -> list[str]:
         """The sentences (or lines) of ``text``, each of which ends in ``<eos>``."""
-        if self.eos == "line":
-            return [line.strip() for line in text.splitlines() if line.strip()]
-        units: list[str] = []
-        for paragraph in _PARAGRAPH_BREAK.split(text):
-            joined = " ".join(paragraph.split())
-            if joined:
-                units.extend(self._sentences(joined))
-        return units
+        return [unit for paragraph in self.split_paragraphs(text) for unit in paragraph]
 
     def tokenize_unit(self, unit: str) -> list[str]:
         """Word tokens of one sentence, without the trailing ``<eos>``.
@@ -114,33 +137,43 @@ class WordTokenizer:
         return tokens
 
     def tokenize(self, text: str) -> list[str]:
+        """Tokens of every unit, each followed by ``<eos>``; in prose, ``PARAGRAPH``
+        after the ``<eos>`` of each paragraph that another one follows."""
         tokens: list[str] = []
-        for unit in self.split_units(text):
-            tokens.extend(self.tokenize_unit(unit))
-            tokens.append(EOS)
+        for p, paragraph in enumerate(self.split_paragraphs(text)):
+            if p and self.eos == "sentence":
+                tokens.append(PARAGRAPH)
+            for unit in paragraph:
+                tokens.extend(self.tokenize_unit(unit))
+                tokens.append(EOS)
         return tokens
 
     def tokenize_prompt(self, text: str) -> list[str]:
-        """Tokens of a prompt: like :meth:`tokenize` but with no ``<eos>`` appended
-        after the last sentence, since generation continues it."""
+        """Tokens of a prompt: like :meth:`tokenize` but with no ``<eos>`` (or
+        paragraph) after the last sentence, since generation continues it."""
         tokens = self.tokenize(text)
-        if tokens and tokens[-1] == EOS:
+        while tokens and tokens[-1] in (EOS, PARAGRAPH):
             tokens.pop()
         return tokens
 
     def detokenize(self, tokens: Sequence[str]) -> str:
-        """Readable text: Treebank detokenization per sentence, ``<eos>`` as a space."""
-        from nltk.tokenize.treebank import TreebankWordDetokenizer
+        """Readable text: sentences joined by a space, a blank line for ``PARAGRAPH``.
 
-        detok = TreebankWordDetokenizer()
-        sentences: list[list[str]] = [[]]
+        Each sentence is joined by :func:`~lab.text.detokenize.detokenize_sentence`.
+        Runs of paragraph tokens make one blank line, and none at either end.
+        """
+        from lab.text.detokenize import detokenize_sentence
+
+        paragraphs: list[list[list[str]]] = [[[]]]
         for tok in tokens:
-            if tok == EOS:
-                sentences.append([])
-            elif tok not in (PAD,):
-                sentences[-1].append(tok)
-        text = " ".join(detok.detokenize(s) for s in sentences if s)
-        return _tidy_quotes(text)
+            if tok == PARAGRAPH:
+                paragraphs.append([[]])
+            elif tok == EOS:
+                paragraphs[-1].append([])
+            elif tok != PAD:
+                paragraphs[-1][-1].append(tok)
+        texts = (" ".join(detokenize_sentence(s) for s in p if s) for p in paragraphs)
+        return "\n\n".join(t for t in texts if t)
 
     def tokens_for_words(self, words: int, *, chars_per_word: int = 6) -> int:
         """How many tokens make a sample of about ``words`` words: one per word."""
@@ -219,12 +252,3 @@ def _punkt_sentence_splitter() -> Any:
         from nltk.tokenize.punkt import PunktSentenceTokenizer
 
         return PunktSentenceTokenizer().tokenize
-
-
-_OPEN_QUOTE_SPACE = re.compile(r"(^|\s)' (?=\w)")
-
-
-def _tidy_quotes(text: str) -> str:
-    """Treebank detokenization leaves "' Alice" after an opening single quote
-    (British dialogue quotes are ambiguous with apostrophes); glue it back."""
-    return _OPEN_QUOTE_SPACE.sub(r"\1'", text)
