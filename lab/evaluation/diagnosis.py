@@ -5,15 +5,19 @@ learning, or that it lost to a count model, which contradicts what the lab
 sets out to show. These checks read only the scores and how each model
 stopped (:attr:`CompareResult.fits`), so they are pure and are tested on
 hand-built results; the report prints them first and ``metrics.json`` keeps them.
+The "findings" are the same kind of statement about the sweep: whether greedy
+decoding repeats and temperature diversifies, as the lesson says they should.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lab.evaluation.comparison import CompareResult
 from lab.evaluation.evaluate import EvalRow
+from lab.evaluation.sweep import SweepRow
 from lab.models import registry
 
 #: Stop reasons that mean "a limit was hit", with how the report names the limit and its flag.
@@ -101,3 +105,29 @@ def _same_tokens(row: EvalRow, base: EvalRow) -> bool:
         and row.vocab_size == base.vocab_size
         and row.score.num_tokens == base.score.num_tokens
     )
+
+
+def findings(rows: Sequence[SweepRow]) -> list[str]:
+    """Plain statements checked against the numbers: does greedy repeat more
+    than T=1.0, and does distinct-2 rise with temperature?"""
+    lines = []
+    for model in dict.fromkeys(r.model for r in rows):
+        mine = [r for r in rows if r.model == model]
+        greedy = next((r for r in mine if r.temperature is None), None)
+        t1 = next((r for r in mine if r.temperature == 1.0), None)
+        if greedy and t1:
+            g, s = greedy.metrics["seq_rep_4"], t1.metrics["seq_rep_4"]
+            verdict = "above" if g > s else "NOT above"
+            lines.append(f"{model}: greedy seq-rep-4 {g:.3f} is {verdict} T=1.0's {s:.3f}.")
+        temps = sorted(
+            (r.temperature, r.metrics["distinct_2"]) for r in mine if r.temperature is not None
+        )
+        if len(temps) >= 2:
+            values = [d for _, d in temps]
+            rises = sum(b > a for a, b in itertools.pairwise(values))
+            trend = "rises" if values[-1] > values[0] else "does NOT rise"
+            lines.append(
+                f"{model}: distinct-2 {trend} with temperature ({values[0]:.3f} at T={temps[0][0]:g} to "
+                f"{values[-1]:.3f} at T={temps[-1][0]:g}; {rises} of {len(values) - 1} steps up)."
+            )
+    return lines
