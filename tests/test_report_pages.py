@@ -95,11 +95,13 @@ def test_a_model_cut_off_while_improving_is_under_trained() -> None:
     result.fits["word-lstm"] = _fit("token budget", True, epochs=7)
     result.fits["char-lstm"] = _fit("time cap", True, epochs=1)
     result.fits["ngram"] = {**ONE_PASS, "still_improving": True}  # count models never warn
+    again = " (textgen-lab train --out RUNS/{}, then compare --runs RUNS)."
     assert warnings(result) == [
         "word-lstm stopped at its token budget after 7 epochs while validation was still "
-        "improving: under-trained; raise --max-tokens (and --epochs if that binds next).",
+        "improving: under-trained; raise --max-tokens (and --epochs if that binds next)"
+        + again.format("word-lstm"),
         "char-lstm stopped at its time cap after 1 epoch while validation was still improving: "
-        "under-trained; raise --max-minutes or use a faster machine.",
+        "under-trained; raise --max-minutes or use a faster machine" + again.format("char-lstm"),
     ]
     result.fits["word-lstm"] = _fit("converged", True)  # converged: not cut off
     assert len(warnings(result)) == 1

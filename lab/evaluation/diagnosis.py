@@ -58,9 +58,10 @@ def undertrained(model: str, fit: Mapping[str, Any]) -> list[str]:
     limit, remedy = LIMITS[reason]
     epochs = fit.get("epochs")
     count = f"{epochs} epoch{'' if epochs == 1 else 's'}" if epochs is not None else "training"
+    # compare has no training flags: the fix is a longer run that compare then reuses.
     return [
         f"{model} stopped at {limit} after {count} while validation was still improving: "
-        f"under-trained; {remedy}."
+        f"under-trained; {remedy} (textgen-lab train --out RUNS/{model}, then compare --runs RUNS)."
     ]
 
 
