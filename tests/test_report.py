@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
 
 from lab.cli import main
 from lab.evaluation.comparison import CompareConfig, run_comparison
+from lab.evaluation.diagnosis import warnings
 from lab.evaluation.report import findings, write_report
 from lab.evaluation.sweep import SweepConfig, SweepRow, words_of
 from lab.models.scoring import bits_per_char, perplexity
@@ -43,6 +46,9 @@ def test_report_files_are_written(comparison) -> None:
         "repetition.csv",
         "repetition_vs_temperature.png",
         "perplexity.png",
+        "training_curves.png",
+        "quality_diversity.png",
+        "report.html",
     } <= names
     for png in (out / "report").glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -87,6 +93,48 @@ def test_report_markdown_has_tables_findings_and_samples(comparison) -> None:
     ):
         assert heading in text
     assert "| unigram |" in text and "| markov | greedy |" in text
+    for section in ("## Warnings", "## How each model stopped"):
+        assert section in text
+    assert "bits/char, open vocab (comparable)" in text and "bits/char, closed vocab" in text
+    assert "![training curves](training_curves.png)" in text
+    assert "![quality against diversity](quality_diversity.png)" in text
+
+
+def test_every_model_says_how_it_stopped(comparison) -> None:
+    result, _, out = comparison
+    text = (out / "report" / "report.md").read_text()
+    page = (out / "report" / "report.html").read_text()
+    assert set(result.fits) == {r.model for r in result.scores}
+    for model, fit in result.fits.items():
+        assert fit["stop_reason"] in ("converged", "epochs", "token budget", "time cap", "one pass")
+        assert f"| {model} | {fit['stop_reason']} |" in text
+        assert f"<td>{model}</td><td>{fit['stop_reason']}</td>" in page
+    # Two tiny epochs that still improve: the report must say the LSTMs are under-trained.
+    doc = json.loads((out / "report" / "metrics.json").read_text())
+    assert doc["warnings"] == warnings(result)
+    for model in ("word-lstm", "char-lstm"):
+        if result.fits[model]["still_improving"] and result.fits[model]["stop_reason"] == "epochs":
+            assert any(w.startswith(f"{model} stopped at its epoch limit") for w in doc["warnings"])
+    assert all(f"- **{w}**" in text for w in doc["warnings"])
+
+
+def test_report_html_is_self_contained(comparison) -> None:
+    result, _, out = comparison
+    page = (out / "report" / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    for forbidden in ("http://", "https://", "<script", "<link", "@import", "url("):
+        assert forbidden not in page.lower()
+    sources = re.findall(r'src="([^"]*)"', page)
+    assert len(sources) == page.count('src="') >= 3
+    for src in sources:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.partition(",")[2])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<th>bits/char, open vocab (comparable)</th>" in page
+    for heading in ("Warnings", "How each model stopped", "Samples", "How the numbers are counted"):
+        assert f"<h2>{heading}</h2>" in page
+    for row in result.sweep:  # three samples per setting, each a blockquote
+        section = page.split(f"<h4>{row.model}, {row.setting}</h4>", 1)[1].split("<h", 1)[0]
+        assert section.count("<blockquote>") == len(row.samples) == 3
 
 
 def test_runs_are_reused(comparison, prose_text: str) -> None:

@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "compare",
         help="train/reuse every model and write a comparison report",
         description="Perplexity, repetition and samples across temperatures for every model: "
-        "writes report.md, metrics.json, CSV tables and PNG plots to --out.",
+        "writes report.md, a self-contained report.html, metrics.json, CSV tables and PNG plots "
+        "to --out.",
     )
     p.add_argument(
         "--corpus",

@@ -12,11 +12,12 @@ from lab.cli.options import add_corpus_options, add_sweep_options, sweep_config
 from lab.errors import LabError
 from lab.evaluation.evaluate import evaluate_generator, floor_score, spelling_model_for
 from lab.evaluation.prompts import book_prompts
-from lab.evaluation.report import REPETITION_COLUMNS, finite_json, format_metric, markdown_table
+from lab.evaluation.report import finite_json, markdown_table
 from lab.evaluation.sweep import (
     sweep_generator,
     words_of,
 )
+from lab.evaluation.tables import REPETITION_COLUMNS, Table, format_metric
 from lab.fileio import write_text_atomic
 from lab.models.checkpoint import check_data, read_manifest
 from lab.models.registry import load_generator
@@ -94,11 +95,13 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(
         markdown_table(
-            ["setting", *(label for _, label in REPETITION_COLUMNS)],
-            [
-                [r.setting, *(format_metric(r.metrics.get(k)) for k, _ in REPETITION_COLUMNS)]
-                for r in rows
-            ],
+            Table(
+                ("setting", *(label for _, label in REPETITION_COLUMNS)),
+                [
+                    [r.setting, *(format_metric(r.metrics.get(k)) for k, _ in REPETITION_COLUMNS)]
+                    for r in rows
+                ],
+            )
         )
     )
     if args.json:

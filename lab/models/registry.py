@@ -57,6 +57,12 @@ class ModelKind:
         unit: Unit = self.defaults.get("unit", self.units[0])
         return unit
 
+    @property
+    def neural(self) -> bool:
+        """Trained by gradient descent in epochs (the LSTMs): the models a comparison
+        expects to beat the count baselines, and whose training curves it draws."""
+        return self.generator.startswith("lab.neural.")
+
     def config_class(self) -> type:
         """The model's configuration dataclass (imports no torch)."""
         return _import(self.config)

@@ -1,0 +1,151 @@
+"""The report's tables as header and rows of strings, shared by ``report.md`` and
+``report.html`` so the two can never show different numbers or labels."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lab.evaluation.diagnosis import is_neural
+from lab.evaluation.evaluate import EvalRow
+from lab.evaluation.sweep import SweepRow
+
+REPETITION_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("distinct_1", "distinct-1"),
+    ("distinct_2", "distinct-2"),
+    ("seq_rep_4", "seq-rep-4"),
+    ("rep_16", "rep/16"),
+    ("loop_rate", "loops"),
+    ("novel_4gram", "novel 4-grams"),
+    ("longest_copy", "longest copy"),
+    ("zipf", "Zipf"),
+)
+#: The report's sweep also has a judge of sample quality (``lab evaluate`` does not).
+JUDGE_COLUMN = ("judge_ppl", "judge ppl")
+#: The perplexity table's columns, which the tests and the conventions text refer to.
+CLOSED_PPL = "perplexity (closed vocab, per token)"
+OPEN_BPC = "bits/char, open vocab (comparable)"
+CLOSED_BPC = "bits/char, closed vocab"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A header and rows of already formatted cells."""
+
+    header: tuple[str, ...]
+    rows: list[list[str]]
+
+
+def perplexity_table(scores: Sequence[EvalRow]) -> Table:
+    """Closed-vocabulary perplexity, OOV %, then open- and closed-vocabulary bits/char."""
+    return Table(
+        ("model", "unit", "vocab", "tokens", CLOSED_PPL, "OOV %", OPEN_BPC, CLOSED_BPC),
+        [
+            [
+                r.model,
+                r.tokenizer,
+                f"{r.vocab_size:,}",
+                f"{r.score.num_tokens:,}",
+                f"{r.score.ppl:.2f}" + (" per char" if r.tokenizer == "char" else ""),
+                f"{100 * r.score.oov_rate:.2f}",
+                f"{r.score.open_bits_per_char:.3f}",
+                f"{r.score.bits_per_char:.3f}",
+            ]
+            for r in scores
+        ],
+    )
+
+
+def stopping_table(scores: Sequence[EvalRow], fits: Mapping[str, Mapping[str, Any]]) -> Table:
+    """How each model's training ended, one row per scored model ("–" if not recorded)."""
+    rows = []
+    for r in scores:
+        fit = fits.get(r.model, {})
+        one_pass = fit.get("stop_reason") == "one pass"
+        improving = fit.get("still_improving")
+        rows.append(
+            [
+                r.model,
+                str(fit.get("stop_reason") or "–"),
+                _count(fit.get("epochs")),
+                _count(fit.get("best_epoch")),
+                _count(fit.get("train_tokens")),
+                format_seconds(fit.get("train_seconds")),
+                "–" if one_pass or improving is None else ("yes" if improving else "no"),
+            ]
+        )
+    return Table(
+        (
+            "model",
+            "stopped by",
+            "epochs",
+            "best epoch",
+            "training tokens",
+            "seconds",
+            "still improving",
+        ),
+        rows,
+    )
+
+
+def repetition_table(rows: Sequence[SweepRow]) -> Table:
+    """Repetition, diversity and judge perplexity per model and setting."""
+    return Table(
+        ("model", "setting", *(label for _, label in REPETITION_COLUMNS)),
+        [
+            [
+                r.model,
+                r.setting,
+                *(format_metric(r.metrics.get(key)) for key, _ in REPETITION_COLUMNS),
+            ]
+            for r in rows
+        ],
+    )
+
+
+def curve_models(fits: Mapping[str, Mapping[str, Any]], scores: Sequence[EvalRow]) -> list[str]:
+    """The neural models with at least two epochs of history: those with a training curve."""
+    kinds = {r.model: r.kind for r in scores}
+    return [
+        m
+        for m, fit in fits.items()
+        if is_neural(kinds.get(m, m)) and len(fit.get("history") or []) >= 2
+    ]
+
+
+def format_metric(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.0f}" if float(value).is_integer() and abs(value) >= 1 else f"{value:.3f}"
+
+
+def format_seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _count(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def paragraphs(text: str) -> list[str]:
+    """``text`` cut at blank lines (a generated "\\n\\n" is a paragraph break), each
+    paragraph's lines kept; empty paragraphs dropped."""
+    parts = (p.strip("\n") for p in re.split(r"\n[ \t]*\n", text))
+    return [p for p in parts if p.strip()]
+
+
+def sample_paragraphs(sample: Mapping[str, str]) -> list[tuple[str, str]]:
+    """A shown sample as paragraphs of ``(prompt, generated)`` text: the prompt that
+    opens the first paragraph is split off so a reader sees where the model took over
+    (later paragraphs, and a text not starting with its prompt, have prompt ``""``)."""
+    prompt = sample.get("prompt", "")
+    out = []
+    for i, para in enumerate(paragraphs(sample.get("text", ""))):
+        if i == 0 and prompt.strip() and para.startswith(prompt):
+            out.append((prompt, para[len(prompt) :]))
+        else:
+            out.append(("", para))
+    return out
