@@ -49,6 +49,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="MODEL",
         help=f"models to compare (default: {' '.join(DEFAULT_MODELS)})",
     )
+    p.add_argument(
+        "--eos",
+        choices=("sentence", "line"),
+        default=None,
+        help="<eos> after each sentence (prose, the default) or each line (one sentence per line)",
+    )
+    p.add_argument(
+        "--pretokenized",
+        action="store_true",
+        help="the text is already tokenized (PTB, WikiText): split words on whitespace only",
+    )
     add_sweep_options(p)
     add_corpus_options(p)
     p.add_argument("--progress", action="store_true", help="show training progress bars")

@@ -25,7 +25,6 @@ from lab.text.digests import read_record, record_path, sha256_hex, text_sha256
 from lab.text.download import cached_path, fetch_corpus
 from lab.text.gutenberg import decode_text, strip_gutenberg
 from lab.text.nltk_download import downloaded_fileids, nltk_index_url
-from lab.text.splitting import split_corpus
 
 
 def register(subparsers: Any) -> None:
@@ -103,7 +102,7 @@ def run_show(args: argparse.Namespace) -> int:
         f"size:    {len(text):,} chars, {text.count(chr(10)):,} lines, {len(text.split()):,} words"
     )
     try:
-        parts = split_corpus(text)
+        parts = corpus.split()
     except LabError as exc:
         print(f"split:   not possible ({exc})")
     else:

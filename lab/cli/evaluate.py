@@ -22,7 +22,6 @@ from lab.fileio import write_text_atomic
 from lab.models.checkpoint import check_data, read_manifest
 from lab.models.registry import load_generator
 from lab.text.corpora import load_corpus
-from lab.text.splitting import split_corpus
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,9 +61,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise LabError(str(exc)) from None
     gen = load_generator(args.run)
-    parts = split_corpus(
-        load_corpus(spec, cache_dir=args.cache_dir, allow_download=not args.no_download).text
-    )
+    parts = load_corpus(spec, cache_dir=args.cache_dir, allow_download=not args.no_download).split()
     if "data" not in manifest:
         print(
             f"textgen-lab: warning: {args.run} does not record its training data; "

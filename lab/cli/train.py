@@ -22,7 +22,6 @@ from lab.models.checkpoint import update_manifest
 from lab.models.protocol import GREEDY, FitResult
 from lab.models.scoring import ScoreResult
 from lab.text.corpora import load_corpus
-from lab.text.splitting import split_corpus
 from lab.text.tokenizers import WordTokenizer
 from lab.text.vocabulary import Vocabulary
 
@@ -87,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace, options: dict[str, Any], is_main: bool) -> int:
     gen = registry.generator_class(args.model).from_options(options)  # bad options fail first
     corpus = load_corpus(args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download)
-    parts = split_corpus(corpus.text)
+    parts = corpus.split()
     if is_main:
         print(
             f"corpus {corpus.name} ({corpus.source}): {len(parts.train):,} / {len(parts.valid):,} / "

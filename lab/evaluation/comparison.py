@@ -22,8 +22,7 @@ from lab.models import registry
 from lab.models.checkpoint import check_data, read_manifest, update_manifest
 from lab.models.protocol import Generator
 from lab.text.corpora import Corpus
-from lab.text.splitting import split_corpus
-from lab.text.tokenizers import WordTokenizer
+from lab.text.tokenizers import AnyTokenizer, make_tokenizer
 from lab.text.vocabulary import EOS, Vocabulary
 
 DEFAULT_MODELS: tuple[str, ...] = registry.compared_kinds()
@@ -41,6 +40,9 @@ class CompareConfig:
     quick: bool = False
     sweep: SweepConfig = field(default_factory=SweepConfig)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Tokenizer settings for every model (e.g. ``{"eos": "line", "pretokenized": True}``
+    #: for Penn Treebank); the shared word vocabulary is built with the same settings.
+    text_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.models if m not in DEFAULT_MODELS]
@@ -52,7 +54,7 @@ class CompareConfig:
     def model_options(self, kind: str) -> dict[str, Any]:
         """The registry preset (``quick`` or ``full``) for ``kind``, then its ``options``."""
         preset = registry.kind(kind).preset("quick" if self.quick else "full")
-        return {**preset, **self.options.get(kind, {})}
+        return {**preset, **self.text_options, **self.options.get(kind, {})}
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -91,9 +93,9 @@ def run_comparison(
 ) -> CompareResult:
     """Train (or reuse from ``runs_dir``) each model, then evaluate and sweep."""
     started = time.perf_counter()
-    parts = split_corpus(corpus.text)
+    parts = corpus.split()
     data = parts.fingerprint()
-    shared_tokenizer = WordTokenizer()
+    shared_tokenizer = make_tokenizer("word", **config.text_options)
     word_tokens = shared_tokenizer.tokenize(parts.train)
     shared_vocab = Vocabulary.build(word_tokens, min_freq=WORD_VOCAB_MIN_FREQ)
     generators: dict[str, Generator] = {}
@@ -174,7 +176,7 @@ def _reuse(
     run: Path,
     kind: str,
     data: dict[str, str],
-    shared_tokenizer: WordTokenizer,
+    shared_tokenizer: AnyTokenizer,
     shared_vocab: Vocabulary,
     notes: list[str],
 ) -> Generator | None:

@@ -67,7 +67,10 @@ class GeneratorBase(ABC, Generic[ConfigT]):
         self.config: ConfigT = config
         self._vocab_config = vocab_config
         self._tokenizer: AnyTokenizer = make_tokenizer(
-            vocab_config.unit, lowercase=vocab_config.lowercase, eos=vocab_config.eos
+            vocab_config.unit,
+            lowercase=vocab_config.lowercase,
+            eos=vocab_config.eos,
+            pretokenized=vocab_config.pretokenized,
         )
         self._vocab: Vocabulary | None = None
         #: What the last ``fit`` measured (saved in ``config.json``).

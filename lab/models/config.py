@@ -51,6 +51,9 @@ class VocabConfig:
     eos: Literal["sentence", "line"] = option(
         "sentence", "word models: <eos> after each sentence or each line"
     )
+    pretokenized: bool = option(
+        False, "text is already tokenized (PTB, WikiText): split words on whitespace only"
+    )
 
     def __post_init__(self) -> None:
         if self.unit not in ("word", "char"):

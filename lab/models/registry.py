@@ -50,18 +50,15 @@ class ModelKind:
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     resumable: bool = False
     floor: bool = False
+    #: Trained by gradient descent in epochs (the LSTMs): the models a comparison
+    #: expects to beat the count baselines, and whose training curves it draws.
+    neural: bool = False
 
     @property
     def unit(self) -> Unit:
         """The unit this kind works on unless told otherwise."""
         unit: Unit = self.defaults.get("unit", self.units[0])
         return unit
-
-    @property
-    def neural(self) -> bool:
-        """Trained by gradient descent in epochs (the LSTMs): the models a comparison
-        expects to beat the count baselines, and whose training curves it draws."""
-        return self.generator.startswith("lab.neural.")
 
     def config_class(self) -> type:
         """The model's configuration dataclass (imports no torch)."""
@@ -111,6 +108,7 @@ def _neural_kind(
         defaults=_frozen({"unit": unit, **defaults}),
         presets=_frozen(presets),
         resumable=True,
+        neural=True,
     )
 
 

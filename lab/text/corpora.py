@@ -41,6 +41,7 @@ from lab.text.catalog import CatalogEntry, load_catalog
 from lab.text.download import cached_path, fetch_corpus
 from lab.text.gutenberg import decode_text, strip_gutenberg
 from lab.text.nltk_download import INDEX_ENV, download_package, nltk_index_url, read_downloaded
+from lab.text.splitting import CorpusSplit, split_corpus
 
 _NLTK_FILEID = re.compile(r"[A-Za-z0-9_.-]+\.txt")
 
@@ -59,10 +60,17 @@ class Corpus:
     name: str
     text: str
     source: str
+    #: The parts as given, for a pre-split corpus (a folder of train/valid/test files).
+    parts: CorpusSplit | None = None
 
     def __post_init__(self) -> None:
         if not self.text.strip():
             raise CorpusError(f"corpus {self.name!r} ({self.source}) is empty")
+
+    def split(self) -> CorpusSplit:
+        """The train/valid/test parts: as given for a pre-split corpus, else the
+        deterministic contiguous split of :func:`~lab.text.splitting.split_corpus`."""
+        return self.parts if self.parts is not None else split_corpus(self.text)
 
 
 def load_corpus(
@@ -85,6 +93,8 @@ def load_corpus(
             ``$TEXTGEN_LAB_NLTK_INDEX`` (see :func:`~lab.text.nltk_download.nltk_index_url`).
     """
     entries = load_catalog() if catalog is None else catalog
+    if Path(spec).expanduser().is_dir():
+        return _load_dir(Path(spec).expanduser())
     if "/" in spec or "\\" in spec or spec.startswith(("~", ".")):
         return _load_file(Path(spec).expanduser())
     if spec in entries:
@@ -147,6 +157,32 @@ def _nltk_corpus(fileid: str, name: str, cache_dir: Path | None) -> Corpus | Non
         return None
     raw, where = found
     return Corpus(name, _clean_nltk(raw), f"nltk-download:{where}")
+
+
+#: File names of each part of a pre-split corpus folder, in the layouts people ship:
+#: pytorch/examples (train.txt), PTB (ptb.train.txt), WikiText (wiki.train.tokens).
+_PART_PATTERNS = ("{part}.txt", "*.{part}.txt", "*.{part}.tokens")
+
+
+def _load_dir(path: Path) -> Corpus:
+    """A folder holding the train, valid and test parts as separate files, used as given."""
+    found: dict[str, str] = {}
+    for part in ("train", "valid", "test"):
+        matches = sorted(
+            {m for pattern in _PART_PATTERNS for m in path.glob(pattern.format(part=part))}
+        )
+        if len(matches) != 1:
+            names = ", ".join(p.format(part=part) for p in _PART_PATTERNS)
+            problem = "no" if not matches else f"{len(matches)} candidate"
+            raise CorpusError(
+                f"{path}: {problem} {part} file ({names}) in a pre-split corpus folder"
+            )
+        found[part] = _read_path(matches[0])
+        if not found[part].strip():
+            raise CorpusError(f"{matches[0]} is empty")
+    parts = CorpusSplit(found["train"], found["valid"], found["test"])
+    text = found["train"] + found["valid"] + found["test"]
+    return Corpus(path.resolve().name, text, f"dir:{path.resolve()}", parts=parts)
 
 
 def _load_file(path: Path) -> Corpus:

@@ -78,6 +78,9 @@ class WordTokenizer:
         eos: ``"sentence"`` splits prose with Punkt (hard-wrapped Gutenberg
             lines are joined first); ``"line"`` treats every non-blank line
             as one unit, for corpora that are already one sentence per line.
+        pretokenized: the text is already tokenized (Penn Treebank,
+            WikiText): words are split on whitespace only, so token counts
+            are those of the published tables; NLTK would split again.
 
     >>> WordTokenizer().tokenize("Alice wasn't there.")
     ['Alice', 'was', "n't", 'there', '.', '<eos>']
@@ -85,6 +88,7 @@ class WordTokenizer:
 
     lowercase: bool = False
     eos: Literal["sentence", "line"] = "sentence"
+    pretokenized: bool = False
     kind: Literal["word"] = "word"
 
     def __post_init__(self) -> None:
@@ -128,6 +132,8 @@ class WordTokenizer:
         """
         if self.lowercase:
             unit = unit.lower()
+        if self.pretokenized:
+            return unit.split()
         tokens: list[str] = []
         for i, piece in enumerate(_SPECIAL_TOKEN.split(unit)):
             if i % 2:
@@ -164,6 +170,8 @@ class WordTokenizer:
         """
         from lab.text.detokenize import detokenize_sentence
 
+        if self.pretokenized:  # the tokens are the text's own words
+            return " ".join(t for t in tokens if t not in (EOS, PAD, PARAGRAPH))
         paragraphs: list[list[list[str]]] = [[[]]]
         for tok in tokens:
             if tok == PARAGRAPH:
@@ -231,12 +239,13 @@ def make_tokenizer(
     *,
     lowercase: bool = False,
     eos: Literal["sentence", "line"] = "sentence",
+    pretokenized: bool = False,
 ) -> AnyTokenizer:
-    """The tokenizer for a model unit (``eos`` applies to word tokenizers only)."""
+    """The tokenizer for a model unit (``eos`` and ``pretokenized`` apply to words only)."""
     if unit == "char":
         return CharTokenizer(lowercase=lowercase)
     if unit == "word":
-        return WordTokenizer(lowercase=lowercase, eos=eos)
+        return WordTokenizer(lowercase=lowercase, eos=eos, pretokenized=pretokenized)
     raise ValueError(f"unit must be 'word' or 'char', not {unit!r}")
 
 
