@@ -14,6 +14,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from lab.errors import LabError
 
@@ -28,14 +29,24 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (with a pointer to ``--help``),
+    not the whole usage text: a bad flag reads like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every available sub-command registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="textgen-lab",
         description="Train, sample and compare recurrent text generators (word/char LSTM, Markov, n-gram).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=OneLineParser
+    )
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(name)

@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from lab.cli.options import finite_float, seed_int
 from lab.errors import UnknownTokenWarning
 from lab.models.protocol import Generator, Sample, SamplingConfig, check_generation_args
 from lab.models.registry import load_generator
@@ -20,19 +21,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--max-tokens", type=int, default=60, help="tokens to generate per sample")
     p.add_argument(
         "--temperature",
-        type=float,
+        type=finite_float,
         default=1.0,
         help="below 1 sharpens, above 1 flattens (default: %(default)s)",
     )
     p.add_argument("--top-k", type=int, default=None, help="sample among the k likeliest tokens")
     p.add_argument(
-        "--top-p", type=float, default=None, help="sample from the smallest set of mass >= p"
+        "--top-p", type=finite_float, default=None, help="sample from the smallest set of mass >= p"
     )
     p.add_argument("--greedy", action="store_true", help="always take the most likely token")
     p.add_argument(
         "--num-samples", type=int, default=1, help="samples, drawn as one batch (default: 1)"
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="random seed (default: 0)")
     p.add_argument("--stop-at-eos", action="store_true", help="end each sample at its first <eos>")
     p.set_defaults(func=run)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lab.cli.options import finite_float
 from lab.errors import LabError
 from lab.grading.grader import format_summary, grade_submission, project_root
 from lab.grading.gradescope import write_bundle, write_results
@@ -27,14 +28,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )  # fmt: skip
     p.add_argument(
         "--per-test-timeout",
-        type=float,
+        type=positive_seconds,
         default=30.0,
         metavar="SECONDS",
         help="a test running longer scores zero (default: %(default)s)",
     )
     p.add_argument(
         "--overall-timeout",
-        type=float,
+        type=positive_seconds,
         default=900.0,
         metavar="SECONDS",
         help="the whole grading run stops after this (default: %(default)s)",
@@ -44,6 +45,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="also (or, without SUBMISSION, only) write Gradescope's autograder.zip here",
     )  # fmt: skip
     p.set_defaults(func=run)
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite, positive number of seconds."""
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Iterable
@@ -19,6 +20,28 @@ from typing import Any, Literal, get_args, get_origin
 
 from lab.evaluation.sweep import DEFAULT_TEMPERATURES, SweepConfig
 from lab.models import registry
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a float that is a number (``nan``, ``inf`` are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """An argparse type: a seed torch and numpy both accept (0 .. 2**63 - 1)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, not {text}")
+    return value
 
 
 def option_classes_of_all_kinds() -> list[type]:
@@ -48,7 +71,7 @@ def add_dataclass_options(parser: Any, classes: Iterable[type]) -> None:
             else:
                 parser.add_argument(
                     flag,
-                    type=kind,
+                    type=seed_int if field.name == "seed" else _ARG_TYPES.get(kind, kind),
                     choices=choices,
                     default=None,
                     metavar=None if choices else field.name.upper(),
@@ -81,7 +104,7 @@ def add_sweep_options(parser: Any, *, filters: bool = True) -> None:
     parser.add_argument(
         "--temperatures",
         nargs="+",
-        type=float,
+        type=finite_float,
         default=list(DEFAULT_TEMPERATURES),
         metavar="T",
         help=f"temperatures to sample at (default: {' '.join(map(str, DEFAULT_TEMPERATURES))})",
@@ -128,7 +151,7 @@ def add_sweep_options(parser: Any, *, filters: bool = True) -> None:
             "--top-k", type=int, default=None, help="also cut every setting to the k likeliest"
         )
         parser.add_argument(
-            "--top-p", type=float, default=None, help="also cut every setting to mass >= p"
+            "--top-p", type=finite_float, default=None, help="also cut every setting to mass >= p"
         )
 
 
@@ -146,6 +169,10 @@ def sweep_config(args: argparse.Namespace) -> SweepConfig:
         max_words=args.max_words,
         seed=args.seed,
     )
+
+
+#: argparse types for the scalar field types: floats must be finite numbers.
+_ARG_TYPES: dict[type, Any] = {float: finite_float}
 
 
 def _help(field: dataclasses.Field[Any]) -> str:

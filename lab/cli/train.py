@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any
 
 from lab.cli.generate import generate_reporting_unknowns
 from lab.cli.options import (
@@ -19,9 +18,11 @@ from lab.evaluation.evaluate import floor_score
 from lab.evaluation.prompts import book_prompts
 from lab.models import registry
 from lab.models.checkpoint import update_manifest
-from lab.models.protocol import GREEDY, FitResult
+from lab.models.protocol import GREEDY, FitResult, Generator
+from lab.models.rundir import claim_run_directory
 from lab.models.scoring import ScoreResult
-from lab.text.corpora import load_corpus
+from lab.text.corpora import Corpus, load_corpus
+from lab.text.splitting import CorpusSplit
 from lab.text.tokenizers import WordTokenizer
 from lab.text.vocabulary import Vocabulary
 
@@ -47,9 +48,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="alice",
         help="catalog name, NLTK Gutenberg file id or path (default: %(default)s)",
     )
-    p.add_argument("--out", type=Path, required=True, help="run directory to write")
+    p.add_argument("--out", type=run_directory, required=True, help="run directory to write")
     add_corpus_options(p)
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    p.add_argument(
+        "--force", action="store_true", help="replace a run already in --out (default: refuse)"
+    )
     p.add_argument(
         "--prompt",
         default=None,
@@ -60,6 +64,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     group = p.add_argument_group("model and training options (defaults depend on --model)")
     add_dataclass_options(group, option_classes_of_all_kinds())
     p.set_defaults(func=run)
+
+
+def run_directory(text: str) -> Path:
+    """An argparse type: a run directory path (an empty string is not "here")."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return Path(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,17 +87,27 @@ def run(args: argparse.Namespace) -> int:
     # torch is imported here, not at start-up: --help and the other commands never pay for it.
     from lab.neural import distributed
 
+    if args.resume and args.force:
+        raise LabError("--resume continues the run in --out and --force replaces it: pass one")
     ctx = distributed.init_from_env()  # a no-op unless launched by torchrun
     try:
-        return _train(args, options, ctx.is_main)
+        # Everything that can be checked is checked before the run directory is touched.
+        gen = registry.generator_class(args.model).from_options(options)
+        corpus = load_corpus(
+            args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download
+        )
+        parts = corpus.split()
+        if not ctx.is_main:  # rank 0 owns (and locks) the run directory
+            return _train(args, gen, corpus, parts, is_main=False)
+        with claim_run_directory(args.out, force=args.force, resume=args.resume):
+            return _train(args, gen, corpus, parts, is_main=True)
     finally:
         distributed.shutdown()
 
 
-def _train(args: argparse.Namespace, options: dict[str, Any], is_main: bool) -> int:
-    gen = registry.generator_class(args.model).from_options(options)  # bad options fail first
-    corpus = load_corpus(args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download)
-    parts = corpus.split()
+def _train(
+    args: argparse.Namespace, gen: Generator, corpus: Corpus, parts: CorpusSplit, *, is_main: bool
+) -> int:
     if is_main:
         print(
             f"corpus {corpus.name} ({corpus.source}): {len(parts.train):,} / {len(parts.valid):,} / "

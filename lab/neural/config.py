@@ -8,6 +8,7 @@ line can list the options without loading it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -40,7 +41,7 @@ class ModelConfig:
         for name in ("embedding_dim", "hidden_dim", "num_layers"):
             if getattr(self, name) < 1:
                 raise OptionError(f"{name} must be >= 1")
-        if not 0 <= self.dropout < 1:
+        if not (math.isfinite(self.dropout) and 0 <= self.dropout < 1):
             raise OptionError("dropout must be in [0, 1)")
         if self.tie_weights and self.embedding_dim != self.hidden_dim:
             raise OptionError(
@@ -84,15 +85,23 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "bptt"):
             if getattr(self, name) < 1:
                 raise OptionError(f"{name} must be >= 1")
-        if self.lr <= 0 or self.clip <= 0:
-            raise OptionError("lr and clip must be positive")
+        for name in ("lr", "clip"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise OptionError(f"{name} must be a positive number, not {value}")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise OptionError(f"weight_decay must be >= 0, not {self.weight_decay}")
+        if not 0 <= self.seed < 2**63:
+            raise OptionError(f"seed must be between 0 and 2**63 - 1, not {self.seed}")
         if self.optimizer not in ("adam", "sgd"):
             raise OptionError(f"optimizer must be adam or sgd, not {self.optimizer!r}")
-        if not 0 < self.lr_decay <= 1:
+        if not (math.isfinite(self.lr_decay) and 0 < self.lr_decay <= 1):
             raise OptionError("lr_decay must be in (0, 1]")
         if self.patience < 1:
             raise OptionError("patience must be >= 1")
-        if self.max_minutes is not None and self.max_minutes <= 0:
+        if self.max_minutes is not None and not (
+            math.isfinite(self.max_minutes) and self.max_minutes > 0
+        ):
             raise OptionError("max_minutes must be positive")
         if self.max_tokens is not None and self.max_tokens < 1:
             raise OptionError("max_tokens must be >= 1")

@@ -1,0 +1,147 @@
+"""Bad input gets one clear line and exit 2, before any work, and nothing is written or lost.
+
+One row per case; the README's troubleshooting table lists the same cases.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from lab.cli import main
+
+FAST = ["--model", "markov", "--quiet"]
+
+
+@pytest.fixture()
+def book(tmp_path: Path, prose_text: str) -> Path:
+    path = tmp_path / "book.txt"
+    path.write_text(prose_text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def markov_run(tmp_path: Path, book: Path) -> Path:
+    run = tmp_path / "markov"
+    assert main(["train", "--corpus", str(book), "--out", str(run), *FAST]) == 0
+    return run
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> str:
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+TRAIN_CASES = {  # flags -> words the message must contain
+    "lr nan": (["--model", "word-lstm", "--lr", "nan"], "finite number"),
+    "lr inf": (["--model", "word-lstm", "--lr", "inf"], "finite number"),
+    "clip nan": (["--model", "word-lstm", "--clip", "nan"], "finite number"),
+    "negative weight decay": (["--model", "word-lstm", "--weight-decay", "-1"], "weight_decay"),
+    "huge seed": (["--model", "word-lstm", "--seed", str(2**70)], "2**63"),
+    "max-minutes nan": (["--model", "word-lstm", "--max-minutes", "nan"], "finite number"),
+    "empty out": (["--model", "markov", "--out", ""], "must not be empty"),
+}
+
+
+@pytest.mark.parametrize("case", TRAIN_CASES)
+def test_train_refuses_bad_numbers_before_any_work(
+    case, book: Path, tmp_path: Path, capsys
+) -> None:
+    flags, words = TRAIN_CASES[case]
+    out = [] if "--out" in flags else ["--out", str(tmp_path / "run")]
+    code = _exit(["train", "--corpus", str(book), *out, "--quiet", *flags])
+    assert words in one_line_error(capsys, code)
+    assert not (tmp_path / "run").exists()
+
+
+def _exit(argv: list[str]) -> int:
+    """argparse errors exit(2) with its usage line; the CLI's own errors return 2."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--seed", str(10**23)], "2**63"),
+        (["--temperature", "nan"], "finite number"),
+        (["--num-samples", "1000000"], "over the limit"),
+        (["--max-tokens", "10000000"], "over the limit"),
+        (["--num-samples", "0"], "num_samples"),
+    ],
+)
+def test_generate_refuses_bad_arguments(flags, words, markov_run: Path, capsys) -> None:
+    capsys.readouterr()
+    code = _exit(["generate", str(markov_run), *flags])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and words in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("flag", ["--per-test-timeout", "--overall-timeout"])
+@pytest.mark.parametrize("value", ["nan", "inf", "0"])
+def test_grade_refuses_bad_timeouts(flag: str, value: str, tmp_path: Path, capsys) -> None:
+    code = _exit(["grade", str(tmp_path), flag, value, "--out", str(tmp_path / "r.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and not (tmp_path / "r.json").exists()
+
+
+def test_out_that_is_a_file_or_under_a_file(book: Path, tmp_path: Path, capsys) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    for out in (afile, afile / "run"):
+        code = main(["train", "--corpus", str(book), "--out", str(out), *FAST])
+        assert "file" in one_line_error(capsys, code)
+    assert afile.read_text() == "keep me"
+
+
+def test_an_existing_run_is_never_overwritten_without_force(
+    markov_run: Path, book: Path, capsys
+) -> None:
+    before = (markov_run / "model.json").read_bytes()
+    capsys.readouterr()
+    code = main(
+        ["train", "--corpus", str(book), "--out", str(markov_run), *FAST, "--state-size", "1"]
+    )
+    assert "already holds a run" in one_line_error(capsys, code)
+    assert (markov_run / "model.json").read_bytes() == before
+    assert main(["train", "--corpus", str(book), "--out", str(markov_run), *FAST, "--force",
+                 "--state-size", "1"]) == 0  # fmt: skip
+    assert (markov_run / "model.json").read_bytes() != before
+
+
+def test_two_trainings_into_one_folder_one_fails_at_once(book: Path, tmp_path: Path) -> None:
+    """A second writer is refused while the first holds the lock (a real second process)."""
+    out = tmp_path / "shared"
+    from lab.models.rundir import claim_run_directory
+
+    started, release = threading.Event(), threading.Event()
+
+    def first_writer() -> None:
+        with claim_run_directory(out):
+            started.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    assert started.wait(10)
+    try:
+        second = subprocess.run(
+            [sys.executable, "-m", "lab", "train", "--corpus", str(book), "--out", str(out), *FAST],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        release.set()
+        thread.join()
+    assert second.returncode == 2
+    assert "is being written by pid" in second.stderr and "Traceback" not in second.stderr
+    assert not (out / "config.json").exists()  # the refused writer wrote nothing
