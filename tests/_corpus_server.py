@@ -5,6 +5,12 @@ from __future__ import annotations
 import http.server
 import random
 import threading
+from pathlib import Path
+
+import nltk.data
+import pytest
+
+import lab.cli
 
 WORDS = ("the", "rabbit", "queen", "garden", "tea", "door", "key", "cake", "large", "small")
 
@@ -101,3 +107,14 @@ def reissued_file(body: str, *, updated: str = "June 26, 2025") -> bytes:
         "be renamed.\n"
     )
     return (header + body + footer).encode("utf-8")
+
+
+def isolate_corpora(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No real cache, no real NLTK data, only the corpus command, no proxies between
+    the tests and 127.0.0.1."""
+    monkeypatch.setenv("TEXTGEN_LAB_CACHE", str(cache))
+    monkeypatch.setattr(nltk.data, "path", [str(cache.parent / "no-nltk-data")])
+    # Only the command under test: other sub-commands' imports are not these files' business.
+    monkeypatch.setattr(lab.cli, "COMMAND_MODULES", ("lab.cli.corpus",))
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)

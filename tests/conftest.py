@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _corpus_server import Server
 
 from lab.text.synthetic import make_synthetic_corpus
 
@@ -95,3 +97,11 @@ def corpus_file(tmp_path: Path, synthetic_text: str) -> Path:
     path = tmp_path / "tiny.txt"
     path.write_text(synthetic_text, encoding="utf-8")
     return path
+
+
+@pytest.fixture()
+def server() -> Iterator[Server]:
+    """A local HTTP server on 127.0.0.1 serving ``server.routes`` (the download tests)."""
+    srv = Server()
+    yield srv
+    srv.close()

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
-import nltk.data
 import pytest
-from _corpus_server import Server, gutenberg_file, make_body
+from _corpus_server import Server, gutenberg_file, isolate_corpora, make_body
 
 import lab.cli
 from lab.errors import CorpusError
@@ -18,22 +16,9 @@ from lab.text.corpora import load_corpus
 from lab.text.download import cached_path, fetch_corpus
 
 
-@pytest.fixture
-def server() -> Iterator[Server]:
-    srv = Server()
-    yield srv
-    srv.close()
-
-
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No real cache, no real NLTK data, no proxies between us and 127.0.0.1."""
-    monkeypatch.setenv("TEXTGEN_LAB_CACHE", str(tmp_path / "default-cache"))
-    monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "no-nltk-data")])
-    # Only the command under test: other sub-commands' imports are not this file's business.
-    monkeypatch.setattr(lab.cli, "COMMAND_MODULES", ("lab.cli.corpus",))
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
+    isolate_corpora(tmp_path / "default-cache", monkeypatch)
 
 
 def entry(

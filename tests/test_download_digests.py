@@ -8,12 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import nltk.data
 import pytest
-from _corpus_server import Server, gutenberg_file, make_body, reissued_file
+from _corpus_server import Server, gutenberg_file, isolate_corpora, make_body, reissued_file
 
 import lab.cli
 from lab.errors import CorpusError
@@ -23,20 +21,9 @@ from lab.text.download import fetch_corpus
 from lab.text.gutenberg import decode_text, strip_gutenberg
 
 
-@pytest.fixture
-def server() -> Iterator[Server]:
-    srv = Server()
-    yield srv
-    srv.close()
-
-
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TEXTGEN_LAB_CACHE", str(tmp_path / "default-cache"))
-    monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "no-nltk-data")])
-    monkeypatch.setattr(lab.cli, "COMMAND_MODULES", ("lab.cli.corpus",))
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
+    isolate_corpora(tmp_path / "default-cache", monkeypatch)
 
 
 def book(

@@ -12,14 +12,13 @@ import io
 import ipaddress
 import socket
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import nltk.data
 import nltk.downloader
 import pytest
-from _corpus_server import Server, gutenberg_file, make_body
+from _corpus_server import Server, gutenberg_file, isolate_corpora, make_body
 
 import lab.cli
 from lab.errors import CorpusError
@@ -55,13 +54,6 @@ def index_xml(url: str, archive: bytes, files: dict[str, bytes], *, spoil: str =
     ).encode()
 
 
-@pytest.fixture
-def server() -> Iterator[Server]:
-    srv = Server()
-    yield srv
-    srv.close()
-
-
 def serve(server: Server, files: dict[str, bytes] = FILES, *, spoil: str = "") -> str:
     archive = package(files)
     server.routes["/packages/corpora/gutenberg.zip"] = archive
@@ -73,11 +65,7 @@ def serve(server: Server, files: dict[str, bytes] = FILES, *, spoil: str = "") -
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Empty NLTK data path and cache; NLTK may fetch from 127.0.0.1 and nowhere else new."""
-    monkeypatch.setenv("TEXTGEN_LAB_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "no-nltk-data")])
-    monkeypatch.setattr(lab.cli, "COMMAND_MODULES", ("lab.cli.corpus",))
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
+    isolate_corpora(tmp_path / "cache", monkeypatch)
     pathsec = getattr(nltk, "pathsec", None)
     forbidden = getattr(pathsec, "_ip_is_forbidden", None)
     if forbidden is not None:  # NLTK refuses loopback (SSRF); our server is there

@@ -14,17 +14,9 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 
+from lab.evaluation import report_text as words
 from lab.evaluation.comparison import CompareResult
 from lab.evaluation.diagnosis import findings, warnings
-from lab.evaluation.report_text import (
-    CONVENTIONS,
-    NO_WARNINGS,
-    PPL_NOTE,
-    QD_NOTE,
-    SAMPLES_NOTE,
-    STOP_NOTE,
-    summary_line,
-)
 from lab.evaluation.tables import (
     Table,
     perplexity_table,
@@ -59,29 +51,29 @@ def render_html(result: CompareResult, images: Mapping[str, bytes]) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{_esc(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{_esc(title)}</h1>",
-        f"<p>{prose(summary_line(result))}</p>",
+        f"<p>{prose(words.summary_line(result))}</p>",
         *(f'<p class="note">Note: {_esc(note)}</p>' for note in result.notes),
         _warnings(warnings(result)),
         "<h2>Perplexity on the test split</h2>",
         html_table(perplexity_table(result.scores)),
-        f'<p class="note">{prose(PPL_NOTE)}</p>',
+        f'<p class="note">{prose(words.PPL_NOTE)}</p>',
         _img(images, "perplexity.png", "bits per character and word perplexity"),
         "<h2>How each model stopped</h2>",
         html_table(stopping_table(result.scores, result.fits)),
-        f'<p class="note">{prose(STOP_NOTE)}</p>',
+        f'<p class="note">{prose(words.STOP_NOTE)}</p>',
         _img(images, "training_curves.png", "validation perplexity per epoch"),
         "<h2>Repetition and diversity by temperature</h2>",
         html_table(repetition_table(result.sweep)),
         _img(images, "repetition_vs_temperature.png", "repetition and diversity by temperature"),
-        f'<p class="note">{prose(QD_NOTE)}</p>',
+        f'<p class="note">{prose(words.QD_NOTE)}</p>',
         _img(images, "quality_diversity.png", "judge perplexity against distinct-2"),
         "<h3>Findings (computed from the table)</h3>",
         _list(findings(result.sweep)),
         "<h2>Samples</h2>",
-        f'<p class="note">{prose(SAMPLES_NOTE)} {_esc(result.prompt_note)}</p>',
+        f'<p class="note">{prose(words.SAMPLES_NOTE)} {_esc(result.prompt_note)}</p>',
         _samples(result),
         "<h2>How the numbers are counted</h2>",
-        *(f"<p>{prose(p)}</p>" for p in CONVENTIONS.split("\n\n") if p.strip()),
+        *(f"<p>{prose(p)}</p>" for p in words.CONVENTIONS.split("\n\n") if p.strip()),
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"
@@ -124,7 +116,7 @@ def _samples(result: CompareResult) -> str:
 
 def _warnings(lines: Sequence[str]) -> str:
     if not lines:
-        return f'<h2>Warnings</h2><p class="ok">{_esc(NO_WARNINGS)}</p>'
+        return f'<h2>Warnings</h2><p class="ok">{_esc(words.NO_WARNINGS)}</p>'
     return f'<h2>Warnings</h2><div class="warnings">{_list(lines)}</div>'
 
 
