@@ -5,6 +5,7 @@ One row per case; the README's troubleshooting table lists the same cases.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -145,3 +146,31 @@ def test_two_trainings_into_one_folder_one_fails_at_once(book: Path, tmp_path: P
     assert second.returncode == 2
     assert "is being written by pid" in second.stderr and "Traceback" not in second.stderr
     assert not (out / "config.json").exists()  # the refused writer wrote nothing
+
+
+def test_resume_takes_its_settings_from_the_run(
+    tmp_path: Path, synthetic_text: str, capsys
+) -> None:
+    """The README's resume line passes no model flags: the run's own shape is kept, the
+    changeable flags are applied and recorded, a contradicting flag is refused."""
+    book = tmp_path / "tiny.txt"
+    book.write_text(synthetic_text, encoding="utf-8")
+    run = tmp_path / "word"
+    tiny = ["--embedding-dim", "16", "--hidden-dim", "16", "--num-layers", "1", "--batch-size", "8",
+            "--bptt", "16", "--device", "cpu", "--eos", "line", "--min-freq", "1"]  # fmt: skip
+    first = ["train", "--model", "word-lstm", "--corpus", str(book), "--out", str(run), "--quiet"]
+    assert main([*first, *tiny, "--epochs", "1"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["config"]["model"]["hidden_dim"] == 16
+    capsys.readouterr()
+    code = main(["train", "--out", str(run), "--resume", "--hidden-dim", "32", "--quiet"])
+    assert "contradicts the run's hidden_dim 16" in one_line_error(capsys, code)
+    assert main(["train", "--out", str(run), "--resume", "--epochs", "2", "--quiet"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["config"]["model"]["hidden_dim"] == 16  # never rewritten with the defaults
+    assert config["config"]["train"]["epochs"] == 2 and config["metrics"]["epochs"] == 2
+    other = tmp_path / "other.txt"
+    other.write_text(synthetic_text[: len(synthetic_text) // 2], encoding="utf-8")
+    capsys.readouterr()
+    code = main(["train", "--out", str(run), "--resume", "--corpus", str(other), "--epochs", "3"])
+    assert "was trained on other data" in one_line_error(capsys, code)

@@ -66,3 +66,32 @@ def test_count_models_train_in_one_pass(prose_text: str) -> None:
     parts = split_corpus(prose_text)
     result = NGramGenerator.from_options({}).fit(parts.train, parts.valid)
     assert result.stop_reason == "one pass" and result.train_tokens > 0
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_weights(
+    synthetic_text: str, tiny_lstm: dict[str, object], tmp_path: Path, monkeypatch
+) -> None:
+    import math
+
+    from lab.errors import LabError
+    from lab.neural import training
+
+    parts = split_corpus(synthetic_text)
+    real_step, calls = training.train_step, {"n": 0, "limit": 10**9}
+
+    def step_that_breaks(*args, **kwargs):
+        loss, hidden = real_step(*args, **kwargs)
+        calls["n"] += 1
+        return (math.nan if calls["n"] > calls["limit"] else loss), hidden
+
+    monkeypatch.setattr(training, "train_step", step_that_breaks)
+    tiny(tiny_lstm, epochs=1).fit(parts.train, parts.valid)
+    calls["n"], calls["limit"] = 0, calls["n"] + 3  # break 3 batches into the second epoch
+    gen = tiny(tiny_lstm, epochs=5)
+    result = gen.fit(parts.train, parts.valid, checkpoint_dir=tmp_path / "run")
+    assert result.stop_reason == "diverged" and result.best_epoch >= 1
+    saved = WordLSTMGenerator.load(tmp_path / "run")
+    assert math.isfinite(saved.score(parts.valid).nll_nats)  # the good epoch, not NaN weights
+    calls["n"], calls["limit"] = 0, 3  # now break before any epoch ends
+    with pytest.raises(LabError, match="diverged"):
+        tiny(tiny_lstm, epochs=2).fit(parts.train, parts.valid)

@@ -13,11 +13,12 @@ from lab.cli.options import (
     collect_options,
     option_classes_of_all_kinds,
 )
+from lab.cli.resume import resumed_settings
 from lab.errors import LabError
 from lab.evaluation.evaluate import floor_score
 from lab.evaluation.prompts import book_prompts
 from lab.models import registry
-from lab.models.checkpoint import update_manifest
+from lab.models.checkpoint import check_data, read_manifest, update_manifest
 from lab.models.protocol import GREEDY, FitResult, Generator
 from lab.models.rundir import claim_run_directory
 from lab.models.scoring import ScoreResult
@@ -39,18 +40,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--model",
         choices=list(registry.KINDS),
-        default="word-lstm",
+        default=None,
         help="; ".join(f"{k.name}: {k.summary}" for k in registry.KINDS.values())
-        + " (default: %(default)s)",
+        + " (default: word-lstm, or the kind of the run --resume continues)",
     )
     p.add_argument(
         "--corpus",
-        default="alice",
-        help="catalog name, NLTK Gutenberg file id or path (default: %(default)s)",
+        default=None,
+        help="catalog name, NLTK Gutenberg file id, file or folder "
+        "(default: alice, or the corpus of the run --resume continues)",
     )
     p.add_argument("--out", type=run_directory, required=True, help="run directory to write")
     add_corpus_options(p)
-    p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run saved in --out with its own settings (only budgets, the "
+        "learning rate, patience and the device may change)",
+    )
     p.add_argument(
         "--force", action="store_true", help="replace a run already in --out (default: refuse)"
     )
@@ -74,9 +81,16 @@ def run_directory(text: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.resume and args.force:
+        raise LabError("--resume continues the run in --out and --force replaces it: pass one")
+    given = collect_options(args, option_classes_of_all_kinds())
+    if args.resume:
+        args.model, args.corpus, _ = resumed_settings(args.out, args.model, args.corpus, given)
+    args.model = args.model or "word-lstm"
+    args.corpus = args.corpus or "alice"
     entry = registry.kind(args.model)
     options = collect_options(args, entry.option_classes())
-    stray = set(collect_options(args, option_classes_of_all_kinds())) - set(options)
+    stray = set(given) - set(options)
     if stray:
         flags = ", ".join("--" + s.replace("_", "-") for s in sorted(stray))
         raise LabError(f"{flags} not applicable to --model {args.model}")
@@ -84,11 +98,11 @@ def run(args: argparse.Namespace) -> int:
         raise LabError(
             f"--resume applies to models trained in epochs; {args.model} trains in one pass"
         )
+    if args.resume:
+        options = resumed_settings(args.out, args.model, args.corpus, options)[2]
     # torch is imported here, not at start-up: --help and the other commands never pay for it.
     from lab.neural import distributed
 
-    if args.resume and args.force:
-        raise LabError("--resume continues the run in --out and --force replaces it: pass one")
     ctx = distributed.init_from_env()  # a no-op unless launched by torchrun
     try:
         # Everything that can be checked is checked before the run directory is touched.
@@ -97,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
             args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download
         )
         parts = corpus.split()
+        if args.resume and "data" in read_manifest(args.out):
+            check_data(args.out, parts.fingerprint())  # continue on the same data only
         if not ctx.is_main:  # rank 0 owns (and locks) the run directory
             return _train(args, gen, corpus, parts, is_main=False)
         with claim_run_directory(args.out, force=args.force, resume=args.resume):

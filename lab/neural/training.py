@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from lab.errors import LabError
 from lab.models.protocol import EpochRecord
 from lab.models.scoring import perplexity
 from lab.neural import distributed
@@ -59,6 +60,7 @@ class TrainerState:
 
 #: Why training stopped, as the report says it.
 CONVERGED, EPOCHS, TOKEN_BUDGET, TIME_CAP = "converged", "epochs", "token budget", "time cap"
+DIVERGED = "diverged"
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,9 @@ def train_model(
             epoch_tokens += y.numel()
             state.tokens += y.numel() * ctx.world_size
             bar.set_postfix(loss=f"{loss:.3f}")
+            if not math.isfinite(loss):  # NaN/inf: the weights are ruined from here on
+                budget_hit = DIVERGED
+                break
             # Budgets are checked every batch, so one long epoch cannot overrun them.
             budget_hit = _budget_hit(config, state.tokens, time.perf_counter() - started)
             if budget_hit:
@@ -209,6 +214,16 @@ def train_model(
         bar.close()
 
         state.epoch += 1
+        if budget_hit == DIVERGED:
+            state.stop_reason = DIVERGED
+            stopped_early = True
+            if state.best_weights is None:
+                raise LabError(
+                    f"training diverged (the loss became {loss}) before any epoch finished; "
+                    "lower --lr or --clip"
+                )
+            state.epoch -= 1  # the broken epoch is not kept; the last good weights are
+            break
         train_nll = epoch_loss / max(epoch_tokens, 1)
         if valid_ids is not None and len(valid_ids) > 1:
             total, count = evaluate_nll(model, valid_ids, device=device)
