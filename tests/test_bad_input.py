@@ -174,3 +174,82 @@ def test_resume_takes_its_settings_from_the_run(
     capsys.readouterr()
     code = main(["train", "--out", str(run), "--resume", "--corpus", str(other), "--epochs", "3"])
     assert "was trained on other data" in one_line_error(capsys, code)
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (bytes(range(256)) * 40, "NUL"),  # random bytes
+        ("Alice was here.\n".encode("utf-16-le") * 50, "NUL"),  # UTF-16 without a BOM
+        (bytes(range(1, 32)) * 200 + b"some text", "control characters"),
+    ],
+)
+def test_a_file_that_is_not_text_is_refused(
+    data: bytes, words: str, tmp_path: Path, capsys
+) -> None:
+    path = tmp_path / "book.bin"
+    path.write_bytes(data)
+    code = main(["train", "--model", "markov", "--corpus", str(path), "--out", str(tmp_path / "r")])
+    assert words in one_line_error(capsys, code)
+    assert not (tmp_path / "r").exists()
+
+
+def test_text_encodings_are_read_properly_or_named(tmp_path: Path, capsys) -> None:
+    from lab.text.corpora import load_corpus
+
+    text = "Alice said “café” and went on.\n\nThe end.\n"
+    for i, data in enumerate([text.encode("utf-16"), "\ufeff".encode() + text.encode()]):
+        path = tmp_path / f"b{i}.txt"
+        path.write_bytes(data)
+        assert load_corpus(str(path)).text == text  # BOMs decide: no NULs, no mojibake
+    stray = tmp_path / "stray.txt"
+    stray.write_bytes(text.encode() * 500 + b"\xff" + text.encode())
+    capsys.readouterr()
+    corpus = load_corpus(str(stray))
+    err = capsys.readouterr().err
+    assert "café" in corpus.text and "cafÃ©" not in corpus.text  # not read as Latin-1
+    assert "invalid byte" in err and f"offset {len(text.encode()) * 500:,}" in err
+
+
+def test_a_corpus_too_short_for_one_batch_is_one_line(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "short.txt"
+    path.write_text("One line.\n\nTwo lines.\n\nThree lines.\n", encoding="utf-8")
+    code = main(["train", "--corpus", str(path), "--out", str(tmp_path / "r"), "--quiet",
+                 "--device", "cpu", "--hidden-dim", "8", "--embedding-dim", "8"])  # fmt: skip
+    assert "too few for 20 parallel streams" in one_line_error(capsys, code)
+
+
+def test_nan_weights_and_a_broken_trainer_state_are_refused(tmp_path: Path, capsys) -> None:
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from lab.neural.generators import WordLSTMGenerator
+
+    text = "The cat sat on the mat. The dog ran to the cat.\n\n" * 40
+    gen = WordLSTMGenerator.from_options(
+        {"hidden_dim": 8, "embedding_dim": 8, "num_layers": 1, "epochs": 1, "batch_size": 4,
+         "device": "cpu", "min_freq": 1}
+    )  # fmt: skip
+    run = tmp_path / "run"
+    gen.fit(text, text, checkpoint_dir=run)
+    (run / "trainer_state.pt").write_bytes(b"garbage, not a torch file")
+    capsys.readouterr()
+    code = (
+        main(["train", "--out", str(run), "--resume", "--epochs", "2", "--quiet"])
+        if False
+        else None
+    )
+    from lab.errors import CheckpointError
+
+    with pytest.raises(CheckpointError, match="cannot resume from"):
+        WordLSTMGenerator.from_options(
+            {"hidden_dim": 8, "embedding_dim": 8, "num_layers": 1, "epochs": 2, "batch_size": 4,
+             "device": "cpu", "min_freq": 1}
+        ).fit(text, text, checkpoint_dir=run, resume=True)  # fmt: skip
+    weights = load_file(str(run / "weights.safetensors"))
+    name = next(iter(weights))
+    weights[name] = torch.full_like(weights[name], float("nan"))
+    save_file(weights, str(run / "weights.safetensors"))
+    capsys.readouterr()
+    code = main(["generate", str(run), "--prompt", "The cat"])
+    assert "NaN or infinite weights" in one_line_error(capsys, code)

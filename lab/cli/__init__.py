@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train, sample and compare recurrent text generators (word/char LSTM, Markov, n-gram).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of an internal error"
+    )
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=OneLineParser
     )
@@ -59,7 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit status."""
+    """Entry point; returns the process exit status.
+
+    The one error boundary: a user error (:class:`LabError`) or a failure of the
+    machine (any ``OSError``: a full disk, a read-only file system, a missing
+    file) is one line and exit 2; anything else is a bug, reported as one line
+    pointing to a log with the traceback (shown in full with ``--debug``).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -67,12 +76,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LabError as exc:
         print(f"textgen-lab: error: {exc}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        print(f"textgen-lab: error: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"textgen-lab: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("textgen-lab: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if getattr(args, "debug", False):
+            raise
+        log = _write_crash_log()
+        print(
+            f"textgen-lab: internal error: {type(exc).__name__}: {exc} "
+            f"(please report it with the log {log}; --debug shows the traceback)",
+            file=sys.stderr,
+        )
+        return 3
+
+
+def _write_crash_log() -> str:
+    """The current exception's traceback in a temporary file; returns its path."""
+    import tempfile
+    import traceback
+
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="textgen-lab-crash-", suffix=".log", delete=False, encoding="utf-8"
+    ) as handle:
+        traceback.print_exc(file=handle)
+    return handle.name
 
 
 def _version() -> str:

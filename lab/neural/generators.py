@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import torch
 from safetensors.torch import load_model, save_model
 
-from lab.errors import CheckpointError
+from lab.errors import CheckpointError, CorpusError
 from lab.fileio import write_with_atomic
 from lab.models.base import GeneratorBase
 from lab.models.config import VocabConfig
@@ -81,6 +81,13 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
             train_ids = [self.vocab.eos_id, *self.vocab.encode(tokens)]
         valid_text = request.valid_text
         valid_ids = self.encode(valid_text) if valid_text else None
+        streams = cfg.batch_size * distributed.current().world_size
+        if len(train_ids) < 2 * streams:  # batchify needs two rows: checked here, in words
+            raise CorpusError(
+                f"the training text has {len(train_ids):,} tokens, too few for {streams} "
+                f"parallel streams (--batch-size {cfg.batch_size}); use a smaller --batch-size "
+                "or a longer text"
+            )
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         ctx = distributed.current()
         # One writer under torchrun: rank 0.
@@ -138,9 +145,13 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
             raise CheckpointError(f"nothing to resume: {path} does not exist")
         loaded = type(self).load(directory)
         self._vocab, self.model = loaded._vocab, loaded.model
-        data = torch.load(path, map_location=self.device, weights_only=True)
-        self._model().load_state_dict(data.pop("last_weights"))
-        return TrainerState.from_dict(data)
+        try:  # weights_only: tensors and numbers, never code from the file
+            data = torch.load(path, map_location=self.device, weights_only=True)
+            self._model().load_state_dict(data.pop("last_weights"))
+            return TrainerState.from_dict(data)
+        except Exception as exc:  # truncated, garbage, pickled code, missing keys
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CheckpointError(f"cannot resume from {path}: {reason[:200]}") from None
 
     # -- scoring ---------------------------------------------------------------
     def score(self, text: str) -> ScoreResult:
@@ -221,6 +232,9 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
             load_model(self.model, str(weights), device=str(self.device))
         except Exception as exc:  # safetensors raises several types for corrupt files
             raise CheckpointError(f"cannot load {weights}: {exc}") from None
+        broken = [n for n, t in self.model.state_dict().items() if not torch.isfinite(t).all()]
+        if broken:  # NaN weights would only produce NaN scores and garbage samples
+            raise CheckpointError(f"{weights} holds NaN or infinite weights ({broken[0]})")
         self.model.eval()
 
     def _describe_state(self) -> dict[str, Any]:

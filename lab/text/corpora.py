@@ -194,7 +194,7 @@ def _load_file(path: Path) -> Corpus:
 
 def _read_path(path: Path) -> str:
     try:
-        return decode_text(path.read_bytes())
+        return decode_text(path.read_bytes(), name=str(path))
     except OSError as exc:
         raise CorpusError(f"cannot read corpus file {path}: {exc.strerror or exc}") from exc
 

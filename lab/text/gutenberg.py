@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from lab.text.decoding import decode_bytes
+
 # Marker lines, current and older spellings ("THIS"/"THE", "EBOOK"/"ETEXT",
 # the 1990s "*END*THE SMALL PRINT!" header and "End of the Project Gutenberg
 # EBook of ..." footer line). Only whole lines match, case-insensitively.
@@ -48,21 +50,17 @@ _PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
 MAX_CREDIT_LINES = 6
 
 
-def decode_text(data: bytes) -> str:
-    """Bytes to text: UTF-8 (BOM dropped), else Latin-1; line endings become ``\\n``.
-
-    Latin-1 is the fallback because it never fails and is what older
-    Gutenberg files (and NLTK's copies of them) use.
+def decode_text(data: bytes, *, name: str = "the text") -> str:
+    """Bytes to text (:func:`lab.text.decoding.decode_bytes`: UTF-8 or UTF-16 by BOM,
+    UTF-8, else Windows-1252/Latin-1 when plausibly text; refused otherwise), with
+    line endings made ``\\n``.
 
     >>> decode_text(b"\\xef\\xbb\\xbfcaf\\xc3\\xa9\\r\\n") == "café\\n"
     True
     >>> decode_text(b"caf\\xe9\\r") == "café\\n"
     True
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
+    text = decode_bytes(data, name=name)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
