@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import random
 import threading
+import time
 from pathlib import Path
 
 import nltk.data
@@ -50,6 +51,9 @@ class Server:
     def __init__(self) -> None:
         self.routes: dict[str, bytes] = {}
         self.hits: dict[str, int] = {}
+        #: Misbehaviour per path: "short" claims more bytes than it sends, "drip" sends
+        #: one byte every 50 ms (a slow-drip server).
+        self.faults: dict[str, str] = {}
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -59,10 +63,24 @@ class Server:
                 if data is None:
                     self.send_error(404)
                     return
+                fault = outer.faults.get(self.path, "")
                 self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
+                self.send_header(
+                    "Content-Length", str(len(data) + (100 if fault == "short" else 0))
+                )
                 self.end_headers()
+                if fault == "drip":
+                    for i in range(len(data)):
+                        try:
+                            self.wfile.write(data[i : i + 1])
+                            self.wfile.flush()
+                        except OSError:  # the client gave up: so do we
+                            return
+                        time.sleep(0.05)
+                    return
                 self.wfile.write(data)
+                if fault == "short":
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: object) -> None:  # keep pytest output clean
                 pass

@@ -253,3 +253,24 @@ def test_nan_weights_and_a_broken_trainer_state_are_refused(tmp_path: Path, caps
     capsys.readouterr()
     code = main(["generate", str(run), "--prompt", "The cat"])
     assert "NaN or infinite weights" in one_line_error(capsys, code)
+
+
+@pytest.mark.parametrize(
+    ("fault", "body", "words"),
+    [
+        ("", b"<!DOCTYPE html><html><body>Please log in</body></html>", "HTML page"),
+        ("short", b"Alice was here.\n" * 100, "cut short"),
+        ("drip", b"Alice was here.\n" * 3, "took longer than"),
+    ],
+)
+def test_downloads_that_are_not_the_corpus_are_refused(
+    server, fault: str, body: bytes, words: str
+) -> None:
+    from lab.errors import CorpusError
+    from lab.text.download import download_bytes
+
+    server.routes["/book.txt"] = body
+    if fault:
+        server.faults["/book.txt"] = fault
+    with pytest.raises(CorpusError, match=words):
+        download_bytes(server.url("/book.txt"), timeout=5, deadline=0.5)

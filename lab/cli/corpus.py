@@ -26,6 +26,9 @@ from lab.text.download import cached_path, fetch_corpus
 from lab.text.gutenberg import decode_text, strip_gutenberg
 from lab.text.nltk_download import downloaded_fileids, nltk_index_url
 
+#: Longest line ``corpus show`` prints (a file with no newlines is one huge line).
+SHOW_WIDTH = 200
+
 
 def register(subparsers: Any) -> None:
     """Add the ``corpus`` command and its ``list``/``show``/``fetch`` sub-commands."""
@@ -118,7 +121,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.head:
         print("first lines:")
         for line in text.splitlines()[: args.head]:
-            print(f"  | {line}")
+            print(f"  | {line if len(line) <= SHOW_WIDTH else line[:SHOW_WIDTH] + ' [...]'}")
     return 0
 
 

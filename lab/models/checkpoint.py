@@ -59,9 +59,12 @@ def read_manifest(directory: Path) -> dict[str, Any]:
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"cannot read {path}: {exc}") from None
-    if not isinstance(data, dict) or "kind" not in data:
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
         raise CheckpointError(f"{path} does not name a model kind")
-    if data.get("format_version", 0) > FORMAT_VERSION:
+    version = data.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(f"{path} has a bad format_version {version!r}")
+    if version > FORMAT_VERSION:
         raise CheckpointError(f"{path} was written by a newer textgen-lab")
     return data
 
@@ -73,7 +76,7 @@ def read_tokenizer_and_vocab(
     try:
         tokenizer = tokenizer_from_dict(manifest["tokenizer"])
         vocab = Vocabulary.load(Path(directory) / VOCAB_FILE)
-    except (KeyError, TypeError, ValueError, OSError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, OSError) as exc:
         raise CheckpointError(f"{directory}: broken tokenizer or vocabulary ({exc})") from None
     return tokenizer, vocab
 

@@ -10,6 +10,7 @@ file. Nothing here touches the network unless :func:`fetch_corpus` is called.
 from __future__ import annotations
 
 import os
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -117,20 +118,50 @@ def fetch_corpus(
     return target
 
 
-def download_bytes(url: str, *, timeout: float = 30.0) -> bytes:
-    """GET ``url`` (http/https only) with a timeout and a size cap; errors are one line."""
+def download_bytes(url: str, *, timeout: float = 30.0, deadline: float = 300.0) -> bytes:
+    """GET ``url`` (http/https only); errors are one line.
+
+    ``timeout`` bounds each network wait, ``deadline`` the whole download (a
+    server that drips a byte a second cannot hold a run for hours), and the
+    size is capped. A body shorter than its ``Content-Length`` (a cut
+    connection) and an HTML page (an error or login page served with status
+    200) are refused: neither is the corpus.
+    """
     if not url.startswith(("http://", "https://")):
         raise CorpusError(f"only http(s) downloads are supported, got {url!r}")
     request = urllib.request.Request(url, headers={"User-Agent": "textgen-lab"})
+    started = time.monotonic()
+    chunks: list[bytes] = []
+    size = 0
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            data: bytes = response.read(MAX_DOWNLOAD_BYTES + 1)
+            expected = response.headers.get("Content-Length")
+            content_type = response.headers.get("Content-Type", "")
+            while chunk := response.read(64 * 1024):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_DOWNLOAD_BYTES:
+                    raise CorpusError(
+                        f"download from {url} is larger than {MAX_DOWNLOAD_BYTES} bytes"
+                    )
+                if time.monotonic() - started > deadline:
+                    raise CorpusError(f"download from {url} took longer than {deadline:.0f} s")
     except urllib.error.HTTPError as exc:
         raise CorpusError(f"download failed: HTTP {exc.code} {exc.reason} for {url}") from exc
     except urllib.error.URLError as exc:
         raise CorpusError(f"download failed: {exc.reason} for {url}") from exc
     except (OSError, ValueError) as exc:  # timeouts, resets, malformed URLs
         raise CorpusError(f"download failed: {exc} for {url}") from exc
-    if len(data) > MAX_DOWNLOAD_BYTES:
-        raise CorpusError(f"download from {url} is larger than {MAX_DOWNLOAD_BYTES} bytes")
+    data = b"".join(chunks)
+    if expected is not None and expected.isdigit() and int(expected) != len(data):
+        raise CorpusError(
+            f"download from {url} was cut short: {len(data):,} of {int(expected):,} bytes"
+        )
+    if "html" in content_type.lower() or _looks_like_html(data):
+        raise CorpusError(f"{url} sent an HTML page, not a text corpus")
     return data
+
+
+def _looks_like_html(data: bytes) -> bool:
+    head = data[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:200]
