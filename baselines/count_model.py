@@ -24,7 +24,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -74,6 +74,8 @@ def prompt_tail(tokens: Sequence[str]) -> list[str]:
 class CountGenerator(GeneratorBase[ConfigT]):
     """Base class of the baselines: a :class:`lab.models.protocol.Generator` whose state is
     a vocabulary plus JSON-serialisable count tables (``model.json``)."""
+
+    state_files: ClassVar[tuple[str, ...]] = (MODEL_FILE,)
 
     # --- the parts each model supplies -------------------------------------------------
     @abstractmethod

@@ -251,6 +251,13 @@ def test_nan_weights_and_a_broken_trainer_state_are_refused(tmp_path: Path, caps
     weights[name] = torch.full_like(weights[name], float("nan"))
     save_file(weights, str(run / "weights.safetensors"))
     capsys.readouterr()
+    code = main(["generate", str(run), "--prompt", "The cat"])  # not the weights it was saved with
+    assert "files do not agree: weights.safetensors" in one_line_error(capsys, code)
+    from lab.models.checkpoint import file_digest
+
+    manifest = json.loads((run / "config.json").read_text())  # even if the digest is made to agree
+    manifest["files"]["weights.safetensors"] = file_digest(run / "weights.safetensors")
+    (run / "config.json").write_text(json.dumps(manifest))
     code = main(["generate", str(run), "--prompt", "The cat"])
     assert "NaN or infinite weights" in one_line_error(capsys, code)
 

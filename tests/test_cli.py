@@ -164,6 +164,12 @@ def test_corrupt_weights_are_a_clean_error(
         (broken / name).write_bytes((word_run / name).read_bytes())
     (broken / "weights.safetensors").write_bytes(b"not a tensor file")
     assert main(["generate", str(broken)]) == 2
+    assert "files do not agree: weights.safetensors" in capsys.readouterr().err
+    # A run from before digests were recorded still gets a clean error from safetensors.
+    manifest = json.loads((broken / "config.json").read_text())
+    del manifest["files"]
+    (broken / "config.json").write_text(json.dumps(manifest))
+    assert main(["generate", str(broken)]) == 2
     assert "cannot load" in capsys.readouterr().err
 
 

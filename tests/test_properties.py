@@ -18,9 +18,20 @@ from lab.models.sampling import SamplingConfig, sampling_distribution
 from lab.text.tokenizers import WordTokenizer
 
 WORD_CHARS = re.compile(r"\w")
+#: The same examples on every run (CI must not be flaky) and no timing checks (the
+#: machines are shared and slow under load).
+STEADY = {
+    "derandomize": True,
+    "deadline": None,
+    "suppress_health_check": [
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, **STEADY)
 @given(st.text(max_size=300))
 def test_word_round_trip_never_crashes_and_keeps_every_word_character(text: str) -> None:
     tokenizer = WordTokenizer()
@@ -28,7 +39,7 @@ def test_word_round_trip_never_crashes_and_keeps_every_word_character(text: str)
     assert WORD_CHARS.findall(back) == WORD_CHARS.findall(text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, **STEADY)
 @given(
     st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1, max_size=30),
     st.booleans(),

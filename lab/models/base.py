@@ -20,7 +20,12 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from lab.errors import CheckpointError, NotFittedError, OptionError
 from lab.models import registry
-from lab.models.checkpoint import read_manifest, read_tokenizer_and_vocab, write_manifest
+from lab.models.checkpoint import (
+    check_files,
+    read_manifest,
+    read_tokenizer_and_vocab,
+    write_manifest,
+)
 from lab.models.config import (
     VocabConfig,
     apply_options,
@@ -53,6 +58,8 @@ class GeneratorBase(ABC, Generic[ConfigT]):
 
     kind: ClassVar[str]
     config_class: ClassVar[type[Any]]
+    #: The files ``_save_state`` writes, whose digests ``config.json`` records.
+    state_files: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: ConfigT | None = None, vocab_config: VocabConfig | None = None):
         if config is None or vocab_config is None:
@@ -203,6 +210,8 @@ class GeneratorBase(ABC, Generic[ConfigT]):
     def save(self, directory: Path) -> None:
         """Write the run directory: ``config.json``, ``vocab.json`` and the model's own files."""
         directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self._save_state(directory)  # first: config.json, written last, vouches for it
         write_manifest(
             directory,
             kind=self.kind,
@@ -210,8 +219,8 @@ class GeneratorBase(ABC, Generic[ConfigT]):
             tokenizer=self.tokenizer,
             vocab=self.vocab,
             extra={"metrics": self.metrics, **self._manifest_extra()},
+            state_files=self.state_files,
         )
-        self._save_state(directory)
 
     @classmethod
     def load(cls: type[G], directory: Path) -> G:
@@ -243,6 +252,7 @@ class GeneratorBase(ABC, Generic[ConfigT]):
         config: Any,
         vocab_config: VocabConfig,
     ) -> G:
+        check_files(directory, manifest)
         gen = cls(config, vocab_config)
         gen._tokenizer, gen._vocab = read_tokenizer_and_vocab(directory, manifest)
         metrics = manifest.get("metrics")

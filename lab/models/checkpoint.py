@@ -9,7 +9,9 @@ loading a run from someone else never executes their code.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +33,55 @@ def write_manifest(
     tokenizer: AnyTokenizer,
     vocab: Vocabulary,
     extra: dict[str, Any] | None = None,
+    state_files: Sequence[str] = (),
 ) -> None:
-    """Write ``config.json`` and ``vocab.json`` (each atomically)."""
+    """Write ``vocab.json``, then ``config.json`` last (each atomically).
+
+    ``config.json`` records the SHA-256 of ``vocab.json`` and of ``state_files``
+    (the weights or tables, already written), so a run whose files were not
+    written together (a crash between two renames, a second writer, a file
+    copied in from another run) is reported as such on load instead of being
+    half-loaded.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    vocab.save(directory / VOCAB_FILE)
     manifest = {
         "format_version": FORMAT_VERSION,
         "kind": kind,
         "config": config,
         "tokenizer": tokenizer.to_dict(),
         **(extra or {}),
+        "files": {name: file_digest(directory / name) for name in (VOCAB_FILE, *state_files)},
     }
-    vocab.save(directory / VOCAB_FILE)
     write_text_atomic(directory / CONFIG_FILE, json.dumps(manifest, indent=2, sort_keys=True))
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_files(directory: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a run whose files are not the ones its ``config.json`` was written with."""
+    files = manifest.get("files")
+    if files is None:  # written before digests were recorded
+        return
+    if not isinstance(files, dict):
+        raise CheckpointError(f"{directory}: bad file list in {CONFIG_FILE}")
+    for name, digest in files.items():
+        path = Path(directory) / str(name)
+        if not path.is_file():
+            raise CheckpointError(f"{directory} is incomplete: {name} is missing")
+        if file_digest(path) != digest:
+            raise CheckpointError(
+                f"{directory}'s files do not agree: {name} is not the one {CONFIG_FILE} was "
+                "written with (an interrupted save, or a file from another run)"
+            )
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:

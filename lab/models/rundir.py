@@ -75,6 +75,8 @@ def claim_run_directory(
             raise CheckpointError(f"nothing to resume: {directory} holds no run")
         created = not directory.exists()
         _check_writable(directory)
+        for stale in directory.glob(".*.tmp"):  # left by a writer killed mid-save; we hold the lock
+            stale.unlink(missing_ok=True)
         try:
             yield directory
         except BaseException:

@@ -48,6 +48,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
 
     kind: ClassVar[str] = ""
     config_class: ClassVar[type[Any]] = NeuralConfig
+    state_files: ClassVar[tuple[str, ...]] = (WEIGHTS_FILE,)
 
     def __init__(
         self, config: NeuralConfig | None = None, vocab_config: VocabConfig | None = None
