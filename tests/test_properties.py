@@ -76,9 +76,7 @@ def markov_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run
 
 
-@settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=60, **STEADY)
 @given(
     section=st.sampled_from(["config", "tokenizer", "kind", "format_version", "model"]), value=JSON
 )
