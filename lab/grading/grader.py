@@ -214,26 +214,37 @@ def _misplaced_imports(origins: dict[str, str | None], expected: Path) -> str:
     return ""
 
 
-def format_summary(report: GradeReport) -> str:
-    """A plain-text table of points per exercise, then the failing tests."""
-    scores = report.exercise_scores()
-    passed: dict[int, list[int]] = {}
-    for r in report.results:
-        row = passed.setdefault(r.test.exercise, [0, 0])
+def format_summary(report: GradeReport, *, reveal_hidden: bool = True) -> str:
+    """A plain-text table of points per exercise, then the failing tests.
+
+    With ``reveal_hidden=False`` (what students see before the due date) the
+    table and the failures cover the visible tests only; hidden tests are
+    counted, never named, and neither their errors nor the total that includes
+    them is shown.
+    """
+    shown = [r for r in report.results if reveal_hidden or not r.test.hidden]
+    hidden = len(report.results) - len(shown)
+    rows: dict[int, list[float]] = {}
+    for r in shown:
+        row = rows.setdefault(r.test.exercise, [0, 0, 0.0, 0.0])
         row[0] += r.passed
         row[1] += 1
+        row[2] += r.score
+        row[3] += r.test.points
     lines = [f"{'Exercise':<46} {'Tests':>7} {'Points':>11}"]
-    for number in sorted(scores):
-        got, best = scores[number]
-        ok, total = passed[number]
+    for number in sorted(rows):
+        ok, total, got, best = rows[number]
         title = f"{number:>2}  {exercise(number).title}"
-        lines.append(f"{title:<46} {f'{ok}/{total}':>7} {f'{got:g}/{best:g}':>11}")
-    ok = sum(r.passed for r in report.results)
-    lines.append(
-        f"{'    Total':<46} {f'{ok}/{len(report.results)}':>7} "
-        f"{f'{report.score:g}/{report.max_score:g}':>11}"
-    )
-    failures = [r for r in report.results if not r.passed]
+        lines.append(f"{title:<46} {f'{ok:g}/{total:g}':>7} {f'{got:g}/{best:g}':>11}")
+    ok = sum(r.passed for r in shown)
+    got, best = sum(r.score for r in shown), sum(r.test.points for r in shown)
+    label = "    Total" if reveal_hidden else "    Visible tests"
+    lines.append(f"{label:<46} {f'{ok}/{len(shown)}':>7} {f'{got:g}/{best:g}':>11}")
+    if hidden:
+        lines.append(
+            f"{hidden} hidden tests are graded too; their results appear after the due date."
+        )
+    failures = [r for r in shown if not r.passed]
     if failures:
         lines += ["", "Failed:"]
         for r in failures:

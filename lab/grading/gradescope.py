@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from lab.errors import LabError
 from lab.fileio import write_text_atomic, write_with_atomic
 from lab.grading.exercises import exercise
 from lab.grading.grader import GradeReport, format_summary
@@ -58,7 +59,7 @@ def results_json(report: GradeReport) -> dict[str, Any]:
     return {
         "score": float(report.score),
         "execution_time": round(report.execution_time, 2),
-        "output": format_summary(report),
+        "output": format_summary(report, reveal_hidden=False),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
@@ -114,11 +115,12 @@ def write_results(path: Path, report: GradeReport) -> dict[str, Any]:
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope image build: Python, the CPU build of PyTorch, the lab's dependencies.
 set -euo pipefail
+apt-get update
 apt-get install -y python3 python3-pip python3-venv
 python3 -m venv /autograder/venv
 . /autograder/venv/bin/activate
 python -m pip install --upgrade pip
-python -m pip install --index-url https://download.pytorch.org/whl/cpu torch
+python -m pip install --index-url https://download.pytorch.org/whl/cpu "torch=={torch_version}"
 # Dependencies only: the reference package itself is never installed, so a
 # submission can never fall back on it. The grader runs from /autograder/source.
 python -m pip install -r /autograder/source/autograder-requirements.txt
@@ -164,7 +166,7 @@ def write_bundle(
     ``pyproject.toml``. Returns the archive's file names."""
     source_root = Path(source_root)
     members: dict[str, bytes] = {
-        "setup.sh": SETUP_SH.encode(),
+        "setup.sh": SETUP_SH.format(torch_version=_torch_pin(source_root)).encode(),
         "run_autograder": RUN_AUTOGRADER.format(
             per_test_timeout=per_test_timeout, overall_timeout=overall_timeout
         ).encode(),
@@ -189,3 +191,13 @@ def write_bundle(
 
     write_with_atomic(Path(path), write)
     return list(members)
+
+
+def _torch_pin(root: Path) -> str:
+    """The torch version CI pins (``requirements/ci.txt``): the bundle installs exactly it."""
+    path = Path(root) / "requirements" / "ci.txt"
+    for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
+        line = line.split("#")[0].strip()
+        if line.startswith("torch=="):
+            return line.removeprefix("torch==")
+    raise LabError(f"{path} pins no torch version (torch==X.Y.Z) for the bundle")
