@@ -18,6 +18,8 @@ from lab.models.sampling import SamplingConfig, sampling_distribution
 from lab.text.tokenizers import WordTokenizer
 
 WORD_CHARS = re.compile(r"\w")
+#: Training sets torch.set_flush_denormal(True) (process-wide), after which hypothesis
+#: refuses to draw subnormal floats: the strategies leave them out.
 #: The same examples on every run (CI must not be flaky) and no timing checks (the
 #: machines are shared and slow under load).
 STEADY = {
@@ -41,11 +43,15 @@ def test_word_round_trip_never_crashes_and_keeps_every_word_character(text: str)
 
 @settings(max_examples=300, **STEADY)
 @given(
-    st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1, max_size=30),
+    st.lists(
+        st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_subnormal=False),
+        min_size=1,
+        max_size=30,
+    ),
     st.booleans(),
-    st.floats(min_value=0.05, max_value=5),
+    st.floats(min_value=0.05, max_value=5, allow_subnormal=False),
     st.one_of(st.none(), st.integers(min_value=1, max_value=40)),
-    st.one_of(st.none(), st.floats(min_value=1e-3, max_value=1.0)),
+    st.one_of(st.none(), st.floats(min_value=1e-3, max_value=1.0, allow_subnormal=False)),
 )
 def test_sampling_filters_give_valid_distributions(weights, greedy, temperature, top_k, top_p):
     if sum(weights) <= 0:
@@ -60,7 +66,11 @@ def test_sampling_filters_give_valid_distributions(weights, greedy, temperature,
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_subnormal=False)
+    | st.text(max_size=8),
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
     ),
