@@ -126,15 +126,19 @@ def markov(quick: bool, repeats: int) -> list[Result]:
     plain = SamplingConfig()
     seeds = iter(range(10**6))
 
-    def run_ours() -> int:
-        samples = gen.generate(
-            "",
-            max_tokens=200,
-            sampling=plain,
-            num_samples=sentences,
-            seed=next(seeds),
-            stop_at_eos=True,
-        )
+    def run_ours() -> int:  # generate caps num_samples (TEXTGEN_LAB_MAX_SAMPLES): 500 a call
+        samples = [
+            s
+            for _ in range(sentences // 500)
+            for s in gen.generate(
+                "",
+                max_tokens=200,
+                sampling=plain,
+                num_samples=500,
+                seed=next(seeds),
+                stop_at_eos=True,
+            )
+        ]
         return sum(sum(1 for t in s.tokens if t != EOS) for s in samples)
 
     def run_ref() -> int:
