@@ -43,13 +43,16 @@ def markdown(info: dict[str, Any], results: list[Result], errors: dict[str, str]
         f"markovify {m['markovify']}; load average at start "
         f"{', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}.",
         "",
-        "| benchmark | unit | ours | reference | ratio | target | result | N |",
-        "|---|---|---:|---:|---:|---|---|---:|",
+        "ratio = median(ours) / median(reference), which the verdict uses; paired = median of the "
+        "per-repeat ratios (steadier when the load drifts).",
+        "",
+        "| benchmark | unit | ours | reference | ratio | paired | target | result | N |",
+        "|---|---|---:|---:|---:|---:|---|---|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r.name} | {r.unit} | {fmt(r.ours)} | {fmt(r.reference)} | "
-            f"{r.ratio:.3g}× | {r.target_text} | {r.verdict} | {r.repeats} |"
+            f"{r.ratio:.3g}× | {r.paired_ratio:.3g}× | {r.target_text} | {r.verdict} | {r.repeats} |"
         )
     lines += ["", "References and notes:", ""]
     lines += [f"- **{r.name}**: reference = {r.reference_name}; {r.notes}" for r in results]

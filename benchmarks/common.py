@@ -54,6 +54,13 @@ class Result:
         return self.ours / self.reference if self.reference else float("nan")
 
     @property
+    def paired_ratio(self) -> float:
+        """Median of the per-repeat ratios (each ours beside the reference run next to it):
+        steadier than the ratio of medians when the machine's load drifts."""
+        pairs = [o / r for o, r in zip(self.ours_runs, self.reference_runs, strict=True) if r]
+        return median(pairs) if pairs else self.ratio
+
+    @property
     def verdict(self) -> str:
         if self.within is not None:
             return "pass" if abs(self.ratio - 1) <= self.within else "MISS"
@@ -72,7 +79,12 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data.update(ratio=self.ratio, verdict=self.verdict, target_text=self.target_text)
+        data.update(
+            ratio=self.ratio,
+            paired_ratio=self.paired_ratio,
+            verdict=self.verdict,
+            target_text=self.target_text,
+        )
         return data
 
 
@@ -141,8 +153,10 @@ def fmt(value: float) -> str:
     """A rate or ratio, readable in a table."""
     if value != value:  # NaN
         return "-"
-    if abs(value) >= 100:
+    if abs(value) >= 1000:
         return f"{value:,.0f}"
-    if abs(value) >= 10:
+    if abs(value) >= 100:
         return f"{value:.1f}"
+    if abs(value) >= 10:
+        return f"{value:.2f}"
     return f"{value:.3g}"
