@@ -49,6 +49,22 @@ class Result:
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def timed(
+        cls, name: str, unit: str, ours_runs: list[float], reference_runs: list[float], **rest: Any
+    ) -> Result:
+        """A row from interleaved repeats: each side's median, the runs kept for the paired ratio."""
+        return cls(
+            name=name,
+            unit=unit,
+            ours=median(ours_runs),
+            reference=median(reference_runs),
+            repeats=len(ours_runs),
+            ours_runs=list(ours_runs),
+            reference_runs=list(reference_runs),
+            **rest,
+        )
+
     @property
     def ratio(self) -> float:
         return self.ours / self.reference if self.reference else float("nan")

@@ -88,14 +88,11 @@ def kneser_ney(quick: bool, repeats: int) -> list[Result]:
     ours_runs, ref_runs = interleaved(run_ours, run_ref, repeats)
     ppl_ours, ppl_ref = math.exp(ours_nll / len(ids)), math.exp(ref_nll / len(grams))
     where = f"Alice train {'half' if quick else 'part'} ({len(train_sents)} sentences)"
-    speed = Result(
+    speed = Result.timed(
         name="KN bigram scoring vs nltk.lm",
         unit="n-grams/s",
-        ours=median(ours_runs),
-        reference=median(ref_runs),
         reference_name="nltk.lm.KneserNeyInterpolated(2, 0.75).logscore",
         target=1000,
-        repeats=repeats,
         ours_runs=ours_runs,
         reference_runs=ref_runs,
         notes=f"{where}; {len(grams)} test bigrams (ours: the same ids x{reps})",
@@ -156,14 +153,11 @@ def markov(quick: bool, repeats: int) -> list[Result]:
     ours_runs, ref_runs = interleaved(run_ours, run_ref, repeats)
     walk_runs, _ = interleaved(run_walk, lambda: 1, repeats)
     return [
-        Result(
+        Result.timed(
             name="Markov generation vs markovify",
             unit="words/s",
-            ours=median(ours_runs),
-            reference=median(ref_runs),
             reference_name="markovify Chain.walk (the same state-2 chain)",
             target=1,
-            repeats=repeats,
             ours_runs=ours_runs,
             reference_runs=ref_runs,
             notes=(

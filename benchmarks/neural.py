@@ -16,7 +16,7 @@ import os
 import torch
 from torch import nn
 
-from benchmarks.common import Result, interleaved, interleaved_many, median
+from benchmarks.common import Result, interleaved, interleaved_many
 from lab.evaluation.sweep import SweepConfig, sweep_generator
 from lab.neural.batching import batchify, get_batch
 from lab.neural.config import ModelConfig, TrainConfig
@@ -91,14 +91,11 @@ def sweep(quick: bool, repeats: int) -> list[Result]:
     for whole, ref_runs in ((False, step_runs), (True, whole_runs)):
         label = "whole growing sequence" if whole else "last token + carried state"
         results.append(
-            Result(
+            Result.timed(
                 name=f"Sweep vs lesson loop ({'growing sequence' if whole else 'step'})",
                 unit="tokens/s",
-                ours=median(ours_runs),
-                reference=median(ref_runs),
                 reference_name=f"one sample at a time, batch 1, {label}",
                 target=20,
-                repeats=repeats,
                 ours_runs=ours_runs,
                 reference_runs=ref_runs,
                 notes=(
@@ -203,14 +200,11 @@ def training(quick: bool, repeats: int) -> list[Result]:
         repeats,
     )
     return [
-        Result(
+        Result.timed(
             name="Training vs pytorch/examples loop",
             unit="tokens/s",
-            ours=median(ours_runs),
-            reference=median(ref_runs),
             reference_name="pytorch/examples word_language_model train() (reimplemented)",
             target=1,
-            repeats=repeats,
             ours_runs=ours_runs,
             reference_runs=ref_runs,
             notes=(
@@ -240,14 +234,11 @@ def threads(quick: bool, repeats: int) -> list[Result]:
     finally:
         torch.set_num_threads(before)
     return [
-        Result(
+        Result.timed(
             name="Training threads: 2 vs 1",
             unit="tokens/s",
-            ours=median(two),
-            reference=median(one),
             reference_name="the same training with torch.set_num_threads(1)",
             target=None,
-            repeats=repeats,
             ours_runs=two,
             reference_runs=one,
             notes=(

@@ -94,8 +94,17 @@ def tiny_lstm() -> dict[str, object]:
 
 @pytest.fixture()
 def corpus_file(tmp_path: Path, synthetic_text: str) -> Path:
+    """The synthetic corpus as a file (one sentence per line)."""
     path = tmp_path / "tiny.txt"
     path.write_text(synthetic_text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def prose_file(tmp_path: Path, prose_text: str) -> Path:
+    """The prose corpus as a file (sentences and paragraphs)."""
+    path = tmp_path / "book.txt"
+    path.write_text(prose_text, encoding="utf-8")
     return path
 
 

@@ -19,10 +19,8 @@ FAST = ["--model", "markov", "--quiet"]
 
 
 @pytest.fixture()
-def book(tmp_path: Path, prose_text: str) -> Path:
-    path = tmp_path / "book.txt"
-    path.write_text(prose_text, encoding="utf-8")
-    return path
+def book(prose_file: Path) -> Path:
+    return prose_file
 
 
 @pytest.fixture()
@@ -149,12 +147,11 @@ def test_two_trainings_into_one_folder_one_fails_at_once(book: Path, tmp_path: P
 
 
 def test_resume_takes_its_settings_from_the_run(
-    tmp_path: Path, synthetic_text: str, capsys
+    tmp_path: Path, corpus_file: Path, synthetic_text: str, capsys
 ) -> None:
     """The README's resume line passes no model flags: the run's own shape is kept, the
     changeable flags are applied and recorded, a contradicting flag is refused."""
-    book = tmp_path / "tiny.txt"
-    book.write_text(synthetic_text, encoding="utf-8")
+    book = corpus_file
     run = tmp_path / "word"
     tiny = ["--embedding-dim", "16", "--hidden-dim", "16", "--num-layers", "1", "--batch-size", "8",
             "--bptt", "16", "--device", "cpu", "--eos", "line", "--min-freq", "1"]  # fmt: skip

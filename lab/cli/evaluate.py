@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     elif not args.other_corpus:
-        check_data(args.run, parts.fingerprint())
+        check_data(args.run, parts.fingerprint(), manifest=manifest)
     text = parts.test if args.split == "test" else parts.valid
     row = evaluate_generator(gen.kind, gen, text, spelling=spelling_model_for(gen, parts.train))
     floor = floor_score(gen, parts.train, text)

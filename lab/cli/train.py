@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 from lab.cli.generate import generate_reporting_unknowns
 from lab.cli.options import (
@@ -18,7 +19,7 @@ from lab.errors import LabError
 from lab.evaluation.evaluate import floor_score
 from lab.evaluation.prompts import book_prompts
 from lab.models import registry
-from lab.models.checkpoint import check_data, read_manifest, update_manifest
+from lab.models.checkpoint import check_data, update_manifest
 from lab.models.protocol import GREEDY, FitResult, Generator
 from lab.models.rundir import claim_run_directory
 from lab.models.scoring import ScoreResult
@@ -84,8 +85,11 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and args.force:
         raise LabError("--resume continues the run in --out and --force replaces it: pass one")
     given = collect_options(args, option_classes_of_all_kinds())
-    if args.resume:
-        args.model, args.corpus, _ = resumed_settings(args.out, args.model, args.corpus, given)
+    resumed: dict[str, Any] = {}
+    if args.resume:  # the run's own kind, corpus and settings, with the changes given
+        args.model, args.corpus, resumed = resumed_settings(
+            args.out, args.model, args.corpus, given
+        )
     args.model = args.model or "word-lstm"
     args.corpus = args.corpus or "alice"
     entry = registry.kind(args.model)
@@ -99,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             f"--resume applies to models trained in epochs; {args.model} trains in one pass"
         )
     if args.resume:
-        options = resumed_settings(args.out, args.model, args.corpus, options)[2]
+        options = resumed
     # torch is imported here, not at start-up: --help and the other commands never pay for it.
     from lab.neural import distributed
 
@@ -111,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
             args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download
         )
         parts = corpus.split()
-        if args.resume and "data" in read_manifest(args.out):
-            check_data(args.out, parts.fingerprint())  # continue on the same data only
+        if args.resume:  # continue on the same data only
+            check_data(args.out, parts.fingerprint(), required=False)
         if not ctx.is_main:  # rank 0 owns (and locks) the run directory
             return _train(args, gen, corpus, parts, is_main=False)
         with claim_run_directory(args.out, force=args.force, resume=args.resume):
@@ -144,7 +148,7 @@ def _train(
     floor = floor_score(gen, parts.train, parts.valid)
     update_manifest(
         args.out,
-        corpus={"spec": args.corpus, "name": corpus.name, "source": corpus.source},
+        corpus=corpus.record(),
         data=parts.fingerprint(),
         final={
             "valid": valid.to_dict(),

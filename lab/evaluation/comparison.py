@@ -115,7 +115,7 @@ def run_comparison(
             # Models on the shared word tokenizer share one vocabulary.
             vocab = shared_vocab if gen.tokenizer == shared_tokenizer else None
             gen.fit(parts.train, parts.valid, vocab=vocab, progress=progress, checkpoint_dir=run)
-            update_manifest(run, data=data, corpus=_corpus_record(corpus))
+            update_manifest(run, data=data, corpus=corpus.record())
             train_seconds[kind] = time.perf_counter() - t0
             log(f"{kind}: trained in {train_seconds[kind]:.1f}s ({gen.metrics.get('stop_reason')})")
         generators[kind] = gen
@@ -153,15 +153,6 @@ def run_comparison(
     )
 
 
-def _corpus_record(corpus: Corpus) -> dict[str, str]:
-    """What a run says about its corpus: a spec that loads it again, its name and source."""
-    where, _, path = corpus.source.partition(":")
-    spec = corpus.name
-    if where == "file" or (where == "nltk" and path.removesuffix(".txt") == corpus.name):
-        spec = path
-    return {"spec": spec, "name": corpus.name, "source": corpus.source}
-
-
 def _fit_record(gen: Generator) -> dict[str, Any]:
     """How ``gen`` was trained, from the metrics its ``fit`` recorded (saved with the run)."""
     metrics = getattr(gen, "metrics", {}) or {}
@@ -190,10 +181,11 @@ def _reuse(
     gen = registry.load_generator(run)
     if gen.kind != kind:
         raise LabError(f"{run} holds a {gen.kind} model, expected {kind}")
-    if "data" not in read_manifest(run):
+    manifest = read_manifest(run)
+    if "data" not in manifest:
         notes.append(f"{kind} in {run} does not record its training data; retrained")
         return None
-    check_data(run, data)
+    check_data(run, data, manifest=manifest)
     if gen.tokenizer == shared_tokenizer and gen.vocab != shared_vocab:
         notes.append(f"{kind} in {run} has another vocabulary; retrained on the shared one")
         return None

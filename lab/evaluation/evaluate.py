@@ -14,6 +14,8 @@ from lab.evaluation.spelling import SpellingModel, unknown_tokens
 from lab.models import registry
 from lab.models.protocol import Generator
 from lab.models.scoring import ScoreResult
+from lab.text.tokenizers import AnyTokenizer
+from lab.text.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,12 @@ def evaluate_all(
     """Every generator on the same text, in the mapping's order. With ``train_text``,
     a spelling model per distinct tokenizer and vocabulary is learnt from it and the
     rows carry open-vocabulary scores too."""
-    spellers: dict[tuple[str, int], SpellingModel] = {}
+    spellers: dict[tuple[AnyTokenizer, Vocabulary], SpellingModel] = {}
     rows = []
     for name, gen in generators.items():
         spelling = None
         if train_text is not None:
-            key = (repr(gen.tokenizer), hash(gen.vocab))
+            key = (gen.tokenizer, gen.vocab)  # both hashable: one speller per pair
             if key not in spellers:
                 spellers[key] = spelling_model_for(gen, train_text)
             spelling = spellers[key]

@@ -64,6 +64,7 @@ class SpellingModel:
         )
         # The <unk> class stands for every character never seen in training.
         self._unseen = max(UNICODE_SIZE - (len(self.chars) - len(SPECIALS)), 1)
+        self._log_outside: dict[Vocabulary, float] = {}
         # Words are never empty: the first character is drawn given "not the end yet".
         self._log_nonempty = math.log1p(-self._kn.prob(end, ()))
 
@@ -80,8 +81,10 @@ class SpellingModel:
         the strings ``<unk>`` stands for (see the module docstring)."""
         if not words:
             return 0.0
-        inside = sum(math.exp(self.log_prob(v)) for v in vocab.itos if v not in SPECIALS)
-        log_outside = math.log1p(-min(inside, 1.0 - 1e-12))
+        if vocab not in self._log_outside:  # once per vocabulary, not per model scored
+            inside = sum(math.exp(self.log_prob(v)) for v in vocab.itos if v not in SPECIALS)
+            self._log_outside[vocab] = math.log1p(-min(inside, 1.0 - 1e-12))
+        log_outside = self._log_outside[vocab]
         return sum(-self.log_prob(w) + log_outside for w in words)
 
     @classmethod

@@ -126,11 +126,24 @@ def update_manifest(directory: Path, **fields: Any) -> None:
     write_text_atomic(Path(directory) / CONFIG_FILE, json.dumps(manifest, indent=2, sort_keys=True))
 
 
-def check_data(directory: Path, fingerprint: dict[str, str]) -> None:
+def check_data(
+    directory: Path,
+    fingerprint: dict[str, str],
+    *,
+    manifest: dict[str, Any] | None = None,
+    required: bool = True,
+) -> None:
     """Refuse a run trained on other data than ``fingerprint`` (see
-    :meth:`lab.text.splitting.CorpusSplit.fingerprint`), with one clear line."""
-    manifest = read_manifest(directory)
+    :meth:`lab.text.splitting.CorpusSplit.fingerprint`), with one clear line.
+
+    ``manifest`` is the run's ``config.json`` if the caller has read it already;
+    with ``required=False`` a run that records no data (written before runs did)
+    passes unchecked.
+    """
+    manifest = read_manifest(directory) if manifest is None else manifest
     recorded = manifest.get("data")
+    if recorded is None and not required:
+        return
     if not isinstance(recorded, dict):
         raise CheckpointError(
             f"{directory} does not record the data it was trained on; train it again"

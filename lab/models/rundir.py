@@ -63,16 +63,14 @@ def claim_run_directory(
         handle.write(f"pid {os.getpid()}")
         handle.flush()
         holds_run = (directory / CONFIG_FILE).exists()
-        if holds_run and resume:
-            pass
-        elif holds_run and not force:
+        if resume and not holds_run:
+            raise CheckpointError(f"nothing to resume: {directory} holds no run")
+        if holds_run and not (resume or force):
             raise CheckpointError(
                 f"{directory} already holds a run; pass --force to replace it or --resume to continue it"
             )
-        elif directory.exists() and force:
+        if force and directory.exists():
             shutil.rmtree(directory)
-        elif resume:
-            raise CheckpointError(f"nothing to resume: {directory} holds no run")
         created = not directory.exists()
         _check_writable(directory)
         for stale in directory.glob(".*.tmp"):  # left by a writer killed mid-save; we hold the lock

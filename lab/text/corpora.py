@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +62,17 @@ class Corpus:
     source: str
     #: The parts as given, for a pre-split corpus (a folder of train/valid/test files).
     parts: CorpusSplit | None = None
+    #: What :func:`load_corpus` was asked for, made absolute for files and folders:
+    #: passing it to ``load_corpus`` again, from anywhere, loads the same corpus.
+    spec: str = field(default="", compare=False)  # how it was asked for, not what it is
 
     def __post_init__(self) -> None:
         if not self.text.strip():
             raise CorpusError(f"corpus {self.name!r} ({self.source}) is empty")
+
+    def record(self) -> dict[str, str]:
+        """What a run records about its corpus: the spec that loads it again, name, source."""
+        return {"spec": self.spec or self.name, "name": self.name, "source": self.source}
 
     def split(self) -> CorpusSplit:
         """The train/valid/test parts: as given for a pre-split corpus, else the
@@ -92,6 +99,18 @@ def load_corpus(
         nltk_index: the NLTK index URL, or ``"off"``; ``None`` reads
             ``$TEXTGEN_LAB_NLTK_INDEX`` (see :func:`~lab.text.nltk_download.nltk_index_url`).
     """
+    corpus = _load(spec, cache_dir, allow_download, catalog, nltk_index)
+    where, _, path = corpus.source.partition(":")
+    return replace(corpus, spec=path if where in ("file", "dir") else spec)  # paths made absolute
+
+
+def _load(
+    spec: str,
+    cache_dir: Path | None,
+    allow_download: bool,
+    catalog: Mapping[str, CatalogEntry] | None,
+    nltk_index: str | None,
+) -> Corpus:
     entries = load_catalog() if catalog is None else catalog
     if Path(spec).expanduser().is_dir():
         return _load_dir(Path(spec).expanduser())

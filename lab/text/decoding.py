@@ -53,17 +53,11 @@ def decode_bytes(data: bytes, *, name: str = "the text") -> str:
         raise CorpusError(
             f"{name} is not text: it holds NUL bytes (binary, or UTF-16 without a BOM)"
         )
-    return _plausible(
-        data.decode("cp1252", errors="strict") if _cp1252_ok(data) else data.decode("latin-1"), name
-    )
-
-
-def _cp1252_ok(data: bytes) -> bool:
     try:
-        data.decode("cp1252")
-    except UnicodeDecodeError:
-        return False
-    return True
+        text = data.decode("cp1252")  # Latin-1 plus curly quotes and dashes in 0x80-0x9f
+    except UnicodeDecodeError:  # bytes cp1252 leaves undefined: plain Latin-1
+        text = data.decode("latin-1")
+    return _plausible(text, name)
 
 
 def _strict(data: bytes, encoding: str, name: str) -> str:
