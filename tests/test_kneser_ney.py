@@ -49,11 +49,23 @@ def build(ids: list[int], order: int, vocab_size: int, **kwargs: object) -> Knes
     )  # type: ignore[arg-type]
 
 
-def test_count_ngrams_pads_each_sentence_with_eos() -> None:
+def test_count_ngrams_gives_sentence_starts_one_start_symbol() -> None:
     counts = count_ngrams(TINY, 3, END)
-    assert counts[(END, END, A)] == 2  # both sentences start from (<eos>, <eos>)
+    assert counts[(END, A)] == 2  # both sentences start "<s> a": a bigram, not padded
+    assert (END, END, A) not in counts
     assert counts[(END, A, B)] == 1 and counts[(A, C, END)] == 1
     assert sum(counts.values()) == len(TINY)  # one n-gram per predicted token
+
+
+def test_counts_padded_the_old_way_build_the_same_model() -> None:
+    """Saved models from before kept every sentence padded with order - 1 <eos>."""
+    padded = {(END, END, A): 2, (END, A, B): 1, (END, A, C): 1, (A, B, END): 1, (A, C, END): 1}
+    old, new = (
+        KneserNey(c, order=3, vocab_size=6, eos_id=END)
+        for c in (padded, count_ngrams(TINY, 3, END))
+    )
+    assert old.counts == new.counts
+    assert old.nll(TINY) == new.nll(TINY)
 
 
 def test_hand_computed_bigram() -> None:
@@ -87,7 +99,8 @@ def test_hand_computed_trigram_keeps_raw_counts_at_sentence_start() -> None:
     p1_a = (1 - D) / 5 + (D * 4 / 5) / 5
     # Lower-order (<eos>, a) begins at the sentence start: raw count 2, not continuation 1.
     p2_a = (2 - D) / 2 + D * 1 / 2 * p1_a
-    assert lm.prob(A, ()) == pytest.approx((2 - D) / 2 + D * 1 / 2 * p2_a, abs=1e-12)
+    # The sentence's first word has the context (<s>,) alone: a bigram, discounted once.
+    assert lm.prob(A, ()) == pytest.approx(p2_a, abs=1e-12)
     # Mid-sentence, the lower order uses continuation counts: (a, b) and (a, c) once each.
     p1_b = p1_a
     p2_b = (1 - D) / 2 + D * p1_b
