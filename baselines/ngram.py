@@ -26,14 +26,22 @@ __all__ = ["KneserNey", "NGramConfig", "NGramGenerator", "count_ngrams"]
 class NGramConfig:
     """An interpolated Kneser-Ney model of ``order`` 1-5 (3 = trigram).
 
-    ``discount``: plain absolute discount in (0, 1]; ``modified``: estimate
-    modified-KN discounts per order instead. Tokenizer and vocabulary settings
+    ``modified`` (the default, as in SRILM's ``-kndiscount`` and KenLM): three
+    discounts per order estimated from the count-of-counts; ``discount``: the plain
+    absolute discount in (0, 1] used with ``modified=False`` (and as the fallback
+    for an order whose counts are too few to estimate from). Tokenizer and vocabulary settings
     are a :class:`lab.models.config.VocabConfig` passed beside it.
     """
 
     order: int = option(3, "n-gram order, 1-5 (3 = trigram)")
-    discount: float = option(0.75, "Kneser-Ney absolute discount D, in (0, 1]")
-    modified: bool = option(False, "modified Kneser-Ney: three discounts per order, estimated")
+    discount: float = option(
+        0.75, "plain Kneser-Ney discount D, in (0, 1] (with --no-modified, or as fallback)"
+    )
+    modified: bool = option(
+        True,
+        "modified Kneser-Ney: three discounts per order, estimated from the counts "
+        "(--no-modified: one plain discount)",
+    )
 
     def __post_init__(self) -> None:
         require(1 <= self.order <= MAX_ORDER, f"order must be 1..{MAX_ORDER}, not {self.order}")

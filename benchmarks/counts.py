@@ -45,7 +45,9 @@ def kneser_ney(quick: bool, repeats: int) -> list[Result]:
 
     split = load_corpus("alice").split()
     train_text = split.train if not quick else split.train[: len(split.train) // 2]
-    ours = NGramGenerator.from_options({"order": 2, "discount": 0.75, "min_freq": 1})
+    ours = NGramGenerator.from_options(
+        {"order": 2, "discount": 0.75, "modified": False, "min_freq": 1}
+    )
     ours.fit(train_text)
     train_sents = _sentences(ours.tokenizer.tokenize(train_text))
     known = set(ours.vocab.stoi)

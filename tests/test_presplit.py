@@ -73,3 +73,25 @@ def test_train_and_evaluate_on_a_folder_from_the_cli(tmp_path: Path, capsys) -> 
     capsys.readouterr()
     assert main(["evaluate", str(run), "--num-samples", "1", "--max-words", "3"]) == 0
     assert "ngram on the test split" in capsys.readouterr().out
+
+
+def test_a_folder_is_read_as_given_without_flags_and_flags_override(tmp_path: Path, capsys) -> None:
+    """The pytorch/examples convention for the layout: whitespace tokens, <eos> per line,
+    every token kept; the train command says so, and a flag given wins."""
+    folder = write_ptb(tmp_path / "ptb")
+    words = sum(len(line.split()) + 1 for line in PTB_LIKE["test"].splitlines())
+    base = ["train", "--model", "ngram", "--order", "3", "--corpus", str(folder), "--quiet"]
+    assert main([*base, "--out", str(tmp_path / "given")]) == 0
+    assert "read as given (--pretokenized --eos line --min-freq 1)" in capsys.readouterr().out
+    given = NGramGenerator.load(tmp_path / "given")
+    assert given.vocab_config.pretokenized and given.vocab_config.eos == "line"
+    assert given.score(PTB_LIKE["test"]).num_tokens == words
+    assert "<unk>" in given.vocab.stoi and "'s" in given.vocab.stoi  # tokens kept as they are
+    assert (
+        main([*base, "--out", str(tmp_path / "nltk"), "--no-pretokenized", "--eos", "sentence"])
+        == 0
+    )
+    assert "read as given (--min-freq 1)" in capsys.readouterr().out
+    retokenized = NGramGenerator.load(tmp_path / "nltk")
+    assert not retokenized.vocab_config.pretokenized
+    assert retokenized.vocab_config.eos == "sentence"

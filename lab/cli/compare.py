@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
-from lab.cli.options import add_corpus_options, add_sweep_options, sweep_config
+from lab.cli.options import (
+    add_corpus_options,
+    add_sweep_options,
+    sweep_config,
+    with_corpus_defaults,
+)
 from lab.errors import LabError
 from lab.evaluation.comparison import DEFAULT_MODELS, CompareConfig, run_comparison
 from lab.evaluation.report import write_report
@@ -59,8 +65,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument(
         "--pretokenized",
-        action="store_true",
-        help="the text is already tokenized (PTB, WikiText): split words on whitespace only",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the text is already tokenized (PTB, WikiText): split words on whitespace only "
+        "(default: yes for a pre-split folder, no otherwise)",
     )
     add_sweep_options(p)
     add_corpus_options(p)
@@ -69,14 +77,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    corpus = load_corpus(args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download)
+    given: dict[str, Any] = {}
+    if args.eos is not None:
+        given["eos"] = args.eos
+    if args.pretokenized is not None:
+        given["pretokenized"] = args.pretokenized
     try:
         config = CompareConfig(
-            models=tuple(args.models), quick=args.quick, sweep=sweep_config(args)
+            models=tuple(args.models),
+            quick=args.quick,
+            sweep=sweep_config(args),
+            text_options=with_corpus_defaults(given, corpus),
         )
     except ValueError as exc:
         raise LabError(str(exc)) from None
-    started = time.perf_counter()
-    corpus = load_corpus(args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download)
     result = run_comparison(corpus, config, args.runs or args.out / "runs", progress=args.progress)
     paths = write_report(result, args.out)
     print(f"wrote {len(paths)} files to {args.out} in {time.perf_counter() - started:.0f}s:")

@@ -16,10 +16,13 @@ import types
 import typing
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from lab.evaluation.sweep import DEFAULT_TEMPERATURES, SweepConfig
 from lab.models import registry
+
+if TYPE_CHECKING:
+    from lab.text.corpora import Corpus
 
 
 def finite_float(text: str) -> float:
@@ -213,3 +216,22 @@ def _scalar_type(hint: Any) -> tuple[type, list[Any] | None]:
     if hint in (int, float, str, bool):
         return hint, None
     return str, None
+
+
+def with_corpus_defaults(
+    options: dict[str, Any], corpus: Corpus, *, quiet: bool = False
+) -> dict[str, Any]:
+    """``options`` over the corpus's own tokenizer defaults (a pre-split folder's
+    tokens are taken as given), saying so when any default was applied."""
+    applied = {k: v for k, v in corpus.text_defaults().items() if k not in options}
+    if applied and not quiet:
+        flags = " ".join(_flag(k, v) for k, v in applied.items())
+        print(f"note: {corpus.name} is a pre-split folder: read as given ({flags}); flags override")
+    return {**applied, **options}
+
+
+def _flag(name: str, value: Any) -> str:
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return flag if value else "--no-" + flag[2:]
+    return f"{flag} {value}"

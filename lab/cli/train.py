@@ -13,6 +13,7 @@ from lab.cli.options import (
     add_dataclass_options,
     collect_options,
     option_classes_of_all_kinds,
+    with_corpus_defaults,
 )
 from lab.cli.resume import resumed_settings
 from lab.errors import LabError
@@ -102,18 +103,20 @@ def run(args: argparse.Namespace) -> int:
         raise LabError(
             f"--resume applies to models trained in epochs; {args.model} trains in one pass"
         )
-    if args.resume:
-        options = resumed
     # torch is imported here, not at start-up: --help and the other commands never pay for it.
     from lab.neural import distributed
 
     ctx = distributed.init_from_env()  # a no-op unless launched by torchrun
     try:
         # Everything that can be checked is checked before the run directory is touched.
-        gen = registry.generator_class(args.model).from_options(options)
         corpus = load_corpus(
             args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download
         )
+        if args.resume:
+            options = resumed
+        else:
+            options = with_corpus_defaults(options, corpus, quiet=not ctx.is_main)
+        gen = registry.generator_class(args.model).from_options(options)
         parts = corpus.split()
         if args.resume:  # continue on the same data only
             check_data(args.out, parts.fingerprint(), required=False)

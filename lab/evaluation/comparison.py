@@ -41,7 +41,8 @@ class CompareConfig:
     sweep: SweepConfig = field(default_factory=SweepConfig)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Tokenizer settings for every model (e.g. ``{"eos": "line", "pretokenized": True}``
-    #: for Penn Treebank); the shared word vocabulary is built with the same settings.
+    #: for Penn Treebank) and optionally ``min_freq``; the shared word vocabulary is
+    #: built with the same settings.
     text_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -95,9 +96,11 @@ def run_comparison(
     started = time.perf_counter()
     parts = corpus.split()
     data = parts.fingerprint()
-    shared_tokenizer = make_tokenizer("word", **config.text_options)
+    text = dict(config.text_options)
+    min_freq = text.pop("min_freq", WORD_VOCAB_MIN_FREQ)
+    shared_tokenizer = make_tokenizer("word", **text)
     word_tokens = shared_tokenizer.tokenize(parts.train)
-    shared_vocab = Vocabulary.build(word_tokens, min_freq=WORD_VOCAB_MIN_FREQ)
+    shared_vocab = Vocabulary.build(word_tokens, min_freq=min_freq)
     generators: dict[str, Generator] = {}
     train_seconds: dict[str, float] = {}
     reused: list[str] = []

@@ -34,6 +34,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from lab.errors import CorpusError, warn
@@ -44,6 +45,12 @@ from lab.text.nltk_download import INDEX_ENV, download_package, nltk_index_url, 
 from lab.text.splitting import CorpusSplit, split_corpus
 
 _NLTK_FILEID = re.compile(r"[A-Za-z0-9_.-]+\.txt")
+
+
+#: How a pre-split folder's text is read by default: see :meth:`Corpus.text_defaults`.
+PRESPLIT_TEXT: Mapping[str, Any] = MappingProxyType(
+    {"pretokenized": True, "eos": "line", "min_freq": 1}
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,16 @@ class Corpus:
     def record(self) -> dict[str, str]:
         """What a run records about its corpus: the spec that loads it again, name, source."""
         return {"spec": self.spec or self.name, "name": self.name, "source": self.source}
+
+    def text_defaults(self) -> dict[str, Any]:
+        """Tokenizer settings this corpus is read with unless the user says otherwise.
+
+        A pre-split folder is read as pytorch/examples' ``word_language_model`` reads
+        it: tokens split on whitespace, ``<eos>`` at each line end, every token kept.
+        That is the layout's convention, and it is what makes Penn Treebank's and
+        WikiText-2's token counts those of the papers (re-tokenizing PTB with NLTK
+        splits its tokens again: 82,861 test tokens instead of 82,430)."""
+        return dict(PRESPLIT_TEXT) if self.parts is not None else {}
 
     def split(self) -> CorpusSplit:
         """The train/valid/test parts: as given for a pre-split corpus, else the
