@@ -1,7 +1,10 @@
 """The temperature sweep: greedy plus a grid of temperatures, for any Generator.
 
-For each setting, every prompt's samples are drawn as one batch with a seed of
-its own (independent across settings unless ``common_random_numbers``), and repetition/diversity metrics are computed on the *word* tokens of
+Every setting's samples of every prompt are asked for in one
+:meth:`~lab.models.protocol.Generator.generate_batch` call (one decoding batch
+for the neural models), each (setting, prompt) with a seed of its own
+(independent across settings unless ``common_random_numbers``), and
+repetition/diversity metrics are computed on the *word* tokens of
 the generated text (a character model's output is word-tokenized the same
 way), so all models are measured on the same footing.
 """
@@ -16,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from lab.evaluation.metrics import repetition_metrics
-from lab.models.protocol import Generator, Sample, SamplingConfig
+from lab.models.protocol import GenerationRequest, Generator, Sample, SamplingConfig
 from lab.models.scoring import perplexity
 from lab.text.tokenizers import PARAGRAPH, WordTokenizer
 from lab.text.vocabulary import EOS
@@ -119,18 +122,24 @@ def sweep_generator(
     max_tokens = generator.tokenizer.tokens_for_words(
         config.max_words, chars_per_word=config.chars_per_word
     )
+    settings = config.settings()
+    # Every setting and prompt in one call: the neural models decode them as one batch.
+    requests = [
+        GenerationRequest(
+            prompt,
+            max_tokens=max_tokens,
+            sampling=sampling,
+            num_samples=config.num_samples,
+            seed=config.seed_for(index, p),
+        )
+        for index, sampling in enumerate(settings)
+        for p, prompt in enumerate(config.prompts)
+    ]
+    done = generator.generate_batch(requests)
+    per_setting = len(config.prompts)
     rows = []
-    for index, sampling in enumerate(config.settings()):
-        batches = [
-            generator.generate(
-                prompt,
-                max_tokens=max_tokens,
-                sampling=sampling,
-                num_samples=config.num_samples,
-                seed=config.seed_for(index, p),
-            )
-            for p, prompt in enumerate(config.prompts)
-        ]
+    for index, sampling in enumerate(settings):
+        batches = done[index * per_setting : (index + 1) * per_setting]
         samples = [s for batch in batches for s in batch]
         metrics = repetition_metrics([words_of(s.text) for s in samples], training_words)
         metrics["judge_ppl"] = _judge_ppl(judge, [s.text for s in samples])

@@ -14,7 +14,7 @@ fitted or loaded, and every ``fit`` returns the same
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -189,6 +189,15 @@ class GeneratorBase(ABC, Generic[ConfigT]):
         bad lengths are an :class:`~lab.errors.OptionError` before any work."""
         request = GenerationRequest(prompt, max_tokens, sampling, num_samples, seed, stop_at_eos)
         return self._generate(request)
+
+    def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[list[Sample]]:
+        """The samples of several requests, one list per request (see
+        :meth:`lab.models.protocol.Generator.generate_batch`)."""
+        return self._generate_batch(list(requests))
+
+    def _generate_batch(self, requests: list[GenerationRequest]) -> list[list[Sample]]:
+        """One request at a time; models that decode faster in one batch override this."""
+        return [self._generate(r) for r in requests]
 
     @abstractmethod
     def _fit(self, request: FitRequest) -> FitResult:

@@ -235,6 +235,14 @@ class Generator(Protocol):
         stop_at_eos: bool = False,
     ) -> list[Sample]: ...
 
+    def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[list[Sample]]:
+        """The samples of every request, one list per request, each request's
+        reproducible from its own seed whatever else is in the batch. Models that
+        decode many rows at once (the LSTMs) do them all in one batch, which is
+        what makes a temperature sweep cheap; the draws need not be the same ones
+        :meth:`generate` makes with that seed."""
+        ...
+
     def save(self, directory: Path) -> None: ...
 
     def describe(self) -> dict[str, Any]: ...

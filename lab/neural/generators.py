@@ -31,6 +31,7 @@ from lab.models.protocol import (
 )
 from lab.models.scoring import ScoreResult
 from lab.neural import distributed
+from lab.neural.batch_decoding import decode_requests
 from lab.neural.config import NeuralConfig
 from lab.neural.decoding import next_token
 from lab.neural.device import configure_cpu_threads, resolve_device, step_decoding
@@ -202,6 +203,11 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
             self._sample(prompt_tokens, out[i, :length].tolist(), stop_at_eos)
             for i in range(num_samples)
         ]
+
+    def _generate_batch(self, requests: list[GenerationRequest]) -> list[list[Sample]]:
+        """Every request's rows in one batch (a temperature, a seed per row); see
+        :mod:`lab.neural.batch_decoding`."""
+        return decode_requests(self._model(), self.tokenizer, self.vocab, requests, self.device)
 
     def _sample(self, prompt_tokens: list[str], ids: list[int], stop_at_eos: bool) -> Sample:
         if stop_at_eos and self.vocab.eos_id in ids:
