@@ -270,3 +270,26 @@ def test_baselines_never_import_torch() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "sampling",
+    [SamplingConfig(), SamplingConfig(greedy=True), SamplingConfig(temperature=0.6, top_k=3)],
+    ids=["plain", "greedy", "filtered"],
+)
+def test_markov_walk_is_next_word_step_by_step(prose_text: str, sampling: SamplingConfig) -> None:
+    """generate() draws from compiled followers for speed; it must pick exactly what
+    next_word (the readable reference, Exercise 8) picks with the same rng."""
+    from baselines.markov import BEGIN, END
+
+    gen = MarkovGenerator(MarkovConfig(state_size=2), VocabConfig(min_freq=2))
+    gen.fit(prose_text)
+    samples = gen.generate("The Queen", max_tokens=60, sampling=sampling, num_samples=3, seed=5)
+    rng = random.Random(5)
+    for sample in samples:
+        state, words = ("The", "Queen"), []
+        while len(words) < 60:
+            word = gen.next_word(state, sampling, rng)
+            words.append("<eos>" if word == END else word)
+            state = (BEGIN, BEGIN) if word == END else (*state[1:], word)
+        assert list(sample.tokens) == words

@@ -241,12 +241,22 @@ def _nucleus(kept: list[tuple[int, float]], top_p: float) -> list[tuple[int, flo
 
 
 def _draw(indices: Sequence[int], weights: Sequence[float], rng: random.Random) -> int:
-    """One of ``indices``, drawn with probability proportional to its weight.
+    """One of ``indices``, drawn with probability proportional to its weight."""
+    return indices[draw_cumulative(list(itertools.accumulate(weights)), rng)]
+
+
+def draw_cumulative(cumulative: Sequence[float], rng: random.Random) -> int:
+    """The index drawn, with one ``rng.random()``, with probability proportional to
+    its weight, given the running sums of the weights (precomputed by callers that
+    draw from the same weights again and again).
 
     A zero weight adds an empty interval to the cumulative sums, which
-    ``bisect_right`` can never land in."""
-    cumulative = list(itertools.accumulate(weights))
+    ``bisect_right`` can never land in.
+
+    >>> sorted({draw_cumulative([0.0, 2.0, 2.0, 3.0], random.Random(s)) for s in range(50)})
+    [1, 3]
+    """
     position = bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
-    if position == len(indices):  # the draw rounded up to the total: take the last non-zero
-        position = max(i for i, w in enumerate(weights) if w > 0)
-    return indices[position]
+    if position == len(cumulative):  # the draw rounded up to the total: the last non-zero
+        position = bisect.bisect_left(cumulative, cumulative[-1])
+    return position
