@@ -62,11 +62,9 @@ def make_sample(
     tokenizer: AnyTokenizer, prompt_tokens: Sequence[str], tokens: Sequence[str]
 ) -> Sample:
     """A :class:`Sample` of generated ``tokens``, readable alone and after the prompt."""
-    return Sample(
-        text=tokenizer.detokenize(tokens),
-        tokens=tuple(tokens),
-        full_text=tokenizer.detokenize([*prompt_tokens, *tokens]),
-    )
+    text = tokenizer.detokenize(tokens)
+    full = tokenizer.detokenize([*prompt_tokens, *tokens]) if prompt_tokens else text
+    return Sample(text=text, tokens=tuple(tokens), full_text=full)
 
 
 def warn_unknown_prompt_tokens(prompt_tokens: Sequence[str], vocab: Vocabulary) -> None:
