@@ -151,7 +151,7 @@ class CountGenerator(GeneratorBase[ConfigT]):
         return self.vocab.encode(tail)
 
     # --- generation from a full next-token distribution ------------------------------
-    def _next_distribution(self, context: tuple[int, ...]) -> Sequence[float]:
+    def _next_distribution(self, context: tuple[int, ...]) -> Sequence[float] | np.ndarray:
         """One probability per vocabulary id after ``context`` (the last
         :meth:`_context_size` ids of the current sentence, fewer at its start).
         Models that sample some other way override :meth:`_generate` instead."""

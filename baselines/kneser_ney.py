@@ -42,7 +42,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
+import numpy as np
+
 MAX_ORDER = 5
+#: Contexts whose follower arrays :meth:`KneserNey.distribution_array` keeps.
+ARRAY_CACHE_SIZE = 4096
 
 # Per context: (discounted probability mass of each seen follower, back-off weight gamma).
 _Entry = tuple[dict[int, float], float]
@@ -114,6 +118,7 @@ class KneserNey:
         self.pad_id = pad_id
         self.eos_id = eos_id
         self._uniform = 1.0 / (vocab_size - 1)
+        self._arrays: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
         fixed = (discount, discount, discount)
         self.discounts: list[tuple[float, float, float]] = [fixed] * order
         self._tables: list[dict[tuple[int, ...], _Entry]] = [{} for _ in range(order)]
@@ -200,6 +205,36 @@ class KneserNey:
                 dist[token] += weight * m
             weight *= gamma
         return dist
+
+    def distribution_array(self, context: Sequence[int] = ()) -> np.ndarray:
+        """:meth:`distribution` as a float64 numpy array, from per-context arrays
+        made once: what sampling calls at every step, so it must not build a
+        Python list over the whole vocabulary."""
+        ctx = self.context_of(context)
+        levels = self._levels(ctx)
+        weight = math.prod(gamma for _, gamma in levels)
+        dist = np.full(self.vocab_size, self._uniform * weight)
+        dist[self.pad_id] = 0.0
+        weight = 1.0
+        for n in range(len(levels) - 1, -1, -1):
+            ids, shares = self._level_arrays(ctx[len(ctx) - n :], levels[n][0])
+            dist[ids] += weight * shares
+            weight *= levels[n][1]
+        return dist
+
+    def _level_arrays(
+        self, key: tuple[int, ...], mass: dict[int, float]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        arrays = self._arrays.get(key)
+        if arrays is None:
+            if len(self._arrays) >= ARRAY_CACHE_SIZE:
+                self._arrays.clear()
+            arrays = (
+                np.fromiter(mass.keys(), dtype=np.int64),
+                np.fromiter(mass.values(), dtype=np.float64),
+            )
+            self._arrays[key] = arrays
+        return arrays
 
     def nll(self, ids: Iterable[int]) -> float:
         """Total ``-ln P`` of a token stream, restarting the context after each ``<eos>``.

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
 from baselines.count_model import CountGenerator
 from baselines.kneser_ney import MAX_ORDER, KneserNey, count_ngrams
 from lab.models.config import option, require
@@ -94,9 +96,9 @@ class NGramGenerator(CountGenerator[NGramConfig]):
     def _nll_of_ids(self, ids: list[int]) -> float:
         return self.model.nll(ids)
 
-    def _next_distribution(self, context: tuple[int, ...]) -> Sequence[float]:
+    def _next_distribution(self, context: tuple[int, ...]) -> Sequence[float] | np.ndarray:
         """The full smoothed distribution, so even words never seen in this context appear."""
-        return self.model.distribution(context)
+        return self.model.distribution_array(context)
 
     def _context_size(self) -> int:
         return self.config.order - 1

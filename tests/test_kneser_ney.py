@@ -186,3 +186,17 @@ def test_rejects_pad_and_wrong_length_ngrams() -> None:
         KneserNey({(A, PAD): 1}, order=2, vocab_size=6)
     with pytest.raises(ValueError):
         KneserNey({(A,): 1}, order=2, vocab_size=6)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 5])
+def test_distribution_array_is_distribution(
+    train_ids: list[int], vocab: Vocabulary, order: int
+) -> None:
+    """Sampling reads the numpy form; it must be the list form, context for context."""
+    lm = build(train_ids, order, len(vocab), modified=True)
+    rng = random.Random(order)
+    contexts = [(), (END,), *(tuple(rng.sample(train_ids, k=rng.randint(1, 4))) for _ in range(30))]
+    for context in contexts * 2:  # the second round reads the cached arrays
+        assert lm.distribution_array(context).tolist() == pytest.approx(
+            lm.distribution(context), abs=1e-15
+        )
