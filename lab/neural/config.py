@@ -77,12 +77,15 @@ class TrainConfig:
     max_minutes: float | None = option(
         None, "wall-clock cap on training, checked every batch (depends on the machine)"
     )
+    valid_streams: int = option(
+        10, "parallel streams of the per-epoch validation (reported scores use one)"
+    )
     seed: int = option(0, "random seed (weights, dropout)")
     device: str = option("auto", "auto, cpu, cuda or mps")
     num_threads: int | None = option(None, "CPU threads for torch (none: torch's own choice)")
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "bptt"):
+        for name in ("epochs", "batch_size", "bptt", "valid_streams"):
             if getattr(self, name) < 1:
                 raise OptionError(f"{name} must be >= 1")
         for name in ("lr", "clip"):

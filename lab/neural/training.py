@@ -75,20 +75,39 @@ class TrainOutcome:
         return self.state.epoch > 0 and self.state.best_epoch == self.state.epoch
 
 
-def evaluate_nll(
-    model: RNNLanguageModel, ids: Sequence[int], *, device: torch.device, window: int = 256
-) -> tuple[float, int]:
-    """Total NLL (nats) of ``ids[1:]`` given everything before, and the count.
+#: Shortest stream of a parallel validation pass (see :func:`evaluate_nll`).
+MIN_STREAM_TOKENS = 64
 
-    One stream (batch 1), so every token is conditioned on the whole text
-    before it, as in the definition of perplexity; the state is carried
-    across windows of ``window`` tokens.
+
+def evaluate_nll(
+    model: RNNLanguageModel,
+    ids: Sequence[int],
+    *,
+    device: torch.device,
+    window: int = 256,
+    streams: int = 1,
+) -> tuple[float, int]:
+    """Total NLL (nats) of the tokens of ``ids`` after the first, and their count.
+
+    With one stream (the default: every reported score), every token is
+    conditioned on the whole text before it, as in the definition of perplexity;
+    the state is carried across windows of ``window`` tokens. With ``streams``
+    > 1 the text is cut into that many contiguous streams scored side by side,
+    each with its state carried over its whole length: a fraction of the steps,
+    for the per-epoch validation that only has to rank epochs. Each stream's
+    first token and a ragged tail of fewer than ``streams`` tokens go unscored
+    (the count says how many were), and every stream is at least
+    :data:`MIN_STREAM_TOKENS` long.
     """
     if len(ids) < 2:
         return 0.0, 0
+    streams = max(1, min(streams, len(ids) // MIN_STREAM_TOKENS))
     was_training = model.training
     model.eval()
-    data = torch.as_tensor(ids, dtype=torch.long, device=device).view(-1, 1)
+    if streams == 1:
+        data = torch.as_tensor(ids, dtype=torch.long, device=device).view(-1, 1)
+    else:
+        data = batchify(ids, streams).to(device)
     total, count, hidden = 0.0, 0, None
     # Same kernels (oneDNN off) whenever we score, so a reloaded checkpoint
     # reproduces the validation figure exactly.
@@ -226,7 +245,9 @@ def train_model(
             break
         train_nll = epoch_loss / max(epoch_tokens, 1)
         if valid_ids is not None and len(valid_ids) > 1:
-            total, count = evaluate_nll(model, valid_ids, device=device)
+            total, count = evaluate_nll(
+                model, valid_ids, device=device, streams=config.valid_streams
+            )
             valid_nll = total / count
         else:  # no held-out text: select on training loss
             valid_nll = train_nll
