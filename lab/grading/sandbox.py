@@ -74,19 +74,6 @@ def build_harness(box: Path) -> None:
     shutil.copyfile(here / "drivers.py", harness / DRIVERS_FILE)
 
 
-def seal(box: Path) -> None:
-    """Make ``box`` readable and never writable by the child: folders 0755, files 0644,
-    no links (a submission's files are its own, never links to elsewhere)."""
-    for folder, dirs, files in os.walk(box):
-        os.chmod(folder, 0o755)
-        for name in dirs + files:
-            path = os.path.join(folder, name)
-            if os.path.islink(path):
-                os.unlink(path)
-            elif name in files:
-                os.chmod(path, 0o644)
-
-
 class Worker:
     """One child process and the pipe pair it answers on."""
 
@@ -99,7 +86,7 @@ class Worker:
         self.budget = 0.0
 
     @property
-    def pid(self) -> int | None:  # noqa: D102
+    def pid(self) -> int | None:
         return None if self.proc is None else self.proc.pid
 
     def _start(self, deadline: float) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from lab.grading.confinement import Identity
 from lab.grading.handout import CACHE_NAMES, release_source
 from lab.grading.runner import PLUGIN_MODULE
-from lab.grading.sandbox import build_harness, seal
+from lab.grading.sandbox import build_harness
 
 PACKAGES = ("lab", "baselines")
 _DROP_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
@@ -93,3 +93,16 @@ def digest(reference: Path) -> str:
                 digest.update(path.relative_to(reference).as_posix().encode() + b"\0")
                 digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def seal(box: Path) -> None:
+    """Make ``box`` readable and never writable by the child: folders 0755, files 0644,
+    no links (a submission's files are its own, never links to elsewhere)."""
+    for folder, dirs, files in os.walk(box):
+        os.chmod(folder, 0o755)
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            if os.path.islink(path):
+                os.unlink(path)
+            elif name in files:
+                os.chmod(path, 0o644)
