@@ -39,7 +39,8 @@ def test_syntax_errors_and_crashes_score_zero_for_their_tests_only(tmp_path: Pat
     assert "SyntaxError" in outputs[5]
     assert "exited with code 3" in outputs[6]
     assert "SIGSEGV" in outputs[7]
-    assert any("restarted" in note for note in report.notes)
+    # The crashes were the sandbox children's: the trusted test process never died.
+    assert not any("restarted" in note for note in report.notes)
 
 
 @reference_only

@@ -1,13 +1,21 @@
 """Grade a submission: the reference's exercise tests against the student's code.
 
-The working copy lives in a temporary folder: ``submission/`` holds the
-reference's ``lab`` and ``baselines`` with every solution replaced by its
-stub (exactly what students were given), overlaid with the submission's
-own files, so a submission that leaves out a file is graded on the stub,
-never on the reference; ``exercises/`` holds the reference's exercise
-tests, hidden ones included. pytest then runs there with ``submission/``
-alone on ``PYTHONPATH`` (see :mod:`lab.grading.runner`). Scores come only
-from the test outcomes: a test that passed earns its points, anything else
+Two temporary folders. The *box* (readable, never writable, by the
+sandbox) holds ``submission/`` (the reference's ``lab`` and ``baselines``
+with every solution replaced by its stub, exactly what students were
+given, overlaid with the submission's own files, so a missing file is
+graded on the stub, never on the reference) and ``harness/`` (the
+sandbox's child and drivers). The *work* folder (the grader's alone:
+mode 0700) holds the exercise tests, hidden ones included, the plugin and
+the event log. A trusted pytest runs the tests there with only the
+reference on ``PYTHONPATH`` (:mod:`lab.grading.runner`); the tests call the
+submission through the sandbox (:mod:`lab.grading.sandbox`), whose
+children run as a fresh uid when the grader is root, after the grader
+has made its own checkout unreadable to other users. When the run ends,
+every process of that uid is killed and its files removed before the
+report exists, and the grader checks its own files are unchanged (the
+only protection when it cannot drop privileges). Scores come only from
+the test outcomes: a test that passed earns its points, anything else
 (failure, error, skip, crash, time-out, not run) earns zero.
 """
 
@@ -16,27 +24,25 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import shutil
 import tempfile
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from lab.errors import LabError
+from lab.grading import confinement
 from lab.grading.exercises import EXERCISES, exercise
-from lab.grading.handout import CACHE_NAMES, release_source
 from lab.grading.inventory import GradedTest, read_inventory
 from lab.grading.runner import (
-    PLUGIN_MODULE,
     WATCHDOG_GRACE_SECONDS,
     RawOutcome,
     run_graded_tests,
 )
+from lab.grading.sandbox import DEFAULT_MEMORY
+from lab.grading.workspace import digest, environment, prepare
 
-PACKAGES = ("lab", "baselines")
 _EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b")
-_DROP_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 
 
 @dataclass(frozen=True)
@@ -103,11 +109,16 @@ def grade_submission(
     per_test_timeout: float = 30.0,
     overall_timeout: float = 900.0,
     watchdog_grace: float = WATCHDOG_GRACE_SECONDS,
+    memory_bytes: int = DEFAULT_MEMORY,
+    sandbox_user: str = "auto",
 ) -> GradeReport:
     """Run the exercise tests (``exercises``: only these numbers) against ``submission``.
 
-    ``per_test_timeout`` bounds each test (setup to teardown), ``overall_timeout``
-    the whole grading; see :func:`lab.grading.runner.run_graded_tests`.
+    ``per_test_timeout`` bounds each test's calls into the submission,
+    ``overall_timeout`` the whole grading (see
+    :func:`lab.grading.runner.run_graded_tests`); ``memory_bytes`` caps each
+    sandbox child's address space; ``sandbox_user="same"`` keeps the grader's
+    own uid even when it is root.
     """
     started = time.monotonic()
     reference = Path(reference_root) if reference_root else project_root()
@@ -128,24 +139,39 @@ def grade_submission(
         raise LabError(f"no graded tests found in {reference / 'tests' / 'exercises'}")
     root = find_submission_root(submission)
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="textgen-grade-") as tmp:
-        work = Path(tmp)
-        _prepare(work, reference, root)
+    identity = confinement.choose_identity(sandbox_user)
+    if identity.dedicated:
+        confinement.protect(reference)
+    before = digest(reference)
+    with (
+        tempfile.TemporaryDirectory(prefix="textgen-grade-") as tmp,
+        tempfile.TemporaryDirectory(prefix="textgen-box-") as box_tmp,
+    ):
+        work, box = Path(tmp), Path(box_tmp)
+        os.chmod(work, 0o700)
+        prepare(work, box, reference, root)
         if root is None:
             notes.append(f"no lab/ folder found in {submission}: graded the untouched handout")
-        log = run_graded_tests(
-            work,
-            [t.nodeid for t in tests],
-            env=_environment(work),
-            per_test_timeout=per_test_timeout,
-            overall_timeout=overall_timeout,
-            watchdog_grace=watchdog_grace,
-        )
+        env = environment(reference, work, box, identity, per_test_timeout, memory_bytes)
+        try:
+            log = run_graded_tests(
+                work,
+                [t.nodeid for t in tests],
+                env=env,
+                per_test_timeout=per_test_timeout,
+                overall_timeout=overall_timeout,
+                watchdog_grace=watchdog_grace,
+            )
+        finally:  # nothing of the submission outlives the run, whatever happened
+            confinement.kill_identity(identity)
+            confinement.remove_files_of(identity)
         outcomes = dict(log.outcomes)
-        misplaced = _misplaced_imports(log.origins, work / "submission")
-        if misplaced:
-            notes.append(misplaced)
-            outcomes = {k: RawOutcome(False, misplaced) for k in outcomes}
+        problem = _misplaced_imports(log.origins, reference) or _foreign(log.foreign)
+        if digest(reference) != before:
+            problem = "grader integrity error: the grader's own files changed during grading"
+        if problem:
+            notes.append(problem)
+            outcomes = {k: RawOutcome(False, problem) for k in outcomes}
     notes.extend(log.notes)
     prefix = str(work) + os.sep
     results: list[TestResult] = []
@@ -162,56 +188,19 @@ def grade_submission(
     return GradeReport(tuple(results), time.monotonic() - started, tuple(notes))
 
 
-def _prepare(work: Path, reference: Path, submission: Path | None) -> None:
-    """Lay out ``submission/``, ``exercises/``, the plugin and ``pytest.ini`` in ``work``."""
-    ignore = shutil.ignore_patterns(*CACHE_NAMES, "*.pyc")
-    for package in PACKAGES:
-        src = reference / package
-        dst = work / "submission" / package
-        shutil.copytree(src, dst, ignore=ignore)
-        for path in dst.rglob("*.py"):
-            rel = path.relative_to(work / "submission").as_posix()
-            path.write_text(release_source(path.read_text(encoding="utf-8"), rel), encoding="utf-8")
-        if submission is not None and (submission / package).is_dir():
-            shutil.copytree(submission / package, dst, ignore=_no_links(ignore), dirs_exist_ok=True)
-    shutil.copytree(reference / "tests" / "exercises", work / "exercises", ignore=ignore)
-    (work / "plugin").mkdir()
-    shutil.copyfile(Path(__file__).with_name("plugin.py"), work / "plugin" / f"{PLUGIN_MODULE}.py")
-    (work / "pytest.ini").write_text(
-        "[pytest]\nmarkers =\n    points(n): points this test is worth\n    slow: a slow test\n",
-        encoding="utf-8",
-    )
-
-
-def _no_links(ignore: Callable[[str, list[str]], set[str]]) -> Callable[[str, list[str]], set[str]]:
-    """``ignore`` plus every symbolic link: a submission's files are its own, never
-    links to the reference's."""
-
-    def combined(folder: str, names: list[str]) -> set[str]:
-        links = {n for n in names if os.path.islink(os.path.join(folder, n))}
-        return set(ignore(folder, names)) | links
-
-    return combined
-
-
-def _environment(work: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _DROP_ENV}
-    env["PYTHONPATH"] = os.pathsep.join([str(work / "submission"), str(work / "plugin")])
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONNOUSERSITE"] = "1"
-    env["PYTHONHASHSEED"] = "0"
-    env["MPLBACKEND"] = "Agg"
-    return env
-
-
 def _misplaced_imports(origins: dict[str, str | None], expected: Path) -> str:
-    """A message if ``lab``/``baselines`` came from anywhere but the working copy."""
+    """A message if the trusted process's ``lab``/``baselines`` are not the reference's."""
     for name, origin in origins.items():
-        if origin is not None and not str(origin).startswith(str(expected)):
-            return (
-                f"grader environment error: {name} was imported from {origin}, not the submission"
-            )
+        if origin is None or not str(origin).startswith(str(expected.resolve())):
+            return f"grader environment error: {name} was imported from {origin}, not the reference"
     return ""
+
+
+def _foreign(modules: list[str]) -> str:
+    """A message if the trusted process imported anything from the sandbox's box."""
+    if not modules:
+        return ""
+    return f"grader integrity error: the grading process imported {', '.join(modules[:5])}"
 
 
 def format_summary(report: GradeReport, *, reveal_hidden: bool = True) -> str:

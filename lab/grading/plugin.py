@@ -1,16 +1,20 @@
 """A tiny pytest plugin that reports each graded test as it happens, as JSON lines.
 
 The grader copies this file into its scratch directory and loads it with
-``-p`` in the test subprocess, so it must import nothing from ``lab`` (the
-``lab`` on that path is the student's). Events are appended and flushed one
+``-p`` in the trusted test subprocess (which imports only the reference;
+the submission runs in the sandbox's children). It imports nothing from
+``lab`` all the same, so it records faithfully even if the reference on
+the path is broken. Events are appended and flushed one
 line at a time, so when a submission kills the process (``os._exit``, a
 segfault) or hangs it, the grader still knows which tests finished and
 which one was running. A watchdog thread ends the process if a test (or a
 test module's import) outlives the per-test limit by a grace period, which
 catches loops that swallow pytest-timeout's exception.
 
-Environment: ``TEXTGEN_GRADING_EVENTS`` (path of the JSON-lines file) and
-``TEXTGEN_GRADING_HARD_TIMEOUT`` (seconds before the watchdog fires).
+Environment: ``TEXTGEN_GRADING_EVENTS`` (path of the JSON-lines file),
+``TEXTGEN_GRADING_HARD_TIMEOUT`` (seconds before the watchdog fires),
+``TEXTGEN_GRADING_SELECT`` (file of the node ids to run) and
+``TEXTGEN_GRADING_BOX`` (the sandbox's box, no module of which may be imported here).
 """
 
 from __future__ import annotations
@@ -108,6 +112,21 @@ def pytest_configure(config: pytest.Config) -> None:
         _RECORDER = _Recorder(path, hard_timeout)
 
 
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Keep only the node ids listed in ``TEXTGEN_GRADING_SELECT`` (a file, so that the
+    hidden tests' names are not on the command line for any process to read)."""
+    path = os.environ.pop("TEXTGEN_GRADING_SELECT", None)
+    if not path:
+        return
+    with open(path, encoding="utf-8") as f:
+        wanted = {line.strip() for line in f if line.strip()}
+    keep = [item for item in items if item.nodeid in wanted]
+    config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in wanted])
+    items[:] = keep
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if _RECORDER is None:
         return
@@ -159,8 +178,19 @@ _EXIT_STATUS = 0
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Report any module this process imported from the sandbox's box: there must be
+    none, since the submission's code may only ever run in the sandbox's children."""
     global _EXIT_STATUS
     _EXIT_STATUS = int(exitstatus)
+    box = os.environ.get("TEXTGEN_GRADING_BOX")
+    if _RECORDER is not None and box:
+        prefix = os.path.realpath(box) + os.sep
+        foreign = sorted(
+            name
+            for name, module in list(sys.modules.items())
+            if os.path.realpath(str(getattr(module, "__file__", None) or "")).startswith(prefix)
+        )
+        _RECORDER.emit(event="modules", foreign=foreign)
 
 
 @pytest.hookimpl(trylast=True)

@@ -1,6 +1,9 @@
-"""Running graded tests in a subprocess that a submission may crash or hang.
+"""Running the graded tests in a trusted pytest subprocess.
 
-pytest runs in its own process group with pytest-timeout per test, the
+The tests run in a pytest process that imports only the reference: the
+submission's code runs in the sandbox's children (:mod:`lab.grading.sandbox`),
+so what this process records is never the submission's doing. pytest
+still runs in its own process group with pytest-timeout per test, the
 event plugin (:mod:`lab.grading.plugin`) and an overall deadline. If the
 process dies or is killed, the test it was running fails and pytest is
 started again on the tests that have not reported yet; a run that makes no
@@ -44,6 +47,7 @@ class RunLog:
     outcomes: dict[str, RawOutcome] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     origins: dict[str, str | None] = field(default_factory=dict)
+    foreign: list[str] = field(default_factory=list)
     runs: int = 0
     crashes: int = 0
 
@@ -72,9 +76,11 @@ def run_graded_tests(
             break
         batch = _module_of(pending) if one_module_at_a_time else list(pending)
         events_path = work / f"events-{log.runs}.jsonl"
-        hard_limit = per_test_timeout + watchdog_grace
+        # The sandbox gives each test per_test_timeout; pytest-timeout and the watchdog
+        # are backstops for the trusted process itself.
+        soft_limit = per_test_timeout + watchdog_grace
         code, stderr, timed_out = _run_pytest(
-            work, batch, env, events_path, per_test_timeout, hard_limit, remaining
+            work, batch, env, events_path, soft_limit, soft_limit + watchdog_grace, remaining
         )
         log.runs += 1
         before = len(log.outcomes)
@@ -124,18 +130,27 @@ def _run_pytest(
     hard_limit: float,
     budget: float,
 ) -> tuple[int | None, str, bool]:
-    """Exit code (``None`` if killed for the deadline), stderr tail, timed out?"""
+    """Exit code (``None`` if killed for the deadline), stderr tail, timed out?
+
+    The node ids go in a file the plugin reads, not on the command line: any
+    process can read another's ``/proc/<pid>/cmdline``, and hidden tests' names
+    must not be readable by the submission.
+    """
+    selection = events_path.with_suffix(".select")
+    selection.write_text("\n".join(nodeids) + "\n", encoding="utf-8")
+    modules = sorted({_module(n) for n in nodeids})
     cmd = [
         sys.executable, "-m", "pytest",
         "-p", PLUGIN_MODULE, "-p", "no:cacheprovider",
         "-c", str(work / "pytest.ini"), "--rootdir", str(work),
         "-q", "--tb=short", "--color=no", "--continue-on-collection-errors",
         "--timeout", f"{per_test_timeout:g}", "--timeout-method=signal",
-        *nodeids,
+        *modules,
     ]  # fmt: skip
     run_env = dict(env)
     run_env["TEXTGEN_GRADING_EVENTS"] = str(events_path)
     run_env["TEXTGEN_GRADING_HARD_TIMEOUT"] = f"{hard_limit:g}"
+    run_env["TEXTGEN_GRADING_SELECT"] = str(selection)
     proc = subprocess.Popen(
         cmd, cwd=work, env=run_env, stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
@@ -188,6 +203,9 @@ def _apply_events(
             origins = event.get("origins")
             if isinstance(origins, dict):
                 log.origins = {str(k): (None if v is None else str(v)) for k, v in origins.items()}
+        elif kind == "modules":
+            foreign = event.get("foreign")
+            log.foreign.extend(str(m) for m in foreign if m) if isinstance(foreign, list) else None
         elif kind == "start":
             running = nodeid
         elif kind == "finish":

@@ -3,8 +3,65 @@
 Rules the grader relies on (see :mod:`lab.grading.inventory`): graded tests
 are plain module-level functions, never parametrized; each exercise's tests
 call only that exercise's functions (other exercises are replaced by small
-stand-ins in the test), so one broken exercise never costs another's points.
-Tests between ``# BEGIN HIDDEN TESTS`` and ``# END HIDDEN TESTS`` run only
-in the grader. This conftest imports nothing from the submission, so a
-submission that cannot be imported fails its tests instead of the run.
+stand-ins), so one broken exercise never costs another's points. Tests
+between ``# BEGIN HIDDEN TESTS`` and ``# END HIDDEN TESTS`` run only in the
+grader.
+
+The tests never import the code under test: they call it through the
+``sandbox`` fixture (:mod:`lab.grading.sandbox`), which runs it in a child
+process and hands back plain data, and they compute what it must be
+themselves. Under the grader the child runs the submission, confined; when
+you run these tests yourself it runs your checkout, as you.
 """
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab.grading import confinement
+from lab.grading.markers import hidden_line_ranges
+from lab.grading.sandbox import DEFAULT_MEMORY, Sandbox, build_harness
+
+LOCAL_TIMEOUT = 120.0
+
+
+@pytest.fixture(scope="session")
+def _sandbox_pool() -> Iterator[Sandbox]:
+    box = os.environ.pop("TEXTGEN_SANDBOX_DIR", "")
+    timeout = float(os.environ.pop("TEXTGEN_SANDBOX_TIMEOUT", LOCAL_TIMEOUT))
+    memory = int(os.environ.pop("TEXTGEN_SANDBOX_MEMORY", DEFAULT_MEMORY))
+    identity = confinement.identity_from_env(os.environ.pop("TEXTGEN_SANDBOX_UID", ""))
+    with tempfile.TemporaryDirectory(prefix="textgen-local-box-") as tmp:
+        if box:  # under the grader: the box it prepared, as the uid it chose
+            confinement.harden_trusted_process()
+        else:  # your own run: your checkout, as you
+            box = tmp
+            build_harness(Path(box))
+            (Path(box) / "submission").symlink_to(Path(__file__).resolve().parents[2])
+        pool = Sandbox(Path(box), identity=identity, per_test_timeout=timeout, memory_bytes=memory)
+        try:
+            yield pool
+        finally:
+            pool.close()
+
+
+def _group(item: pytest.Item) -> str:
+    """``module:visible`` or ``module:hidden``: tests that may share a child process."""
+    path = Path(str(item.fspath))
+    line = item.function.__code__.co_firstlineno  # type: ignore[attr-defined]
+    hidden = any(b < line < e for b, e in hidden_line_ranges(path.read_text(encoding="utf-8")))
+    return f"{path.name}:{'hidden' if hidden else 'visible'}"
+
+
+@pytest.fixture
+def sandbox(_sandbox_pool: Sandbox, request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """The code under test, behind a process boundary (see :class:`Sandbox`)."""
+    group = _group(request.node)
+    size = sum(1 for item in request.session.items if _group(item) == group)
+    yield _sandbox_pool.begin(group, size)
+    _sandbox_pool.end()

@@ -1,118 +1,90 @@
 """Exercise 4: one truncated-BPTT training step (``train_step``).
 
-The tests train a tiny stand-in model (an ``nn.RNN``, not the lab's
-``RNNLanguageModel``), so this exercise is graded apart from Exercise 3.
+The submission trains a tiny stand-in model (``lab.grading.drivers.tiny_rnn``,
+not the lab's ``RNNLanguageModel``, so this exercise is graded apart from
+Exercise 3) in the sandbox and returns the loss, the state and the updated
+parameters; this process rebuilds the same seeded model and works out what
+one correct step gives.
 """
 
 from __future__ import annotations
-
-import copy
 
 import pytest
 import torch
 from torch import nn
 
-from lab.neural.training import train_step
-
-VOCAB, DIM = 7, 5
-
-
-class TinyRNN(nn.Module):
-    """Embedding -> single-layer tanh RNN -> linear, with an (h) state."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(VOCAB, DIM)
-        self.rnn = nn.RNN(DIM, DIM)
-        self.decoder = nn.Linear(DIM, VOCAB)
-
-    def forward(self, x: torch.Tensor, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        output, hidden = self.rnn(self.embedding(x), hidden)
-        return self.decoder(output), hidden
+from lab.grading.drivers import TINY_VOCAB, tiny_setup
+from lab.grading.sandbox import Sandbox
 
 
-def _setup(seed: int = 0) -> tuple[TinyRNN, torch.Tensor, torch.Tensor, torch.Tensor]:
-    torch.manual_seed(seed)
-    model = TinyRNN()
-    gen = torch.Generator().manual_seed(seed + 1)
-    x = torch.randint(0, VOCAB, (4, 3), generator=gen)
-    y = torch.randint(0, VOCAB, (4, 3), generator=gen)
-    hidden = torch.randn(1, 3, DIM, generator=gen)
-    return model, x, y, hidden
-
-
-def _expected_update(
-    model: TinyRNN, x: torch.Tensor, y: torch.Tensor, hidden: torch.Tensor, lr: float
-) -> tuple[float, dict[str, torch.Tensor]]:
-    """Loss and parameters after one plain SGD step on the mean cross-entropy (no clipping)."""
-    ref = copy.deepcopy(model)
-    logits, _ = ref(x, hidden.detach())
-    loss = nn.functional.cross_entropy(logits.reshape(-1, VOCAB), y.reshape(-1))
+def _expected(
+    seed: int,
+    lr: float,
+    clip: float = float("inf"),
+    decoder_scale: float = 1.0,
+    carried: bool = False,
+) -> tuple[float, torch.Tensor, dict[str, torch.Tensor]]:
+    """Loss, new state and parameters after one SGD step on the mean cross-entropy, with the
+    carried state detached and the gradient norm clipped to ``clip``."""
+    model, x, y, hidden, previous_x = tiny_setup(seed, decoder_scale)
+    if carried:
+        with torch.no_grad():
+            _, hidden = model(previous_x, hidden)
+    logits, state = model(x, hidden.detach())
+    loss = nn.functional.cross_entropy(logits.reshape(-1, TINY_VOCAB), y.reshape(-1))
     loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), clip)
     with torch.no_grad():
-        after = {n: p - lr * p.grad for n, p in ref.named_parameters()}
-    return loss.item(), after
+        after = {n: p - lr * p.grad for n, p in model.named_parameters()}  # type: ignore[operator]
+    return loss.item(), state.detach(), after
+
+
+def _assert_params(got: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
+    assert sorted(got) == sorted(expected)
+    for name, value in expected.items():
+        torch.testing.assert_close(got[name], value, msg=name)
 
 
 @pytest.mark.points(1)
-def test_train_step_returns_loss_and_new_state() -> None:
+def test_train_step_returns_loss_and_new_state(sandbox: Sandbox) -> None:
     """train_step returns the mean cross-entropy before the update and the model's new state"""
-    model, x, y, hidden = _setup()
-    with torch.no_grad():
-        logits, expected_state = copy.deepcopy(model)(x, hidden)
-    expected_loss = nn.functional.cross_entropy(logits.reshape(-1, VOCAB), y.reshape(-1)).item()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    loss, state = train_step(model, x, y, hidden, optimizer, clip=100.0)
-    assert isinstance(loss, float)
-    assert loss == pytest.approx(expected_loss, rel=1e-5)
-    torch.testing.assert_close(state.detach(), expected_state)
+    out = sandbox.call("training.train_step", seed=0, lr=0.1, clip=100.0)
+    loss, state, _ = _expected(0, 0.1)
+    assert out["loss_type"] == "float"
+    assert out["loss"] == pytest.approx(loss, rel=1e-5)
+    torch.testing.assert_close(out["state"], state)
 
 
 @pytest.mark.points(1)
-def test_train_step_takes_one_gradient_step() -> None:
+def test_train_step_takes_one_gradient_step(sandbox: Sandbox) -> None:
     """with SGD and no clipping, every parameter moves by -lr * gradient of the mean loss"""
-    model, x, y, hidden = _setup(seed=2)
-    _, expected = _expected_update(model, x, y, hidden, lr=0.5)
-    train_step(model, x, y, hidden, torch.optim.SGD(model.parameters(), lr=0.5), clip=1e6)
-    for name, param in model.named_parameters():
-        torch.testing.assert_close(param.detach(), expected[name], msg=name)
+    out = sandbox.call("training.train_step", seed=2, lr=0.5, clip=1e6)
+    _assert_params(out["params"], _expected(2, 0.5)[2])
 
 
 # BEGIN HIDDEN TESTS
 @pytest.mark.points(1)
-def test_train_step_detaches_the_carried_state() -> None:
+def test_train_step_detaches_the_carried_state(sandbox: Sandbox) -> None:
     """the gradient stops at the window boundary: nothing flows into the previous window"""
-    model, x, y, hidden = _setup(seed=3)
-    previous = hidden.clone().requires_grad_(True)
-    carried = previous * 2.0  # as if computed by the previous window
-    train_step(model, x, y, carried, torch.optim.SGD(model.parameters(), lr=0.1), clip=1.0)
-    assert previous.grad is None
+    out = sandbox.call("training.train_step", seed=3, lr=0.5, clip=1e6, carried=True)
+    _assert_params(out["params"], _expected(3, 0.5, carried=True)[2])
 
 
 @pytest.mark.points(1)
-def test_train_step_clips_the_gradient_norm() -> None:
+def test_train_step_clips_the_gradient_norm(sandbox: Sandbox) -> None:
     """the update uses gradients clipped to a total norm of at most clip"""
-    model, x, y, hidden = _setup(seed=4)
-    with torch.no_grad():
-        model.decoder.weight.mul_(50.0)  # a large gradient
-    before = [p.detach().clone() for p in model.parameters()]
-    train_step(model, x, y, hidden, torch.optim.SGD(model.parameters(), lr=1.0), clip=0.01)
-    moved = torch.sqrt(
-        sum(((p.detach() - b) ** 2).sum() for p, b in zip(model.parameters(), before, strict=True))
-    )
+    out = sandbox.call("training.train_step", seed=4, lr=1.0, clip=0.01, decoder_scale=50.0)
+    _assert_params(out["params"], _expected(4, 1.0, clip=0.01, decoder_scale=50.0)[2])
+    before = dict(tiny_setup(4, 50.0)[0].named_parameters())
+    moved = torch.sqrt(sum(((out["params"][n] - p.detach()) ** 2).sum() for n, p in before.items()))
     assert 0 < moved.item() <= 0.01 + 1e-6
 
 
 @pytest.mark.points(1)
-def test_train_step_clears_old_gradients() -> None:
+def test_train_step_clears_old_gradients(sandbox: Sandbox) -> None:
     """gradients left over from earlier steps do not leak into this update"""
-    model, x, y, hidden = _setup(seed=5)
-    _, expected = _expected_update(model, x, y, hidden, lr=0.5)
-    for param in model.parameters():
-        param.grad = torch.full_like(param, 3.0)
-    train_step(model, x, y, hidden, torch.optim.SGD(model.parameters(), lr=0.5), clip=1e6)
-    for name, param in model.named_parameters():
-        torch.testing.assert_close(param.detach(), expected[name], msg=name)
+    out = sandbox.call("training.train_step", seed=5, lr=0.5, clip=1e6, stale_grad=3.0)
+    _assert_params(out["params"], _expected(5, 0.5)[2])
 
 
 # END HIDDEN TESTS

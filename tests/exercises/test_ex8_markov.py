@@ -1,95 +1,62 @@
 """Exercise 8: the Markov chain baseline (``MarkovGenerator._fit_ids``, ``next_word``).
 
-The vocabulary here is a stand-in with its own ``encode``/``decode``, so this
+The model is fitted in the sandbox on ``lab.grading.drivers.MARKOV_TEXT``
+with a stand-in vocabulary that has its own ``encode``/``decode``, so this
 exercise is graded apart from Exercise 1.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Iterable
-
 import pytest
 
-from baselines.markov import BEGIN, END, MarkovConfig, MarkovGenerator
-from lab.models.config import VocabConfig
-from lab.models.protocol import GREEDY, SamplingConfig
-from lab.text.vocabulary import EOS, PAD, SPECIALS, UNK, Vocabulary
-
-# zebra, yak, gnu and emu are outside the vocabulary: they become <unk>.
-TEXT = """the cat sat
-the cat ran
-the dog sat
-a dog ran
-a dog ran
-the zebra sat
-the yak sat
-the gnu sat
-the emu sat
-"""
-WORDS = ("the", "sat", "dog", "ran", "a", "cat")
+from baselines.markov import BEGIN, END
+from lab.grading.sandbox import Sandbox
+from lab.text.vocabulary import EOS, PAD, UNK
 
 
-class StandInVocabulary(Vocabulary):
-    """encode/decode written out here, independent of Exercise 1."""
-
-    def encode(self, tokens: Iterable[str]) -> list[int]:
-        return [self.stoi[t] if t in self.stoi else self.stoi[UNK] for t in tokens]
-
-    def decode(self, ids: Iterable[int]) -> list[str]:
-        return [self.itos[i] for i in ids]
-
-
-def _fitted(state_size: int = 2) -> MarkovGenerator:
-    model = MarkovGenerator(
-        MarkovConfig(state_size=state_size), VocabConfig(min_freq=1, eos="line")
-    )
-    model.fit(TEXT, vocab=StandInVocabulary([*SPECIALS, *WORDS]))
-    return model
+def _chain(chains: dict[str, list[list[object]]], k: int) -> dict[tuple[str, ...], dict[str, int]]:
+    return {tuple(state): followers for state, followers in chains[str(k)]}  # type: ignore[call-overload, misc]
 
 
 @pytest.mark.points(1)
-def test_fit_counts_word_transitions_per_sentence() -> None:
+def test_fit_counts_word_transitions_per_sentence(sandbox: Sandbox) -> None:
     """each chain counts the followers of every state; sentences end in END, not <eos>"""
-    chains = _fitted().chains
-    assert sorted(chains) == [1, 2]
-    assert chains[1].model[("the",)] == {"cat": 2, "dog": 1, UNK: 4}
-    assert chains[1].model[("sat",)] == {END: 6}
-    assert chains[2].model[(BEGIN, BEGIN)] == {"the": 7, "a": 2}
-    assert chains[2].model[("a", "dog")] == {"ran": 2}
-    words = {w for state in chains[1].model for w in state}
-    words |= {w for followers in chains[1].model.values() for w in followers}
+    chains = sandbox.call("markov.chains")
+    assert sorted(chains) == ["1", "2"]
+    one, two = _chain(chains, 1), _chain(chains, 2)
+    assert one[("the",)] == {"cat": 2, "dog": 1, UNK: 4}
+    assert one[("sat",)] == {END: 6}
+    assert two[(BEGIN, BEGIN)] == {"the": 7, "a": 2}
+    assert two[("a", "dog")] == {"ran": 2}
+    words = {w for state in one for w in state} | {w for f in one.values() for w in f}
     assert EOS not in words
 
 
 @pytest.mark.points(1)
-def test_greedy_next_word_uses_the_longest_state() -> None:
+def test_greedy_next_word_uses_the_longest_state(sandbox: Sandbox) -> None:
     """next_word follows the longest known state and never picks <unk>"""
-    model = _fitted()
-    assert model.next_word(("the", "dog"), GREEDY, random.Random(0)) == "sat"  # ("dog",) says ran
-    assert model.next_word((BEGIN, "the"), GREEDY, random.Random(0)) == "cat"  # <unk> is commoner
-    assert model.generate("a dog", max_tokens=2)[0].tokens == ("ran", EOS)
+    assert sandbox.call("markov.next_word", state=["the", "dog"], seeds=[0]) == ["sat"]
+    assert sandbox.call("markov.next_word", state=[BEGIN, "the"], seeds=[0]) == ["cat"]
+    assert sandbox.call("markov.generate", prompt="a dog", max_tokens=2) == ["ran", EOS]
 
 
 # BEGIN HIDDEN TESTS
 @pytest.mark.points(1)
-def test_next_word_backs_off_to_shorter_states() -> None:
+def test_next_word_backs_off_to_shorter_states(sandbox: Sandbox) -> None:
     """an unseen state backs off to its last word, then to the unigram counts"""
-    model = _fitted()
-    assert model.next_word(("cat", "dog"), GREEDY, random.Random(0)) == "ran"
-    assert model.next_word(("emu", "moa"), GREEDY, random.Random(0)) == END  # 9 sentence ends
+    assert sandbox.call("markov.next_word", state=["cat", "dog"], seeds=[0]) == ["ran"]
+    assert sandbox.call("markov.next_word", state=["emu", "moa"], seeds=[0]) == [END]
 
 
 @pytest.mark.points(1)
-def test_sampled_words_never_include_unk_or_pad() -> None:
+def test_sampled_words_never_include_unk_or_pad(sandbox: Sandbox) -> None:
     """sampling draws from the followers' counts with the given RNG, minus <unk>/<pad>"""
-    model = _fitted()
-    hot = SamplingConfig(temperature=2.0)
-    draws = [model.next_word((BEGIN, "the"), hot, random.Random(s)) for s in range(200)]
+    seeds = list(range(200))
+    draws = sandbox.call("markov.next_word", state=[BEGIN, "the"], seeds=seeds, temperature=2.0)
     assert set(draws) == {"cat", "dog"}
     assert draws.count("cat") > draws.count("dog")
-    repeat = [model.next_word((BEGIN, "the"), hot, random.Random(s)) for s in range(200)]
-    assert repeat == draws
+    again = sandbox.call("markov.next_word", state=[BEGIN, "the"], seeds=seeds, temperature=2.0)
+    assert again == draws
     assert PAD not in draws and UNK not in draws
 
 
