@@ -30,6 +30,7 @@ import markovify
 
 from baselines.count_model import (
     CountGenerator,
+    prompt_tail,
     split_sentences,
 )
 from baselines.kneser_ney import KneserNey
@@ -140,6 +141,9 @@ class MarkovGenerator(CountGenerator[MarkovConfig]):
     def _nll_of_ids(self, ids: list[int]) -> float:
         return self.kneser_ney.nll(ids)
 
+    def _token_nlls_of_ids(self, ids: list[int]) -> list[float]:
+        return self.kneser_ney.token_nlls(ids)
+
     def _generate(self, request: GenerationRequest) -> list[Sample]:
         """Walk the chain from the prompt's last ``state_size`` words (BEGIN-padded).
 
@@ -192,6 +196,31 @@ class MarkovGenerator(CountGenerator[MarkovConfig]):
         words, weights = zip(*options, strict=True)
         return choose(words, weights, sampling, rng)
         # END SOLUTION
+
+    def follower_counts(self, state: Sequence[str]) -> list[tuple[str, int]]:
+        """The ``(word, count)`` options :meth:`next_word` picks among after ``state``,
+        in its order (``END`` for the end of a sentence).
+
+        The same back-off as :meth:`next_word`, which keeps its own copy because
+        it is an exercise (the handout strips its body)."""
+        for k in range(len(state), 0, -1):
+            followers = self.chains[k].model.get(tuple(state[-k:]))
+            if followers:
+                options = [(w, c) for w, c in followers.items() if w not in (UNK, PAD)]
+                if options:
+                    return options
+        return self._unigram
+
+    def _next_token_weights(
+        self, prompt_tokens: list[str]
+    ) -> tuple[Sequence[str], Sequence[float]]:
+        """The chain's follower counts, which generation samples from: a Markov
+        walk draws from the chain, while its scores come from Kneser-Ney."""
+        size = self.config.state_size
+        tail = self.vocab.map_unknown(prompt_tail(prompt_tokens))
+        state = ((BEGIN,) * size + tuple(tail))[-size:]
+        options = self.follower_counts(state)
+        return [EOS if w == END else w for w, _ in options], [float(c) for _, c in options]
 
     def _tables_to_json(self) -> dict[str, Any]:
         # Chain.to_json() is a JSON string; nest the parsed value rather than a string
