@@ -199,17 +199,22 @@ class MarkovGenerator(CountGenerator[MarkovConfig]):
 
     def follower_counts(self, state: Sequence[str]) -> list[tuple[str, int]]:
         """The ``(word, count)`` options :meth:`next_word` picks among after ``state``,
-        in its order (``END`` for the end of a sentence).
+        in its order (``END`` for the end of a sentence): what the playground shows.
 
-        The same back-off as :meth:`next_word`, which keeps its own copy because
-        it is an exercise (the handout strips its body)."""
-        for k in range(len(state), 0, -1):
-            followers = self.chains[k].model.get(tuple(state[-k:]))
-            if followers:
-                options = [(w, c) for w, c in followers.items() if w not in (UNK, PAD)]
-                if options:
-                    return options
+        Exercise 8: the same back-off as :meth:`next_word` (which may call this):
+        the followers, minus ``<unk>``/``<pad>``, of the longest suffix of
+        ``state`` that has some, else ``self._unigram``.
+        """
+        # BEGIN SOLUTION
+        size = len(state)
+        while size > 0:
+            known = self.chains[size].model.get(tuple(state[len(state) - size :])) or {}
+            usable = [(w, c) for w, c in known.items() if w not in (UNK, PAD)]
+            if usable:
+                return usable
+            size -= 1
         return self._unigram
+        # END SOLUTION
 
     def _next_token_weights(
         self, prompt_tokens: list[str]

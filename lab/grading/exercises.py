@@ -119,10 +119,15 @@ EXERCISES: tuple[Exercise, ...] = (
         8,
         "The Markov chain baseline",
         "baselines/markov.py",
-        ("MarkovGenerator._fit_ids", "MarkovGenerator.next_word"),
+        (
+            "MarkovGenerator._fit_ids",
+            "MarkovGenerator.next_word",
+            "MarkovGenerator.follower_counts",
+        ),
         "Count word transitions sentence by sentence (one markovify chain per state size) "
         "and sample the next word from the followers of the longest known state, backing "
-        "off to shorter states and never emitting `<unk>` or `<pad>`.",
+        "off to shorter states and never emitting `<unk>` or `<pad>`; `follower_counts` "
+        "lists those followers (the playground's next-token view).",
         4,
         "test_ex8_markov.py",
     ),

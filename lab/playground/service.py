@@ -86,6 +86,7 @@ class Playground:
 
     # -- the API, one method per endpoint ---------------------------------------------
     def describe(self) -> dict[str, Any]:
+        """The loaded runs, in command-line order: what the page builds its panels from."""
         return {
             "models": [
                 {
