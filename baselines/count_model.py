@@ -87,6 +87,10 @@ class CountGenerator(GeneratorBase[ConfigT]):
         """Total negative log-likelihood (nats) of ids under the convention above."""
 
     @abstractmethod
+    def _token_nlls_of_ids(self, ids: list[int]) -> list[float]:
+        """``-ln P`` of each id under the same convention; they add up to :meth:`_nll_of_ids`."""
+
+    @abstractmethod
     def _tables_to_json(self) -> dict[str, Any]:
         """The learned tables as plain JSON data."""
 
@@ -200,6 +204,20 @@ class CountGenerator(GeneratorBase[ConfigT]):
                     context = (*context, token)[-context_size:]
             samples.append(make_sample(self.tokenizer, prompt_tokens, vocab.decode(out)))
         return samples
+
+    # --- per-token views (lab.models.probabilities) -------------------------------------
+    def _token_logprob_values(self, tokens: list[str]) -> list[float]:
+        return [-nll for nll in self._token_nlls_of_ids(self.vocab.encode(tokens))]
+
+    def _next_token_weights(
+        self, prompt_tokens: list[str]
+    ) -> tuple[Sequence[str], Sequence[float]]:
+        """What :meth:`_generate` draws the first token from: :meth:`_next_distribution`
+        after the prompt's unfinished sentence, over the vocabulary in id order."""
+        ids = self.vocab.encode(prompt_tail(prompt_tokens))
+        size = self._context_size()
+        weights = self._next_distribution(tuple(ids[-size:]) if size else ())
+        return self.vocab.itos, [float(w) for w in weights]
 
     def _save_state(self, directory: Path) -> None:
         text = json.dumps(self._tables_to_json(), ensure_ascii=False)

@@ -31,6 +31,7 @@ import markovify
 
 from baselines.count_model import (
     CountGenerator,
+    prompt_tail,
     split_sentences,
 )
 from baselines.kneser_ney import KneserNey
@@ -146,6 +147,9 @@ class MarkovGenerator(CountGenerator[MarkovConfig]):
     def _nll_of_ids(self, ids: list[int]) -> float:
         return self.kneser_ney.nll(ids)
 
+    def _token_nlls_of_ids(self, ids: list[int]) -> list[float]:
+        return self.kneser_ney.token_nlls(ids)
+
     def _generate(self, request: GenerationRequest) -> list[Sample]:
         """Walk the chain from the prompt's last ``state_size`` words (BEGIN-padded).
 
@@ -217,6 +221,17 @@ class MarkovGenerator(CountGenerator[MarkovConfig]):
             entry = (words, weights, list(itertools.accumulate(weights)))
             self._compiled_states[state] = entry
         return entry
+
+    def _next_token_weights(
+        self, prompt_tokens: list[str]
+    ) -> tuple[Sequence[str], Sequence[float]]:
+        """The chain's follower counts, which generation samples from: a Markov
+        walk draws from the chain, while its scores come from Kneser-Ney."""
+        size = self.config.state_size
+        tail = self.vocab.map_unknown(prompt_tail(prompt_tokens))
+        state = ((BEGIN,) * size + tuple(tail))[-size:]
+        options = self.followers(state)
+        return [EOS if w == END else w for w, _ in options], [float(c) for _, c in options]
 
     def _tables_to_json(self) -> dict[str, Any]:
         # Chain.to_json() is a JSON string; nest the parsed value rather than a string

@@ -96,6 +96,9 @@ class NGramGenerator(CountGenerator[NGramConfig]):
     def _nll_of_ids(self, ids: list[int]) -> float:
         return self.model.nll(ids)
 
+    def _token_nlls_of_ids(self, ids: list[int]) -> list[float]:
+        return self.model.token_nlls(ids)
+
     def _next_distribution(self, context: tuple[int, ...]) -> Sequence[float] | np.ndarray:
         """The full smoothed distribution, so even words never seen in this context appear."""
         return self.model.distribution_array(context)

@@ -64,6 +64,10 @@ class UnigramGenerator(CountGenerator[UnigramConfig]):
         log_probs = [math.log(p) if p > 0 else -math.inf for p in self.distribution()]
         return -sum(log_probs[i] for i in ids)
 
+    def _token_nlls_of_ids(self, ids: list[int]) -> list[float]:
+        nlls = [-math.log(p) if p > 0 else math.inf for p in self.distribution()]
+        return [nlls[i] for i in ids]
+
     def _next_distribution(self, context: tuple[int, ...]) -> Sequence[float]:
         """Independent draws: the prompt and the context cannot matter."""
         return self.distribution()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv (if needed) and install textgen-lab with its test extras.
+# Create .venv (if needed) and install textgen-lab with its test, notebook and playground extras.
 # Idempotent: re-running only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,4 +13,4 @@ fi
 python -m pip install --quiet --upgrade pip
 # TORCH_REQUIREMENTS=/dev/null keeps an already installed (e.g. CUDA) torch.
 python -m pip install --quiet -r "${TORCH_REQUIREMENTS:-requirements/ci.txt}"
-python -m pip install --quiet -e ".[test,notebook]"
+python -m pip install --quiet -e ".[test,notebook,playground]"

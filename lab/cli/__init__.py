@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lab.cli.compare",
     "lab.cli.handout",
     "lab.cli.grade",
+    "lab.cli.playground",
 )
 
 

@@ -122,7 +122,8 @@ EXERCISES: tuple[Exercise, ...] = (
         ("MarkovGenerator._fit_ids", "MarkovGenerator.followers"),
         "Count word transitions sentence by sentence (one markovify chain per state size) "
         "and sample the next word from the followers of the longest known state, backing "
-        "off to shorter states and never emitting `<unk>` or `<pad>`.",
+        "off to shorter states and never emitting `<unk>` or `<pad>` (`followers`, which "
+        "generation and the playground's next-token view read).",
         4,
         "test_ex8_markov.py",
     ),

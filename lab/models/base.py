@@ -13,7 +13,7 @@ fitted or loaded, and every ``fit`` returns the same
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
@@ -34,6 +34,7 @@ from lab.models.config import (
     config_to_dict,
     section_classes,
 )
+from lab.models.probabilities import TokenProbabilities
 from lab.models.protocol import (
     GREEDY,
     FitRequest,
@@ -51,10 +52,11 @@ G = TypeVar("G", bound="GeneratorBase[Any]")
 V = TypeVar("V")
 
 
-class GeneratorBase(ABC, Generic[ConfigT]):
+class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
     """Base class of every model; subclasses implement the rest of
     :class:`~lab.models.protocol.Generator` (``fit``, ``score``, ``generate``)
-    plus ``_save_state``/``_load_state`` for their own tables or weights."""
+    plus ``_save_state``/``_load_state`` for their own tables or weights, and the
+    two per-token hooks of :class:`~lab.models.probabilities.TokenProbabilities`."""
 
     kind: ClassVar[str]
     config_class: ClassVar[type[Any]]

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Protocol, TypedDict, runtime_checkable
 
 from lab.errors import OptionError, UnknownTokenWarning
 from lab.models.config import VocabConfig
+from lab.models.probabilities import NextTokenDistribution, TokenLogprob
 from lab.models.sampling import GREEDY, SamplingConfig
 from lab.models.scoring import ScoreResult
 from lab.text.tokenizers import AnyTokenizer
@@ -31,9 +32,11 @@ __all__ = [
     "FitResult",
     "GenerationRequest",
     "Generator",
+    "NextTokenDistribution",
     "Sample",
     "SamplingConfig",
     "ScoreResult",
+    "TokenLogprob",
     "check_generation_args",
     "make_sample",
     "warn_unknown_prompt_tokens",
@@ -190,6 +193,9 @@ class Generator(Protocol):
     and continues it. Randomness comes only from ``seed``. ``fit`` with a
     ``checkpoint_dir`` leaves a loadable run there; ``resume=True`` continues
     the run saved there (models that train in one pass refuse it).
+    ``next_token_distribution`` shows what the sampler would draw from next,
+    before and after the settings; ``token_logprobs`` splits ``score`` into
+    one natural-log probability per token.
     """
 
     kind: ClassVar[str]
@@ -240,6 +246,20 @@ class Generator(Protocol):
         what makes a temperature sweep cheap; the draws need not be the same ones
         :meth:`generate` makes with that seed."""
         ...
+
+    def next_token_distribution(
+        self,
+        prompt: str | Sequence[str],
+        *,
+        sampling: SamplingConfig | None = None,
+        top_n: int = 10,
+    ) -> NextTokenDistribution: ...
+
+    def sample_next_token(
+        self, prompt: str | Sequence[str], *, sampling: SamplingConfig | None = None, seed: int = 0
+    ) -> str: ...
+
+    def token_logprobs(self, text: str) -> list[TokenLogprob]: ...
 
     def save(self, directory: Path) -> None: ...
 

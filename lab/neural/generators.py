@@ -10,6 +10,7 @@ defaults (unit, sizes, batch shape). A run directory holds ``config.json``,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,6 +37,7 @@ from lab.neural.config import NeuralConfig
 from lab.neural.decoding import next_token
 from lab.neural.device import configure_cpu_threads, resolve_device, step_decoding
 from lab.neural.network import RNNLanguageModel, count_parameters
+from lab.neural.token_probabilities import next_token_probs, token_nlls
 from lab.neural.training import TrainerState, evaluate_nll, train_model
 
 __all__ = ["CharLSTMGenerator", "RNNGenerator", "WordLSTMGenerator"]
@@ -165,6 +167,18 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
         total, count = evaluate_nll(self._model(), ids, device=self.device)
         oov = sum(1 for i in ids[1:] if i == self.vocab.unk_id)
         return ScoreResult(nll_nats=total, num_tokens=count, num_chars=len(text), num_oov=oov)
+
+    # -- per-token views (lab.models.probabilities) ------------------------------------
+    def _token_logprob_values(self, tokens: list[str]) -> list[float]:
+        ids = [self.vocab.eos_id, *self.vocab.encode(tokens)]
+        return [-nll for nll in token_nlls(self._model(), ids, device=self.device)]
+
+    def _next_token_weights(
+        self, prompt_tokens: list[str]
+    ) -> tuple[Sequence[str], Sequence[float]]:
+        """The softmax ``generate`` samples its first token from, in id order."""
+        ids = [self.vocab.eos_id, *self.vocab.encode(prompt_tokens)]
+        return self.vocab.itos, next_token_probs(self._model(), ids, device=self.device)
 
     # -- generation ------------------------------------------------------------
     def _generate(self, request: GenerationRequest) -> list[Sample]:

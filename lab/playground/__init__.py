@@ -1,0 +1,6 @@
+"""The local playground: models side by side, their next-token choices and surprisal, in a page.
+
+:mod:`lab.playground.service` holds the logic (no web framework);
+:mod:`lab.playground.app` serves it with Starlette, which comes with the
+optional ``playground`` extra and is imported only by ``textgen-lab playground``.
+"""

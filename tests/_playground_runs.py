@@ -1,0 +1,38 @@
+"""Tiny saved runs for the playground tests: a word LSTM and a Markov chain on the prose corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lab.models.registry import generator_class
+from lab.text.splitting import split_corpus
+
+#: Run folder name -> (kind, options); the LSTM is the conftest's tiny one, a few epochs more.
+RUNS = {
+    "word-lstm": (
+        "word-lstm",
+        {
+            "embedding_dim": 24,
+            "hidden_dim": 24,
+            "num_layers": 1,
+            "epochs": 4,
+            "batch_size": 8,
+            "bptt": 16,
+            "device": "cpu",
+            "min_freq": 2,
+        },
+    ),
+    "markov": ("markov", {"state_size": 2}),
+}
+
+
+def save_tiny_runs(directory: Path, prose_text: str) -> list[Path]:
+    """Fit and save every run of :data:`RUNS` under ``directory``; their paths, in order."""
+    parts = split_corpus(prose_text)
+    paths = []
+    for name, (kind, options) in RUNS.items():
+        gen = generator_class(kind).from_options(options)
+        gen.fit(parts.train, parts.valid)
+        gen.save(directory / name)
+        paths.append(directory / name)
+    return paths

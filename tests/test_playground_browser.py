@@ -1,0 +1,253 @@
+"""The playground in a real browser: headless Chromium, driven by Selenium, against the CLI's server.
+
+Only the system's ``chromium`` and ``chromedriver`` are used (``apt-get install
+chromium chromium-driver``; ``.ci/run`` does it when it can): the driver's path
+is given, so Selenium Manager never runs, and ``SE_OFFLINE`` forbids it to
+download anything anyway. Chromium is kept off the network: every request but
+those to this machine goes to a proxy that is not there. Without the browser
+the tests are skipped, saying so. A screenshot of the page is saved under the
+test's temporary folder, and copied to ``$TEXTGEN_LAB_SCREENSHOT`` when that is
+set (``scripts/playground_screenshot.sh`` makes ``docs/playground.png`` this way).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _playground_runs import save_tiny_runs
+
+pytest.importorskip("starlette", reason="the playground extra is not installed")
+pytest.importorskip("uvicorn", reason="the playground extra is not installed")
+pytest.importorskip("selenium", reason="selenium (the test extra) is not installed")
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+CHROMIUM = next((p for p in map(shutil.which, BROWSERS) if p), None)
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="no chromium/chromedriver on PATH (apt-get install chromium chromium-driver)",
+)
+WAIT_SECONDS = 30
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, prose_text: str) -> Iterator[str]:
+    """``textgen-lab playground`` on two tiny runs, in a subprocess on a free loopback port."""
+    runs = save_tiny_runs(tmp_path_factory.mktemp("runs"), prose_text)
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lab", "playground", *map(str, runs), "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "api/models", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the playground did not start: {log.read_text()}")
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    assert CHROMIUM is not None and CHROMEDRIVER is not None
+    saved = os.environ.get("SE_OFFLINE")
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager may not fetch a browser or a driver
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",  # as root in a container
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1200",
+        f"--user-data-dir={profile}",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--disable-default-apps",
+        "--disable-domain-reliability",
+        "--disable-client-side-phishing-detection",
+        "--no-pings",
+        # Loopback bypasses a proxy; everything else would go to this closed port.
+        "--proxy-server=127.0.0.1:9",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        if saved is None:
+            os.environ.pop("SE_OFFLINE", None)
+        else:
+            os.environ["SE_OFFLINE"] = saved
+
+
+def _wait(driver: webdriver.Chrome, check: Any, message: str) -> Any:
+    return WebDriverWait(driver, WAIT_SECONDS).until(lambda d: check(d), message=message)
+
+
+def _counter(driver: webdriver.Chrome, name: str) -> int:
+    value = driver.find_element(By.TAG_NAME, "body").get_attribute(f"data-{name}")
+    return int(value or 0)
+
+
+def _bars(driver: webdriver.Chrome, model: str) -> list[tuple[str, float, float]]:
+    rows = driver.find_elements(By.CSS_SELECTOR, f'.model[data-model="{model}"] .bar-row')
+    return [
+        (
+            r.get_attribute("data-token") or "",
+            float(r.get_attribute("data-prob") or 0),
+            float(r.get_attribute("data-sampled-prob") or 0),
+        )
+        for r in rows
+    ]
+
+
+def _after_refresh(driver: webdriver.Chrome, action: Any) -> None:
+    """Do ``action`` (which changes a setting) and wait for the bars to be redrawn."""
+    before = _counter(driver, "refreshes")
+    action()
+    _wait(driver, lambda d: _counter(d, "refreshes") > before, "the bars were not redrawn")
+
+
+def _open(driver: webdriver.Chrome, url: str) -> None:
+    driver.get(url)
+    _wait(
+        driver,
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true",
+        "the page did not load its models",
+    )
+
+
+def _outputs(driver: webdriver.Chrome) -> list[str]:
+    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".model .output")]
+
+
+def test_the_page_lets_you_watch_the_models_choose(
+    server: str, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    _open(browser, server)
+    panels = browser.find_elements(By.CSS_SELECTOR, ".model")
+    assert [p.get_attribute("data-model") for p in panels] == ["word-lstm", "markov"]
+    assert len(_bars(browser, "word-lstm")) == 10
+
+    # Greedy: the same text every time, and one token with all the "after" mass.
+    _after_refresh(browser, browser.find_element(By.ID, "greedy").click)
+    assert [after for *_, after in _bars(browser, "word-lstm") if after > 0] == [1.0]
+    for click in (1, 2):
+        browser.find_element(By.ID, "generate").click()
+        _wait(browser, lambda d, n=click: _counter(d, "generated") == n, "no generation")
+        if click == 1:
+            first = _outputs(browser)
+    assert _outputs(browser) == first and all(text.startswith("Alice") for text in first)
+    _after_refresh(browser, browser.find_element(By.ID, "greedy").click)
+
+    # Moving the temperature slider redraws the "after" bars, never the "before" ones.
+    plain = _bars(browser, "word-lstm")
+    slider = browser.find_element(By.ID, "temperature")
+    _after_refresh(browser, lambda: slider.send_keys(Keys.HOME))  # the coldest setting
+    assert browser.find_element(By.ID, "temperature-value").text == "0.05"
+    cold = _bars(browser, "word-lstm")
+    _after_refresh(browser, lambda: slider.send_keys(Keys.END))  # the hottest
+    hot = _bars(browser, "word-lstm")
+    assert [b[:2] for b in cold] == [b[:2] for b in plain] == [b[:2] for b in hot]
+    assert cold[0][2] > plain[0][2] > hot[0][2]
+
+    # Picking a bar takes that token; "Sample next" draws one.
+    _after_refresh(browser, lambda: [slider.send_keys(Keys.ARROW_LEFT) for _ in range(44)])
+    panel = browser.find_element(By.CSS_SELECTOR, '.model[data-model="word-lstm"]')
+    text_before = panel.find_element(By.CSS_SELECTOR, ".step-text").text
+    panel.find_elements(By.CSS_SELECTOR, ".bar-row")[1].click()
+    _wait(
+        browser,
+        lambda d: panel.find_element(By.CSS_SELECTOR, ".step-text").text != text_before,
+        "picking a token did not extend the walk",
+    )
+    markov = browser.find_element(By.CSS_SELECTOR, '.model[data-model="markov"]')
+    walk = markov.find_element(By.CSS_SELECTOR, ".step-text").text
+    markov.find_element(By.CSS_SELECTOR, ".sample").click()
+    _wait(
+        browser,
+        lambda d: len(markov.find_element(By.CSS_SELECTOR, ".step-text").text) > len(walk),
+        "sampling did not extend the walk",
+    )
+
+    # The surprisal heat map: one coloured span per token, under every model.
+    browser.find_element(By.ID, "generate").click()
+    browser.find_element(By.ID, "surprisal-go").click()
+    _wait(
+        browser,
+        lambda d: all(
+            p.find_elements(By.CSS_SELECTOR, ".heat span")
+            for p in d.find_elements(By.CSS_SELECTOR, ".model")
+        ),
+        "no heat map",
+    )
+    summary = panel.find_element(By.CSS_SELECTOR, ".heat-summary").text
+    assert "perplexity" in summary
+    assert browser.find_element(By.ID, "error").is_displayed() is False
+    _save_screenshot(browser, tmp_path / "playground.png")
+
+
+def test_a_bad_setting_is_shown_on_the_page(server: str, browser: webdriver.Chrome) -> None:
+    _open(browser, server)
+    top_p = browser.find_element(By.ID, "top-p")
+    top_p.send_keys("1.5")
+    error = browser.find_element(By.ID, "error")
+    _wait(browser, lambda d: error.is_displayed(), "no error shown for top-p 1.5")
+    assert "top_p must be in (0, 1], not 1.5" in error.text
+    top_p.send_keys(Keys.BACKSPACE * 3)
+    _wait(browser, lambda d: not error.is_displayed(), "the error stayed after the fix")
+
+
+def _save_screenshot(driver: webdriver.Chrome, path: Path) -> None:
+    assert driver.save_screenshot(str(path)), "the screenshot was not written"
+    assert path.stat().st_size > 10_000
+    target = os.environ.get("TEXTGEN_LAB_SCREENSHOT")
+    if target:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
