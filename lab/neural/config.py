@@ -34,6 +34,11 @@ class ModelConfig:
     num_layers: int = option(2, "stacked recurrent layers")
     dropout: float = option(0.3, "dropout probability")
     tie_weights: bool = option(True, "share embedding and output weights")
+    adaptive_softmax: Literal["auto", "on", "off"] = option(
+        "auto",
+        "adaptive-softmax output layer (auto: for untied models of 5,000+ tokens); "
+        "exact probabilities either way",
+    )
 
     def __post_init__(self) -> None:
         if self.cell not in ("lstm", "gru", "rnn"):
@@ -43,6 +48,12 @@ class ModelConfig:
                 raise OptionError(f"{name} must be >= 1")
         if not (math.isfinite(self.dropout) and 0 <= self.dropout < 1):
             raise OptionError("dropout must be in [0, 1)")
+        if self.adaptive_softmax not in ("auto", "on", "off"):
+            raise OptionError(
+                f"adaptive_softmax must be auto, on or off, not {self.adaptive_softmax!r}"
+            )
+        if self.adaptive_softmax == "on" and self.tie_weights:
+            raise OptionError("the adaptive softmax cannot tie weights: pass --no-tie-weights")
         if self.tie_weights and self.embedding_dim != self.hidden_dim:
             raise OptionError(
                 "tie_weights needs embedding_dim == hidden_dim "

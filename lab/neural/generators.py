@@ -32,6 +32,7 @@ from lab.models.protocol import (
 )
 from lab.models.scoring import ScoreResult
 from lab.neural import distributed
+from lab.neural.adaptive import build_model
 from lab.neural.batch_decoding import decode_requests
 from lab.neural.config import NeuralConfig
 from lab.neural.decoding import next_token
@@ -109,7 +110,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
             # Each process draws its own dropout noise; DDP copies rank 0's initial weights.
             torch.manual_seed(cfg.seed + ctx.rank)
             if state is None:
-                self.model = RNNLanguageModel(len(self.vocab), self.config.model).to(self.device)
+                self.model = build_model(len(self.vocab), self.config.model).to(self.device)
             outcome = train_model(
                 self._model(),
                 train_ids,
@@ -247,7 +248,12 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
         return cls._restore(Path(directory), manifest, config, vocab_config)
 
     def _load_state(self, directory: Path, manifest: dict[str, Any]) -> None:
-        self.model = RNNLanguageModel(len(self.vocab), self.config.model).to(self.device)
+        model_config = self.config.model
+        if "adaptive_softmax" not in manifest.get("config", {}).get("model", {}):
+            # Runs saved before the option existed all have the full softmax.
+            model_config = replace(model_config, adaptive_softmax="off")
+            self.config = replace(self.config, model=model_config)
+        self.model = build_model(len(self.vocab), model_config).to(self.device)
         weights = directory / WEIGHTS_FILE
         if not weights.exists():
             raise CheckpointError(f"{directory} has no {WEIGHTS_FILE}")

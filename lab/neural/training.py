@@ -26,6 +26,7 @@ from lab.errors import LabError
 from lab.models.protocol import EpochRecord
 from lab.models.scoring import perplexity
 from lab.neural import distributed
+from lab.neural.adaptive import AdaptiveRNNLanguageModel, adaptive_train_step
 from lab.neural.batching import batchify, get_batch, num_batches
 from lab.neural.config import TrainConfig
 from lab.neural.device import step_decoding
@@ -200,6 +201,9 @@ def train_model(
         scheduler.load_state_dict(state.scheduler)
     if state.rng is not None:
         torch.set_rng_state(state.rng)
+    # The adaptive softmax computes its loss through its own head (Exercise 4's
+    # train_step would ask it for the full distribution, the cost it exists to avoid).
+    step = adaptive_train_step if isinstance(model, AdaptiveRNNLanguageModel) else train_step
     started = time.perf_counter() - state.elapsed_seconds
     stopped_early = False
     state.stop_reason = EPOCHS
@@ -218,7 +222,7 @@ def train_model(
         budget_hit = ""
         for i in bar:
             x, y = get_batch(source, i, config.bptt)
-            loss, hidden = train_step(net, x, y, hidden, optimizer, config.clip)
+            loss, hidden = step(net, x, y, hidden, optimizer, config.clip)
             epoch_loss += loss * y.numel()
             epoch_tokens += y.numel()
             state.tokens += y.numel() * ctx.world_size

@@ -1,0 +1,119 @@
+"""Adaptive softmax (Grave et al. 2017) for word models with large vocabularies.
+
+At V = 10,000 the output layer is most of a word LSTM's training cost: every
+token pays for a ``hidden x V`` product. ``nn.AdaptiveLogSoftmaxWithLoss``
+splits the vocabulary, sorted by frequency (as :class:`lab.text.vocabulary.Vocabulary`
+orders its ids), into a head of frequent words and tail clusters reached
+through the head; in training each token pays for the head and, for a rare
+target, one smaller tail. ``benchmarks/adaptive_softmax.py`` measures the speed-up.
+
+Scores and samples stay exact: :meth:`AdaptiveRNNLanguageModel.forward` returns
+the full log-probabilities ``(T, B, V)``, which every consumer of logits (the
+cross-entropy of scoring, temperature, top-k, top-p) reads unchanged, since a
+softmax of log-probabilities is the distribution itself.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from lab.neural.config import ModelConfig
+from lab.neural.network import Hidden, RNNLanguageModel, detach_hidden
+
+#: Below this vocabulary size ``adaptive_softmax="auto"`` keeps the full softmax: the
+#: output layer is then a small part of the step (see benchmarks/adaptive_softmax.py).
+AUTO_MIN_VOCAB = 5_000
+
+
+def adaptive_cutoffs(vocab_size: int) -> list[int]:
+    """Cluster boundaries at 20% and 60% of the vocabulary: [2000, 6000] at V = 10k,
+    the split the measurement in the issue used.
+
+    >>> adaptive_cutoffs(10_000)
+    [2000, 6000]
+    """
+    return sorted({c for c in (vocab_size // 5, 3 * vocab_size // 5) if 0 < c < vocab_size - 1})
+
+
+def uses_adaptive(config: ModelConfig, vocab_size: int) -> bool:
+    """Whether a model of this shape gets the adaptive softmax: always with ``"on"``;
+    with ``"auto"`` for untied models of at least :data:`AUTO_MIN_VOCAB` tokens
+    (tying needs the full output matrix, and on a book-sized corpus it is worth
+    more than the speed)."""
+    if config.adaptive_softmax == "on":
+        return True
+    return (
+        config.adaptive_softmax == "auto"
+        and not config.tie_weights
+        and vocab_size >= AUTO_MIN_VOCAB
+    )
+
+
+def build_model(vocab_size: int, config: ModelConfig) -> RNNLanguageModel:
+    """The network for ``config`` over ``vocab_size`` ids, with the output layer it calls for."""
+    if uses_adaptive(config, vocab_size):
+        return AdaptiveRNNLanguageModel(vocab_size, config)
+    return RNNLanguageModel(vocab_size, config)
+
+
+class AdaptiveRNNLanguageModel(RNNLanguageModel):
+    """:class:`RNNLanguageModel` with an adaptive-softmax output layer.
+
+    >>> m = AdaptiveRNNLanguageModel(100, ModelConfig(embedding_dim=8, hidden_dim=8,
+    ...     tie_weights=False, adaptive_softmax="on"))
+    >>> logp, _ = m(torch.zeros(5, 3, dtype=torch.long))
+    >>> tuple(logp.shape), round(float(logp.exp().sum(-1).mean()), 5)
+    ((5, 3, 100), 1.0)
+    """
+
+    def __init__(self, vocab_size: int, config: ModelConfig) -> None:
+        if config.tie_weights:
+            raise ValueError("the adaptive softmax cannot tie weights: pass --no-tie-weights")
+        super().__init__(vocab_size, config)
+        del self.decoder  # the adaptive head replaces the full output matrix
+        self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(
+            config.hidden_dim, vocab_size, adaptive_cutoffs(vocab_size), div_value=4.0
+        )
+
+    def features(self, tokens: Tensor, hidden: Hidden | None = None) -> tuple[Tensor, Hidden]:
+        """The RNN's dropped-out output ``(T, B, H)`` and final state."""
+        output, hidden = self.rnn(self.drop(self.embedding(tokens)), hidden)
+        return self.drop(output), hidden
+
+    def forward(
+        self, tokens: Tensor, hidden: Hidden | None = None, targets: Tensor | None = None
+    ) -> tuple[Tensor, Hidden]:
+        """Exact log-probabilities ``(T, B, V)``; with ``targets`` ``(T, B)``, the mean
+        training loss instead, computed through the head and the targets' clusters only
+        (through ``forward`` so that DistributedDataParallel sees it)."""
+        output, hidden = self.features(tokens, hidden)
+        flat = output.reshape(-1, output.size(-1))
+        if targets is not None:
+            return self.adaptive(flat, targets.reshape(-1)).loss, hidden
+        return self.adaptive.log_prob(flat).view(*output.shape[:2], -1), hidden
+
+    def init_hidden(self, batch_size: int) -> Hidden:
+        weight = self.embedding.weight
+        shape = (self.config.num_layers, batch_size, self.config.hidden_dim)
+        h = weight.new_zeros(shape)
+        return (h, weight.new_zeros(shape)) if self.config.cell == "lstm" else h
+
+
+def adaptive_train_step(
+    net: nn.Module,
+    x: Tensor,
+    y: Tensor,
+    hidden: Hidden,
+    optimizer: torch.optim.Optimizer,
+    clip: float,
+) -> tuple[float, Hidden]:
+    """:func:`lab.neural.training.train_step` for the adaptive model: the same
+    detach, zero, forward, backward, clip and step, with the loss from the head."""
+    hidden = detach_hidden(hidden)
+    optimizer.zero_grad(set_to_none=True)
+    loss, hidden = net(x, hidden, y)
+    loss.backward()
+    nn.utils.clip_grad_norm_(net.parameters(), clip)
+    optimizer.step()
+    return loss.item(), hidden
