@@ -43,6 +43,7 @@ from lab.models.protocol import (
     SamplingConfig,
 )
 from lab.models.scoring import ScoreResult
+from lab.models.staging import staged_run
 from lab.text.tokenizers import AnyTokenizer, make_tokenizer
 from lab.text.vocabulary import Vocabulary
 
@@ -60,6 +61,9 @@ class GeneratorBase(ABC, Generic[ConfigT]):
     config_class: ClassVar[type[Any]]
     #: The files ``_save_state`` writes, whose digests ``config.json`` records.
     state_files: ClassVar[tuple[str, ...]] = ()
+    #: Files of its run directory that the save at the end of ``fit`` keeps (the
+    #: LSTM's trainer state, for a later ``--resume``); a plain ``save`` keeps none.
+    carried_files: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: ConfigT | None = None, vocab_config: VocabConfig | None = None):
         if config is None or vocab_config is None:
@@ -82,6 +86,10 @@ class GeneratorBase(ABC, Generic[ConfigT]):
         self._vocab: Vocabulary | None = None
         #: What the last ``fit`` measured (saved in ``config.json``).
         self.metrics: dict[str, Any] = {}
+        #: Top-level ``config.json`` fields every save of this run writes: the
+        #: corpus and data it is trained on (``train`` sets them before ``fit``), so
+        #: even a checkpoint written mid-training can be resumed and checked.
+        self.run_record: dict[str, Any] = {}
 
     # -- construction ------------------------------------------------------------
     @classmethod
@@ -172,7 +180,7 @@ class GeneratorBase(ABC, Generic[ConfigT]):
         result = self._fit(request)
         self._record_fit(result)
         if checkpoint_dir is not None and self._writes_runs():
-            self.save(Path(checkpoint_dir))
+            self._save(Path(checkpoint_dir), keep=self.carried_files)
         return result
 
     def generate(
@@ -208,17 +216,26 @@ class GeneratorBase(ABC, Generic[ConfigT]):
 
     # -- persistence ---------------------------------------------------------------
     def save(self, directory: Path) -> None:
-        """Write the run directory: ``config.json``, ``vocab.json`` and the model's own files."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self._save_state(directory)  # first: config.json, written last, vouches for it
+        """Write the run directory (``config.json``, ``vocab.json``, the model's own files)
+        as one transaction: it holds the old run or the new one, never a mix
+        (:mod:`lab.models.staging`)."""
+        self._save(Path(directory))
+
+    def _save(self, directory: Path, *, keep: Iterable[str] = ()) -> None:
+        """:meth:`save`, carrying the files named in ``keep`` over from the run there."""
+        with staged_run(directory, keep=keep) as stage:
+            self._write_run(stage)
+
+    def _write_run(self, stage: Path) -> None:
+        """Write every file of the run into the (empty) staging directory ``stage``."""
+        self._save_state(stage)  # first: config.json records the digests of these files
         write_manifest(
-            directory,
+            stage,
             kind=self.kind,
             config=config_to_dict(self.config, self.vocab_config),
             tokenizer=self.tokenizer,
             vocab=self.vocab,
-            extra={"metrics": self.metrics, **self._manifest_extra()},
+            extra={"metrics": self.metrics, **self._manifest_extra(), **self.run_record},
             state_files=self.state_files,
         )
 

@@ -16,11 +16,13 @@ import contextlib
 import fcntl
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from lab.errors import CheckpointError
 from lab.models.checkpoint import CONFIG_FILE
+from lab.models.staging import recover_run
 
 
 @contextlib.contextmanager
@@ -29,8 +31,11 @@ def claim_run_directory(
 ) -> Iterator[Path]:
     """Check and lock ``directory`` for writing a run; yields it (see the module docstring).
 
-    With ``force`` an existing run there is removed first (after the lock is
-    held), so its old files cannot end up beside the new ones.
+    Nothing is removed here: the first save replaces the run there as a whole
+    (:mod:`lab.models.staging`), so a ``--force`` run that fails before it leaves
+    the old run intact. A folder that holds files but no run is refused (every
+    save replaces the whole folder), or with ``force`` emptied. Leftovers of
+    writers killed mid-save are cleaned up first (:func:`~lab.models.staging.recover_run`).
     """
     if not str(directory).strip():
         raise CheckpointError("the run directory (--out) must not be empty")
@@ -62,6 +67,7 @@ def claim_run_directory(
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
         handle.flush()
+        recover_run(directory)  # we hold the lock: what is left there, no live writer owns
         holds_run = (directory / CONFIG_FILE).exists()
         if resume and not holds_run:
             raise CheckpointError(f"nothing to resume: {directory} holds no run")
@@ -69,29 +75,29 @@ def claim_run_directory(
             raise CheckpointError(
                 f"{directory} already holds a run; pass --force to replace it or --resume to continue it"
             )
-        if force and directory.exists():
+        if not holds_run and directory.is_dir() and any(directory.iterdir()):
+            if not force:  # publishing a run replaces the whole folder: never someone's files
+                raise CheckpointError(
+                    f"{directory} holds files but no run; pass --force to replace them "
+                    "or choose an empty --out"
+                )
             shutil.rmtree(directory)
-        created = not directory.exists()
         _check_writable(directory)
-        for stale in directory.glob(".*.tmp"):  # left by a writer killed mid-save; we hold the lock
-            stale.unlink(missing_ok=True)
         try:
             yield directory
-        except BaseException:
-            if created and directory.is_dir() and not any(directory.iterdir()):
-                directory.rmdir()  # a run that failed before writing anything leaves nothing
-            raise
         finally:
             handle.seek(0)
             handle.truncate()
 
 
 def _check_writable(directory: Path) -> None:
-    """Create ``directory`` and write one byte there now, not after an hour of training."""
+    """Make a stage beside ``directory`` and write one byte in it now, not after an hour of
+    training: every save is written there first (:mod:`lab.models.staging`)."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"x")
-        probe.unlink()
+        probe = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+        try:
+            (probe / "probe").write_bytes(b"x")
+        finally:
+            shutil.rmtree(probe, ignore_errors=True)
     except OSError as exc:
         raise CheckpointError(f"cannot write {directory}: {exc.strerror or exc}") from None

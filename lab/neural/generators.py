@@ -30,6 +30,7 @@ from lab.models.protocol import (
     warn_unknown_prompt_tokens,
 )
 from lab.models.scoring import ScoreResult
+from lab.models.staging import ALL, staged_run
 from lab.neural import distributed
 from lab.neural.config import NeuralConfig
 from lab.neural.decoding import next_token
@@ -49,6 +50,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
     kind: ClassVar[str] = ""
     config_class: ClassVar[type[Any]] = NeuralConfig
     state_files: ClassVar[tuple[str, ...]] = (WEIGHTS_FILE,)
+    carried_files: ClassVar[tuple[str, ...]] = (TRAINER_FILE,)
 
     def __init__(
         self, config: NeuralConfig | None = None, vocab_config: VocabConfig | None = None
@@ -94,13 +96,22 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
         # One writer under torchrun: rank 0.
         run_dir = Path(checkpoint_dir) if checkpoint_dir is not None and ctx.is_main else None
 
+        # Whether run_dir holds this run yet (and not an old one that --force replaces).
+        published = request.resume
+
         def save_epoch(st: TrainerState, improved: bool) -> None:
+            """One checkpoint, the run and its trainer state published together; an epoch
+            that did not improve links the best weights and ``config.json`` unchanged."""
+            nonlocal published
             if run_dir is None:
                 return
-            if improved:
-                self.save(run_dir)
             payload = st.to_dict() | {"last_weights": self._model().state_dict()}
-            write_with_atomic(run_dir / TRAINER_FILE, lambda p: torch.save(payload, p))
+            whole = improved or not published
+            with staged_run(run_dir, keep=() if whole else ALL) as stage:
+                if whole:
+                    self._write_run(stage)
+                write_with_atomic(stage / TRAINER_FILE, lambda p: torch.save(payload, p))
+            published = True
 
         with torch.random.fork_rng(devices=devices):
             # Each process draws its own dropout noise; DDP copies rank 0's initial weights.
