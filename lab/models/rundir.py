@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from lab.errors import CheckpointError
+from lab.errors import CheckpointError, LabError
 from lab.models.checkpoint import CONFIG_FILE
 from lab.models.staging import recover_run
 
@@ -37,36 +37,12 @@ def claim_run_directory(
     save replaces the whole folder), or with ``force`` emptied. Leftovers of
     writers killed mid-save are cleaned up first (:func:`~lab.models.staging.recover_run`).
     """
-    if not str(directory).strip():
-        raise CheckpointError("the run directory (--out) must not be empty")
-    directory = Path(directory).expanduser()
-    if directory.exists() and not directory.is_dir():
-        raise CheckpointError(f"{directory} exists and is not a directory")
-    parent = directory.parent
-    for ancestor in (parent, *parent.parents):
-        if ancestor.exists():
-            if not ancestor.is_dir():
-                raise CheckpointError(f"cannot create {directory}: {ancestor} is a file")
-            break
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        lock_path = parent / f".{directory.name}.lock"
-        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole with-block
-    except OSError as exc:
-        raise CheckpointError(f"cannot write {directory}: {exc.strerror or exc}") from None
-    with handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
+    directory = _checked_path(directory)
+    with _locked(directory) as holder:
+        if holder:
             raise CheckpointError(
                 f"{directory} is being written by {holder}; wait for it or choose another --out"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+            )
         recover_run(directory)  # we hold the lock: what is left there, no live writer owns
         holds_run = (directory / CONFIG_FILE).exists()
         if resume and not holds_run:
@@ -83,18 +59,69 @@ def claim_run_directory(
                 )
             shutil.rmtree(directory)
         _check_writable(directory)
+        yield directory
+
+
+def recover_interrupted_save(directory: Path) -> None:
+    """Put back the run a killed save left renamed aside (window 3 of
+    :mod:`lab.models.staging`) before ``train --resume`` reads it; only when no live
+    writer holds the run's lock, and never an error (the claim checks again)."""
+    with contextlib.suppress(LabError, OSError), _locked(_checked_path(directory)) as holder:
+        if not holder:
+            recover_run(directory)
+
+
+def _checked_path(directory: Path) -> Path:
+    """``directory`` as given, refused with one line if it cannot be a run directory."""
+    if not str(directory).strip():
+        raise CheckpointError("the run directory (--out) must not be empty")
+    directory = Path(directory).expanduser()
+    if not Path(os.path.abspath(directory)).name:
+        raise CheckpointError(f"{directory} cannot be a run directory (it has no name)")
+    if directory.exists() and not directory.is_dir():
+        raise CheckpointError(f"{directory} exists and is not a directory")
+    parent = directory.parent
+    for ancestor in (parent, *parent.parents):
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise CheckpointError(f"cannot create {directory}: {ancestor} is a file")
+            break
+    return directory
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[str]:
+    """Hold the run's lock; yields ``""``, or who holds it if another process does."""
+    where = Path(os.path.abspath(directory))
+    try:
+        where.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(where.parent / f".{where.name}.lock", "a+b", buffering=0)  # noqa: SIM115
+    except OSError as exc:
+        raise CheckpointError(f"cannot write {directory}: {exc.strerror or exc}") from None
+    with handle:
         try:
-            yield directory
-        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
             handle.seek(0)
-            handle.truncate()
+            yield handle.read().decode(errors="replace").strip() or "another process"
+            return
+        # Who holds the lock is only for the message above: a full disk is reported by the probe.
+        with contextlib.suppress(OSError):
+            handle.truncate(0)
+            handle.write(f"pid {os.getpid()}".encode())
+        try:
+            yield ""
+        finally:
+            with contextlib.suppress(OSError):
+                handle.truncate(0)
 
 
 def _check_writable(directory: Path) -> None:
     """Make a stage beside ``directory`` and write one byte in it now, not after an hour of
     training: every save is written there first (:mod:`lab.models.staging`)."""
+    where = Path(os.path.abspath(directory))
     try:
-        probe = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+        probe = Path(tempfile.mkdtemp(prefix=f".{where.name}.tmp-", dir=where.parent))
         try:
             (probe / "probe").write_bytes(b"x")
         finally:

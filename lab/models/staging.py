@@ -77,17 +77,17 @@ def staged_run(directory: Path, *, keep: Iterable[str] | str = ()) -> Iterator[P
     run is left as it was; an ``OSError`` (a full disk, a read-only file
     system) becomes one :class:`~lab.errors.CheckpointError` line saying so.
     """
-    directory = Path(directory)
+    target = Path(os.path.abspath(directory))  # "." and "run/.." have a name and a parent
     try:
-        stage = Path(tempfile.mkdtemp(prefix=f".{directory.name}.{_STAGE}-", dir=directory.parent))
+        stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.{_STAGE}-", dir=target.parent))
     except OSError as exc:
         raise _save_error(directory, exc) from None
     try:
-        _link_kept(directory, stage, keep)
+        _link_kept(target, stage, keep)
         yield stage
         _sync_tree(stage)
         _crash_point("staged")
-        _publish(stage, directory)
+        _publish(stage, target)
     except OSError as exc:
         raise _save_error(directory, exc) from None
     finally:
@@ -97,7 +97,7 @@ def staged_run(directory: Path, *, keep: Iterable[str] | str = ()) -> Iterator[P
 def recover_run(directory: Path) -> None:
     """Clean up after writers of ``directory`` that were killed mid-save (see the module
     docstring); call it only while holding the run's lock."""
-    directory = Path(directory)
+    directory = Path(os.path.abspath(directory))
     pattern = re.compile(rf"\.{re.escape(directory.name)}\.({_STAGE}|{_ASIDE})-[a-z0-9_]{{8}}")
     found = [(p, m.group(1)) for p in _siblings(directory) if (m := pattern.fullmatch(p.name))]
     asides = sorted((p for p, kind in found if kind == _ASIDE), key=lambda p: p.stat().st_mtime)
