@@ -250,8 +250,11 @@ class GeneratorBase(ABC, Generic[ConfigT]):
         manifest = read_manifest(directory)
         if manifest["kind"] != cls.kind:
             raise CheckpointError(f"{directory} holds a {manifest['kind']} model, not {cls.kind}")
+        data = manifest.get("config", {})
+        if not isinstance(data, dict):
+            raise CheckpointError(f"{directory}: config.json holds no configuration object")
         try:
-            data = dict(manifest.get("config", {}))
+            data = dict(data)
             vocab = dict(data.get("vocab", {}))
             tokenizer = manifest.get("tokenizer", {})
             if "unit" not in vocab and isinstance(tokenizer, dict) and "kind" in tokenizer:

@@ -10,6 +10,7 @@ defaults (unit, sizes, batch shape). A run directory holds ``config.json``,
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,7 +18,7 @@ from typing import Any, ClassVar
 import torch
 from safetensors.torch import load_model, save_model
 
-from lab.errors import CheckpointError, CorpusError
+from lab.errors import CheckpointError, CorpusError, OptionError
 from lab.fileio import write_with_atomic
 from lab.models.base import GeneratorBase
 from lab.models.config import VocabConfig
@@ -61,6 +62,21 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
 
     def _model(self) -> RNNLanguageModel:
         return self._fitted(self.model)
+
+    def _new_model(self) -> RNNLanguageModel:
+        """A fresh network of this configuration, or one line (not a crash log) when the
+        machine cannot hold it (``--hidden-dim 1000000000``, or a ``config.json`` saying so)."""
+        try:
+            return RNNLanguageModel(len(self.vocab), self.config.model).to(self.device)
+        except (MemoryError, RuntimeError) as exc:
+            if not isinstance(exc, MemoryError) and not re.search("alloc|overflow", str(exc)):
+                raise
+            m = self.config.model
+            raise OptionError(
+                f"a network with embedding_dim {m.embedding_dim}, hidden_dim {m.hidden_dim}, "
+                f"num_layers {m.num_layers} and {len(self.vocab):,} tokens does not fit in the "
+                f"memory of {self.device}"
+            ) from None
 
     def encode(self, text: str) -> list[int]:
         """``<eos>`` (the start context) followed by the ids of ``text``'s tokens."""
@@ -117,7 +133,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
             # Each process draws its own dropout noise; DDP copies rank 0's initial weights.
             torch.manual_seed(cfg.seed + ctx.rank)
             if state is None:
-                self.model = RNNLanguageModel(len(self.vocab), self.config.model).to(self.device)
+                self.model = self._new_model()
             outcome = train_model(
                 self._model(),
                 train_ids,
@@ -236,7 +252,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
         return cls._restore(Path(directory), manifest, config, vocab_config)
 
     def _load_state(self, directory: Path, manifest: dict[str, Any]) -> None:
-        self.model = RNNLanguageModel(len(self.vocab), self.config.model).to(self.device)
+        self.model = self._new_model()
         weights = directory / WEIGHTS_FILE
         if not weights.exists():
             raise CheckpointError(f"{directory} has no {WEIGHTS_FILE}")
