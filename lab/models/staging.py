@@ -79,6 +79,7 @@ def staged_run(directory: Path, *, keep: Iterable[str] | str = ()) -> Iterator[P
     """
     target = Path(os.path.abspath(directory))  # "." and "run/.." have a name and a parent
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)  # as a plain save always did
         stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.{_STAGE}-", dir=target.parent))
     except OSError as exc:
         raise _save_error(directory, exc) from None
