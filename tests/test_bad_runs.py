@@ -48,7 +48,7 @@ def _set(manifest: dict[str, Any], path: str, value: Any) -> None:
 @pytest.mark.parametrize(
     ("path", "value", "words"),
     [
-        ("config", None, "holds no configuration object"),
+        ("config", None, "config is None, not an object"),
         ("config.model.hidden_dim", None, "hidden_dim must be int, not None"),
         ("config.model.hidden_dim", "big", "hidden_dim must be int, not 'big'"),
         ("config.model.hidden_dim", 8.0, "hidden_dim must be int, not 8.0"),

@@ -3,12 +3,11 @@
 A generator is a configuration (one dataclass, or a dataclass of sections),
 a :class:`~lab.models.config.VocabConfig` that fixes its tokenizer, the
 vocabulary learnt by ``fit``, and its own tables or weights. The base builds
-the first three from options and the registry's defaults, and owns the run
-directory skeleton: ``config.json`` (kind, configuration, tokenizer, metrics)
-and ``vocab.json`` beside what the model writes itself (``_save_state``). It
-raises one :class:`~lab.errors.NotFittedError` for a model that was never
-fitted or loaded, and every ``fit`` returns the same
-:class:`~lab.models.protocol.FitResult` shape.
+the first three from options and the registry's defaults, and owns the run directory
+skeleton: ``config.json`` (kind, configuration, tokenizer, metrics) and ``vocab.json``
+beside what the model writes itself (``_save_state``). It raises one
+:class:`~lab.errors.NotFittedError` for a model never fitted or loaded, and every
+``fit`` returns the same :class:`~lab.models.protocol.FitResult` shape.
 """
 
 from __future__ import annotations
@@ -61,8 +60,7 @@ class GeneratorBase(ABC, Generic[ConfigT]):
     config_class: ClassVar[type[Any]]
     #: The files ``_save_state`` writes, whose digests ``config.json`` records.
     state_files: ClassVar[tuple[str, ...]] = ()
-    #: Files of its run directory that the save at the end of ``fit`` keeps (the
-    #: LSTM's trainer state, for a later ``--resume``); a plain ``save`` keeps none.
+    #: Run files the save at the end of ``fit`` keeps (the LSTM's state for ``--resume``).
     carried_files: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: ConfigT | None = None, vocab_config: VocabConfig | None = None):
@@ -84,11 +82,8 @@ class GeneratorBase(ABC, Generic[ConfigT]):
             pretokenized=vocab_config.pretokenized,
         )
         self._vocab: Vocabulary | None = None
-        #: What the last ``fit`` measured (saved in ``config.json``).
-        self.metrics: dict[str, Any] = {}
-        #: Top-level ``config.json`` fields every save of this run writes: the
-        #: corpus and data it is trained on (``train`` sets them before ``fit``), so
-        #: even a checkpoint written mid-training can be resumed and checked.
+        self.metrics: dict[str, Any] = {}  #: what the last ``fit`` measured (in ``config.json``)
+        #: ``config.json`` fields of every save, even mid-training: corpus and data (``train``).
         self.run_record: dict[str, Any] = {}
 
     # -- construction ------------------------------------------------------------
@@ -180,7 +175,7 @@ class GeneratorBase(ABC, Generic[ConfigT]):
         result = self._fit(request)
         self._record_fit(result)
         if checkpoint_dir is not None and self._writes_runs():
-            self._save(Path(checkpoint_dir), keep=self.carried_files)
+            self.save(Path(checkpoint_dir), keep=self.carried_files)
         return result
 
     def generate(
@@ -215,15 +210,10 @@ class GeneratorBase(ABC, Generic[ConfigT]):
         return True
 
     # -- persistence ---------------------------------------------------------------
-    def save(self, directory: Path) -> None:
-        """Write the run directory (``config.json``, ``vocab.json``, the model's own files)
-        as one transaction: it holds the old run or the new one, never a mix
-        (:mod:`lab.models.staging`)."""
-        self._save(Path(directory))
-
-    def _save(self, directory: Path, *, keep: Iterable[str] = ()) -> None:
-        """:meth:`save`, carrying the files named in ``keep`` over from the run there."""
-        with staged_run(directory, keep=keep) as stage:
+    def save(self, directory: Path, *, keep: Iterable[str] = ()) -> None:
+        """Write the run (``config.json``, ``vocab.json``, the model's files, ``keep`` carried over)
+        as one transaction: old run or new, never a mix (:mod:`lab.models.staging`)."""
+        with staged_run(Path(directory), keep=keep) as stage:
             self._write_run(stage)
 
     def _write_run(self, stage: Path) -> None:
@@ -250,11 +240,10 @@ class GeneratorBase(ABC, Generic[ConfigT]):
         manifest = read_manifest(directory)
         if manifest["kind"] != cls.kind:
             raise CheckpointError(f"{directory} holds a {manifest['kind']} model, not {cls.kind}")
-        data = manifest.get("config", {})
-        if not isinstance(data, dict):
-            raise CheckpointError(f"{directory}: config.json holds no configuration object")
         try:
-            data = dict(data)
+            data = manifest.get("config", {})
+            if not isinstance(data, dict):
+                raise TypeError(f"config is {data!r}, not an object")
             vocab = dict(data.get("vocab", {}))
             tokenizer = manifest.get("tokenizer", {})
             if "unit" not in vocab and isinstance(tokenizer, dict) and "kind" in tokenizer:
