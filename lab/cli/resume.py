@@ -18,6 +18,7 @@ from typing import Any
 from lab.errors import LabError
 from lab.models import registry
 from lab.models.checkpoint import read_manifest
+from lab.models.rundir import recover_interrupted_save
 
 #: Options a resumed run may change: budgets, the learning-rate schedule, where it runs.
 CHANGEABLE = frozenset(
@@ -33,6 +34,7 @@ def resumed_settings(
     ``given`` are the options set on the command line: changeable ones override
     the run's, others must equal the run's values.
     """
+    recover_interrupted_save(out)  # a save killed between its two renames (no RENAME_EXCHANGE)
     if not (out / "config.json").exists():
         raise LabError(f"nothing to resume: {out} holds no run")
     manifest = read_manifest(out)

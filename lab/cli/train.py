@@ -20,8 +20,9 @@ from lab.errors import LabError
 from lab.evaluation.evaluate import floor_score
 from lab.evaluation.prompts import book_prompts
 from lab.models import registry
+from lab.models.base import GeneratorBase
 from lab.models.checkpoint import check_data, update_manifest
-from lab.models.protocol import GREEDY, FitResult, Generator
+from lab.models.protocol import GREEDY, FitResult
 from lab.models.rundir import claim_run_directory
 from lab.models.scoring import ScoreResult
 from lab.text.corpora import Corpus, load_corpus
@@ -118,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
             options = with_corpus_defaults(options, corpus, quiet=not ctx.is_main)
         gen = registry.generator_class(args.model).from_options(options)
         parts = corpus.split()
+        # In every checkpoint, so a run killed mid-training resumes on (only) its own data.
+        gen.run_record = {"corpus": corpus.record(), "data": parts.fingerprint()}
         if args.resume:  # continue on the same data only
             check_data(args.out, parts.fingerprint(), required=False)
         if not ctx.is_main:  # rank 0 owns (and locks) the run directory
@@ -129,7 +132,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(
-    args: argparse.Namespace, gen: Generator, corpus: Corpus, parts: CorpusSplit, *, is_main: bool
+    args: argparse.Namespace,
+    gen: GeneratorBase[Any],
+    corpus: Corpus,
+    parts: CorpusSplit,
+    *,
+    is_main: bool,
 ) -> int:
     if is_main:
         print(
@@ -151,8 +159,6 @@ def _train(
     floor = floor_score(gen, parts.train, parts.valid)
     update_manifest(
         args.out,
-        corpus=corpus.record(),
-        data=parts.fingerprint(),
         final={
             "valid": valid.to_dict(),
             "unigram_valid": floor.to_dict(),

@@ -19,7 +19,7 @@ from lab.evaluation.evaluate import EvalRow, evaluate_all
 from lab.evaluation.prompts import book_prompts
 from lab.evaluation.sweep import SweepConfig, SweepRow, sweep_generator
 from lab.models import registry
-from lab.models.checkpoint import check_data, read_manifest, update_manifest
+from lab.models.checkpoint import check_data, read_manifest
 from lab.models.protocol import Generator
 from lab.text.corpora import Corpus
 from lab.text.tokenizers import AnyTokenizer, make_tokenizer
@@ -113,12 +113,13 @@ def run_comparison(
             reused.append(kind)
         else:
             log(f"{kind}: training ({config.model_options(kind) or 'defaults'})")
-            gen = registry.generator_class(kind).from_options(config.model_options(kind))
+            fresh = registry.generator_class(kind).from_options(config.model_options(kind))
+            fresh.run_record = {"data": data, "corpus": corpus.record()}
+            gen = fresh
             t0 = time.perf_counter()
             # Models on the shared word tokenizer share one vocabulary.
             vocab = shared_vocab if gen.tokenizer == shared_tokenizer else None
             gen.fit(parts.train, parts.valid, vocab=vocab, progress=progress, checkpoint_dir=run)
-            update_manifest(run, data=data, corpus=corpus.record())
             train_seconds[kind] = time.perf_counter() - t0
             log(f"{kind}: trained in {train_seconds[kind]:.1f}s ({gen.metrics.get('stop_reason')})")
         generators[kind] = gen

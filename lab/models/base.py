@@ -3,12 +3,11 @@
 A generator is a configuration (one dataclass, or a dataclass of sections),
 a :class:`~lab.models.config.VocabConfig` that fixes its tokenizer, the
 vocabulary learnt by ``fit``, and its own tables or weights. The base builds
-the first three from options and the registry's defaults, and owns the run
-directory skeleton: ``config.json`` (kind, configuration, tokenizer, metrics)
-and ``vocab.json`` beside what the model writes itself (``_save_state``). It
-raises one :class:`~lab.errors.NotFittedError` for a model that was never
-fitted or loaded, and every ``fit`` returns the same
-:class:`~lab.models.protocol.FitResult` shape.
+the first three from options and the registry's defaults, and owns the run directory
+skeleton: ``config.json`` (kind, configuration, tokenizer, metrics) and ``vocab.json``
+beside what the model writes itself (``_save_state``). It raises one
+:class:`~lab.errors.NotFittedError` for a model never fitted or loaded, and every
+``fit`` returns the same :class:`~lab.models.protocol.FitResult` shape.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ from lab.models.protocol import (
     SamplingConfig,
 )
 from lab.models.scoring import ScoreResult
+from lab.models.staging import staged_run
 from lab.text.tokenizers import AnyTokenizer, make_tokenizer
 from lab.text.vocabulary import Vocabulary
 
@@ -62,6 +62,8 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
     config_class: ClassVar[type[Any]]
     #: The files ``_save_state`` writes, whose digests ``config.json`` records.
     state_files: ClassVar[tuple[str, ...]] = ()
+    #: Run files the save at the end of ``fit`` keeps (the LSTM's state for ``--resume``).
+    carried_files: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: ConfigT | None = None, vocab_config: VocabConfig | None = None):
         if config is None or vocab_config is None:
@@ -82,8 +84,9 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
             pretokenized=vocab_config.pretokenized,
         )
         self._vocab: Vocabulary | None = None
-        #: What the last ``fit`` measured (saved in ``config.json``).
-        self.metrics: dict[str, Any] = {}
+        self.metrics: dict[str, Any] = {}  #: what the last ``fit`` measured (in ``config.json``)
+        #: ``config.json`` fields of every save, even mid-training: corpus and data (``train``).
+        self.run_record: dict[str, Any] = {}
 
     # -- construction ------------------------------------------------------------
     @classmethod
@@ -174,7 +177,7 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         result = self._fit(request)
         self._record_fit(result)
         if checkpoint_dir is not None and self._writes_runs():
-            self.save(Path(checkpoint_dir))
+            self.save(Path(checkpoint_dir), keep=self.carried_files)
         return result
 
     def generate(
@@ -218,18 +221,22 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         return True
 
     # -- persistence ---------------------------------------------------------------
-    def save(self, directory: Path) -> None:
-        """Write the run directory: ``config.json``, ``vocab.json`` and the model's own files."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self._save_state(directory)  # first: config.json, written last, vouches for it
+    def save(self, directory: Path, *, keep: Iterable[str] = ()) -> None:
+        """Write the run (``config.json``, ``vocab.json``, the model's files, ``keep`` carried over)
+        as one transaction: old run or new, never a mix (:mod:`lab.models.staging`)."""
+        with staged_run(Path(directory), keep=keep) as stage:
+            self._write_run(stage)
+
+    def _write_run(self, stage: Path) -> None:
+        """Write every file of the run into the (empty) staging directory ``stage``."""
+        self._save_state(stage)  # first: config.json records the digests of these files
         write_manifest(
-            directory,
+            stage,
             kind=self.kind,
             config=config_to_dict(self.config, self.vocab_config),
             tokenizer=self.tokenizer,
             vocab=self.vocab,
-            extra={"metrics": self.metrics, **self._manifest_extra()},
+            extra={"metrics": self.metrics, **self._manifest_extra(), **self.run_record},
             state_files=self.state_files,
         )
 
@@ -245,7 +252,9 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         if manifest["kind"] != cls.kind:
             raise CheckpointError(f"{directory} holds a {manifest['kind']} model, not {cls.kind}")
         try:
-            data = dict(manifest.get("config", {}))
+            data = manifest.get("config", {})
+            if not isinstance(data, dict):
+                raise TypeError(f"config is {data!r}, not an object")
             vocab = dict(data.get("vocab", {}))
             tokenizer = manifest.get("tokenizer", {})
             if "unit" not in vocab and isinstance(tokenizer, dict) and "kind" in tokenizer:

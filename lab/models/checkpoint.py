@@ -17,6 +17,7 @@ from typing import Any
 
 from lab.errors import CheckpointError
 from lab.fileio import write_text_atomic
+from lab.models.staging import ALL, staged_run
 from lab.text.tokenizers import AnyTokenizer, tokenizer_from_dict
 from lab.text.vocabulary import Vocabulary
 
@@ -120,10 +121,12 @@ def read_tokenizer_and_vocab(
 
 
 def update_manifest(directory: Path, **fields: Any) -> None:
-    """Merge ``fields`` into an existing ``config.json`` (e.g. final metrics)."""
+    """Merge ``fields`` into an existing ``config.json`` (e.g. final metrics), as a new
+    version of the whole run (:func:`~lab.models.staging.staged_run`)."""
     manifest = read_manifest(directory)
     manifest.update(fields)
-    write_text_atomic(Path(directory) / CONFIG_FILE, json.dumps(manifest, indent=2, sort_keys=True))
+    with staged_run(directory, keep=ALL) as stage:
+        write_text_atomic(stage / CONFIG_FILE, json.dumps(manifest, indent=2, sort_keys=True))
 
 
 def check_data(

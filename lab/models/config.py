@@ -11,6 +11,7 @@ beside one :class:`VocabConfig`. Every field carries its help text in
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, is_dataclass, replace
@@ -68,9 +69,51 @@ class VocabConfig:
 
 def from_fields(cls: type[T], data: Mapping[str, Any]) -> T:
     """Build dataclass ``cls`` from a dict, ignoring keys it does not know
-    (so older checkpoints with retired options still load)."""
+    (so older checkpoints with retired options still load).
+
+    The values come from JSON someone may have edited, so each is checked
+    against its field's type first: ``"hidden_dim": null`` is an
+    :class:`~lab.errors.OptionError` naming the field, not a ``TypeError``
+    deep inside a range check.
+    """
+    if not isinstance(data, Mapping):
+        raise OptionError(f"{cls.__name__} settings must be an object, not {data!r}")
+    hints = typing.get_type_hints(cls)
     names = {f.name for f in fields(typing.cast(Any, cls))}
-    return cls(**{k: v for k, v in data.items() if k in names})
+    known = {k: v for k, v in data.items() if k in names}
+    for name, value in known.items():
+        if not _fits(value, hints[name]):
+            raise OptionError(f"{name} must be {_type_name(hints[name])}, not {value!r}")
+    return cls(**known)
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a JSON ``value`` can be a field of type ``hint`` (other types: not checked)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is Literal:
+        return value in args
+    if args and origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arm) for arm in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    return True
+
+
+def _type_name(hint: Any) -> str:
+    if typing.get_origin(hint) is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
+    return " or ".join(
+        "null" if arm is type(None) else getattr(arm, "__name__", str(arm))
+        for arm in (typing.get_args(hint) or (hint,))
+    )
 
 
 def section_classes(config_class: type) -> tuple[type, ...]:

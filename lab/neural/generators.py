@@ -10,6 +10,7 @@ defaults (unit, sizes, batch shape). A run directory holds ``config.json``,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 import torch
 from safetensors.torch import load_model, save_model
 
-from lab.errors import CheckpointError, CorpusError
+from lab.errors import CheckpointError, CorpusError, OptionError
 from lab.fileio import write_with_atomic
 from lab.models.base import GeneratorBase
 from lab.models.config import VocabConfig
@@ -31,6 +32,7 @@ from lab.models.protocol import (
     warn_unknown_prompt_tokens,
 )
 from lab.models.scoring import ScoreResult
+from lab.models.staging import ALL, staged_run
 from lab.neural import distributed
 from lab.neural.adaptive import build_model
 from lab.neural.batch_decoding import decode_requests
@@ -53,6 +55,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
     kind: ClassVar[str] = ""
     config_class: ClassVar[type[Any]] = NeuralConfig
     state_files: ClassVar[tuple[str, ...]] = (WEIGHTS_FILE,)
+    carried_files: ClassVar[tuple[str, ...]] = (TRAINER_FILE,)
 
     def __init__(
         self, config: NeuralConfig | None = None, vocab_config: VocabConfig | None = None
@@ -63,6 +66,21 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
 
     def _model(self) -> RNNLanguageModel:
         return self._fitted(self.model)
+
+    def _new_model(self) -> RNNLanguageModel:
+        """A fresh network of this configuration, or one line (not a crash log) when the
+        machine cannot hold it (``--hidden-dim 1000000000``, or a ``config.json`` saying so)."""
+        try:
+            return build_model(len(self.vocab), self.config.model).to(self.device)
+        except (MemoryError, RuntimeError) as exc:
+            if not isinstance(exc, MemoryError) and not re.search("alloc|overflow", str(exc)):
+                raise
+            m = self.config.model
+            raise OptionError(
+                f"a network with embedding_dim {m.embedding_dim}, hidden_dim {m.hidden_dim}, "
+                f"num_layers {m.num_layers} and {len(self.vocab):,} tokens does not fit in the "
+                f"memory of {self.device}"
+            ) from None
 
     def encode(self, text: str) -> list[int]:
         """``<eos>`` (the start context) followed by the ids of ``text``'s tokens."""
@@ -98,19 +116,28 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
         # One writer under torchrun: rank 0.
         run_dir = Path(checkpoint_dir) if checkpoint_dir is not None and ctx.is_main else None
 
+        # Whether run_dir holds this run yet (and not an old one that --force replaces).
+        published = request.resume
+
         def save_epoch(st: TrainerState, improved: bool) -> None:
+            """One checkpoint, the run and its trainer state published together; an epoch
+            that did not improve links the best weights and ``config.json`` unchanged."""
+            nonlocal published
             if run_dir is None:
                 return
-            if improved:
-                self.save(run_dir)
             payload = st.to_dict() | {"last_weights": self._model().state_dict()}
-            write_with_atomic(run_dir / TRAINER_FILE, lambda p: torch.save(payload, p))
+            whole = improved or not published
+            with staged_run(run_dir, keep=() if whole else ALL) as stage:
+                if whole:
+                    self._write_run(stage)
+                write_with_atomic(stage / TRAINER_FILE, lambda p: torch.save(payload, p))
+            published = True
 
         with torch.random.fork_rng(devices=devices):
             # Each process draws its own dropout noise; DDP copies rank 0's initial weights.
             torch.manual_seed(cfg.seed + ctx.rank)
             if state is None:
-                self.model = build_model(len(self.vocab), self.config.model).to(self.device)
+                self.model = self._new_model()
             outcome = train_model(
                 self._model(),
                 train_ids,
@@ -253,7 +280,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
             # Runs saved before the option existed all have the full softmax.
             model_config = replace(model_config, adaptive_softmax="off")
             self.config = replace(self.config, model=model_config)
-        self.model = build_model(len(self.vocab), model_config).to(self.device)
+        self.model = self._new_model()
         weights = directory / WEIGHTS_FILE
         if not weights.exists():
             raise CheckpointError(f"{directory} has no {WEIGHTS_FILE}")
