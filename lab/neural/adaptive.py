@@ -15,9 +15,12 @@ softmax of log-probabilities is the distribution itself.
 
 from __future__ import annotations
 
+import re
+
 import torch
 from torch import Tensor, nn
 
+from lab.errors import OptionError
 from lab.neural.config import ModelConfig
 from lab.neural.network import Hidden, RNNLanguageModel, detach_hidden
 
@@ -50,11 +53,24 @@ def uses_adaptive(config: ModelConfig, vocab_size: int) -> bool:
     )
 
 
-def build_model(vocab_size: int, config: ModelConfig) -> RNNLanguageModel:
-    """The network for ``config`` over ``vocab_size`` ids, with the output layer it calls for."""
-    if uses_adaptive(config, vocab_size):
-        return AdaptiveRNNLanguageModel(vocab_size, config)
-    return RNNLanguageModel(vocab_size, config)
+def build_model(
+    vocab_size: int, config: ModelConfig, device: torch.device | None = None
+) -> RNNLanguageModel:
+    """The network for ``config`` over ``vocab_size`` ids, with the output layer it
+    calls for, on ``device``; one line (an :class:`OptionError`, not a crash log)
+    when the machine cannot hold it (``--hidden-dim 1000000000``, or a
+    ``config.json`` saying so)."""
+    try:
+        cls = AdaptiveRNNLanguageModel if uses_adaptive(config, vocab_size) else RNNLanguageModel
+        return cls(vocab_size, config).to(device)
+    except (MemoryError, RuntimeError) as exc:
+        if not isinstance(exc, MemoryError) and not re.search("alloc|overflow", str(exc)):
+            raise
+        raise OptionError(
+            f"a network with embedding_dim {config.embedding_dim}, hidden_dim "
+            f"{config.hidden_dim}, num_layers {config.num_layers} and {vocab_size:,} tokens "
+            f"does not fit in the memory of {device or 'cpu'}"
+        ) from None
 
 
 class AdaptiveRNNLanguageModel(RNNLanguageModel):

@@ -10,7 +10,6 @@ defaults (unit, sizes, batch shape). A run directory holds ``config.json``,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any, ClassVar
 import torch
 from safetensors.torch import load_model, save_model
 
-from lab.errors import CheckpointError, CorpusError, OptionError
+from lab.errors import CheckpointError, CorpusError
 from lab.fileio import write_with_atomic
 from lab.models.base import GeneratorBase
 from lab.models.config import VocabConfig
@@ -68,19 +67,8 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
         return self._fitted(self.model)
 
     def _new_model(self) -> RNNLanguageModel:
-        """A fresh network of this configuration, or one line (not a crash log) when the
-        machine cannot hold it (``--hidden-dim 1000000000``, or a ``config.json`` saying so)."""
-        try:
-            return build_model(len(self.vocab), self.config.model).to(self.device)
-        except (MemoryError, RuntimeError) as exc:
-            if not isinstance(exc, MemoryError) and not re.search("alloc|overflow", str(exc)):
-                raise
-            m = self.config.model
-            raise OptionError(
-                f"a network with embedding_dim {m.embedding_dim}, hidden_dim {m.hidden_dim}, "
-                f"num_layers {m.num_layers} and {len(self.vocab):,} tokens does not fit in the "
-                f"memory of {self.device}"
-            ) from None
+        """A fresh network of this configuration on this generator's device."""
+        return build_model(len(self.vocab), self.config.model, self.device)
 
     def encode(self, text: str) -> list[int]:
         """``<eos>`` (the start context) followed by the ids of ``text``'s tokens."""
