@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.adaptive_softmax import adaptive_softmax
 from benchmarks.common import REPO, Result, fmt, machine
 from benchmarks.counts import kneser_ney, markov
 from benchmarks.neural import sweep, threads, training
@@ -29,6 +30,7 @@ BENCHMARKS: dict[str, Bench] = {
     "markov": markov,
     "sweep": sweep,
     "training": training,
+    "adaptive": adaptive_softmax,
     "threads": threads,
     "quality": quality,
 }
