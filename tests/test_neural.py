@@ -162,3 +162,15 @@ def test_tie_weights_needs_equal_sizes() -> None:
         WordLSTMGenerator.from_options({"embedding_dim": 16, "hidden_dim": 32})
     with pytest.raises(LabError, match="state_size"):
         WordLSTMGenerator.from_options({"state_size": 2})
+
+
+def test_default_threads_share_the_usable_cores_among_local_processes(monkeypatch) -> None:
+    from lab.neural.device import default_threads
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    assert default_threads() == 4
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")  # torchrun --nproc-per-node 2
+    assert default_threads() == 2
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "8")  # never fewer than one thread
+    assert default_threads() == 1

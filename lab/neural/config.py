@@ -93,7 +93,9 @@ class TrainConfig:
     )
     seed: int = option(0, "random seed (weights, dropout)")
     device: str = option("auto", "auto, cpu, cuda or mps")
-    num_threads: int | None = option(None, "CPU threads for torch (none: torch's own choice)")
+    num_threads: int | None = option(
+        None, "CPU threads for torch (default: the usable cores, shared among torchrun processes)"
+    )
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "bptt", "valid_streams"):
