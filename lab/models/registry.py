@@ -157,7 +157,13 @@ _KINDS: tuple[ModelKind, ...] = (
             "batch_size": 32,
             "bptt": 100,
         },
-        presets={"quick": {"epochs": 30, "max_tokens": 2_500_000}, "full": {"epochs": 30}},
+        # quick: shorter windows (three times the updates per token) at a higher rate
+        # beat the old 2.5M-token preset on Alice's validation (4.35 vs 4.5 per char) in
+        # 650k tokens: 47 s instead of 194 s on 2 cores.
+        presets={
+            "quick": {"epochs": 30, "max_tokens": 650_000, "bptt": 35, "lr": 5e-3},
+            "full": {"epochs": 30},
+        },
     ),
     _count_kind(
         "markov",
