@@ -62,6 +62,12 @@ def _group(item: pytest.Item) -> str:
 def sandbox(_sandbox_pool: Sandbox, request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     """The code under test, behind a process boundary (see :class:`Sandbox`)."""
     group = _group(request.node)
-    size = sum(1 for item in request.session.items if _group(item) == group)
+    # Only test functions of the exercise modules share children (the session also
+    # holds doctests and other tests, which have no function to place).
+    size = sum(
+        1
+        for item in request.session.items
+        if isinstance(item, pytest.Function) and _group(item) == group
+    )
     yield _sandbox_pool.begin(group, size)
     _sandbox_pool.end()
