@@ -45,9 +45,16 @@ def test_notebook_runs_clean_in_quick_mode(tmp_path: Path, monkeypatch: pytest.M
     assert not errors
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "quick configuration" in text
-    for expected in ("LSTM test perplexity", "Markov test perplexity", "[lstm greedy]", "T=1.5"):
+    for expected in (
+        "LSTM test perplexity",
+        "Markov test perplexity",
+        "[lstm greedy]",
+        "T=1.5",
+        "[next after",
+    ):
         assert expected in text
     assert any(o.output_type == "display_data" for o in outputs)  # the diversity plot
+    assert "explorer unavailable" not in text  # the widget explorer was built
 
 
 def test_notebook_is_stored_without_outputs() -> None:
