@@ -31,6 +31,7 @@ pytest.importorskip("uvicorn", reason="the playground extra is not installed")
 pytest.importorskip("selenium", reason="selenium (the test extra) is not installed")
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -127,7 +128,40 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chro
 
 
 def _wait(driver: webdriver.Chrome, check: Any, message: str) -> Any:
-    return WebDriverWait(driver, WAIT_SECONDS).until(lambda d: check(d), message=message)
+    # The page redraws its bars after every change: an element found a moment ago may be
+    # replaced before it is read, so a stale one means "look again", not a failure.
+    return WebDriverWait(
+        driver, WAIT_SECONDS, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(lambda d: check(d), message=message)
+
+
+def _settled(driver: webdriver.Chrome) -> None:
+    """Wait until no redraw is pending: the refresh counter holds still for a while
+    (a run of key presses queues several)."""
+    last = [-1, 0.0]
+
+    def still(d: webdriver.Chrome) -> bool:
+        now, count = time.monotonic(), _counter(d, "refreshes")
+        if count != last[0]:
+            last[:] = [count, now]
+            return False
+        return now - last[1] >= 0.5
+
+    _wait(driver, still, "the page kept redrawing")
+
+
+def _click_bar(driver: webdriver.Chrome, model: str, index: int) -> None:
+    """Click bar ``index`` of ``model``, finding it again if a redraw replaced it."""
+
+    def click(d: webdriver.Chrome) -> bool:
+        d.find_elements(By.CSS_SELECTOR, f'.model[data-model="{model}"] .bar-row')[index].click()
+        return True
+
+    _wait(driver, click, f"could not click bar {index} of {model}")
+
+
+def _step_text(driver: webdriver.Chrome, model: str) -> str:
+    return driver.find_element(By.CSS_SELECTOR, f'.model[data-model="{model}"] .step-text').text
 
 
 def _counter(driver: webdriver.Chrome, name: str) -> int:
@@ -136,15 +170,20 @@ def _counter(driver: webdriver.Chrome, name: str) -> int:
 
 
 def _bars(driver: webdriver.Chrome, model: str) -> list[tuple[str, float, float]]:
-    rows = driver.find_elements(By.CSS_SELECTOR, f'.model[data-model="{model}"] .bar-row')
-    return [
-        (
-            r.get_attribute("data-token") or "",
-            float(r.get_attribute("data-prob") or 0),
-            float(r.get_attribute("data-sampled-prob") or 0),
-        )
-        for r in rows
-    ]
+    _settled(driver)
+
+    def read(d: webdriver.Chrome) -> list[tuple[str, float, float]]:
+        rows = d.find_elements(By.CSS_SELECTOR, f'.model[data-model="{model}"] .bar-row')
+        return [
+            (
+                r.get_attribute("data-token") or "",
+                float(r.get_attribute("data-prob") or 0),
+                float(r.get_attribute("data-sampled-prob") or 0),
+            )
+            for r in rows
+        ]
+
+    return _wait(driver, read, f"no bars for {model}")
 
 
 def _after_refresh(driver: webdriver.Chrome, action: Any) -> None:
@@ -199,20 +238,25 @@ def test_the_page_lets_you_watch_the_models_choose(
 
     # Picking a bar takes that token; "Sample next" draws one.
     _after_refresh(browser, lambda: [slider.send_keys(Keys.ARROW_LEFT) for _ in range(44)])
-    panel = browser.find_element(By.CSS_SELECTOR, '.model[data-model="word-lstm"]')
-    text_before = panel.find_element(By.CSS_SELECTOR, ".step-text").text
-    panel.find_elements(By.CSS_SELECTOR, ".bar-row")[1].click()
+    _settled(browser)
+    text_before = _step_text(browser, "word-lstm")
+    _click_bar(browser, "word-lstm", 1)
     _wait(
         browser,
-        lambda d: panel.find_element(By.CSS_SELECTOR, ".step-text").text != text_before,
+        lambda d: _step_text(d, "word-lstm") != text_before,
         "picking a token did not extend the walk",
     )
-    markov = browser.find_element(By.CSS_SELECTOR, '.model[data-model="markov"]')
-    walk = markov.find_element(By.CSS_SELECTOR, ".step-text").text
-    markov.find_element(By.CSS_SELECTOR, ".sample").click()
+    walk = _step_text(browser, "markov")
     _wait(
         browser,
-        lambda d: len(markov.find_element(By.CSS_SELECTOR, ".step-text").text) > len(walk),
+        lambda d: bool(
+            d.find_element(By.CSS_SELECTOR, '.model[data-model="markov"] .sample').click() or True
+        ),
+        "could not press Sample next",
+    )
+    _wait(
+        browser,
+        lambda d: len(_step_text(d, "markov")) > len(walk),
         "sampling did not extend the walk",
     )
 
@@ -227,7 +271,13 @@ def test_the_page_lets_you_watch_the_models_choose(
         ),
         "no heat map",
     )
-    summary = panel.find_element(By.CSS_SELECTOR, ".heat-summary").text
+    summary = _wait(
+        browser,
+        lambda d: (
+            d.find_element(By.CSS_SELECTOR, '.model[data-model="word-lstm"] .heat-summary').text
+        ),
+        "no heat-map summary",
+    )
     assert "perplexity" in summary
     assert browser.find_element(By.ID, "error").is_displayed() is False
     _save_screenshot(browser, tmp_path / "playground.png")
