@@ -21,6 +21,7 @@ import torch
 from benchmarks.common import SHARED, Result, interleaved
 from lab.neural.adaptive import adaptive_cutoffs, build_model
 from lab.neural.config import ModelConfig, TrainConfig
+from lab.neural.network import RNNLanguageModel
 from lab.neural.training import evaluate_nll, train_model
 
 PTB = SHARED / "corpora" / "ptb"
@@ -48,7 +49,7 @@ def _data() -> tuple[str, int, list[int], list[int]]:
     return "synthetic Zipf", VOCAB, ids[:360_000], ids[360_000:]
 
 
-def _model(vocab: int, adaptive: bool) -> torch.nn.Module:
+def _model(vocab: int, adaptive: bool) -> RNNLanguageModel:
     torch.manual_seed(0)
     config = ModelConfig(
         embedding_dim=200,
@@ -61,12 +62,12 @@ def _model(vocab: int, adaptive: bool) -> torch.nn.Module:
     return build_model(vocab, config)
 
 
-def _train(vocab: int, ids: list[int], adaptive: bool, tokens: int) -> tuple[torch.nn.Module, int]:
+def _train(vocab: int, ids: list[int], adaptive: bool, tokens: int) -> tuple[RNNLanguageModel, int]:
     model = _model(vocab, adaptive)
     config = TrainConfig(epochs=1, batch_size=20, bptt=35, max_tokens=tokens, device="cpu")
     with torch.random.fork_rng():
         torch.manual_seed(1)
-        outcome = train_model(model, ids, None, config, device=torch.device("cpu"), progress=False)  # type: ignore[arg-type]
+        outcome = train_model(model, ids, None, config, device=torch.device("cpu"), progress=False)
     return model, outcome.state.tokens
 
 
@@ -86,7 +87,7 @@ def adaptive_softmax(quick: bool, repeats: int) -> list[Result]:
     ppl = {}
     for adaptive in (True, False):
         model, _ = _train(vocab, train, adaptive, budget)
-        total, count = evaluate_nll(model, held_out, device=torch.device("cpu"))  # type: ignore[arg-type]
+        total, count = evaluate_nll(model, held_out, device=torch.device("cpu"))
         ppl[adaptive] = math.exp(total / count)
     shapes = f"2x200 LSTM untied, dropout 0.2, V={vocab:,} ({source}), 20x35, Adam 3e-3"
     return [

@@ -18,7 +18,7 @@ reference rule.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -111,16 +111,22 @@ def decode_requests(
 ) -> list[list[Sample]]:
     """The samples of every request, one list per request, in chunks of whole
     requests of at most :data:`MAX_ROWS` rows (a request larger than that alone)."""
-    out: list[list[Sample]] = []
+    return [
+        samples
+        for chunk in _chunks(requests)
+        for samples in _decode_chunk(model, tokenizer, vocab, chunk, device)
+    ]
+
+
+def _chunks(requests: Sequence[GenerationRequest]) -> Iterator[list[GenerationRequest]]:
     chunk: list[GenerationRequest] = []
     for request in requests:
         if chunk and sum(r.num_samples for r in chunk) + request.num_samples > MAX_ROWS:
-            out += _decode_chunk(model, tokenizer, vocab, chunk, device)
+            yield chunk
             chunk = []
         chunk.append(request)
     if chunk:
-        out += _decode_chunk(model, tokenizer, vocab, chunk, device)
-    return out
+        yield chunk
 
 
 def _decode_chunk(
