@@ -203,8 +203,8 @@ def test_detached_daemons_neither_rewrite_results_nor_stretch_the_limit(tmp_path
 TAMPER = """
 import glob, os, sys
 targets = [os.path.join(ROOT, "lab", "grading", "grader.py"), os.path.join(ROOT, "tests", "exercises", "conftest.py")]
-targets += [os.path.join(p, "_textgen_drivers.py") for p in sys.path]
-targets += glob.glob("/tmp/textgen-grade-*/plugin/*.py") + glob.glob("/tmp/textgen-box-*/harness/*.py")
+targets += [os.path.join(p, "_textgen_drivers", "__init__.py") for p in sys.path]
+targets += glob.glob("/tmp/textgen-grade-*/plugin/*.py") + glob.glob("/tmp/textgen-box-*/harness/*.py") + glob.glob("/tmp/textgen-box-*/harness/*/*.py")
 for path in targets:
     try:
         with open(path, "a") as f:

@@ -44,7 +44,7 @@ from typing import Any
 from lab.grading import confinement
 from lab.grading.confinement import Identity
 
-CHILD_FILE, DRIVERS_FILE = "_textgen_child.py", "_textgen_drivers.py"
+CHILD_FILE, DRIVERS_PACKAGE = "_textgen_child.py", "_textgen_drivers"
 MAX_REPLY = 64 << 20
 DEFAULT_MEMORY = 2 << 30
 _PASS_ENV = ("NLTK_DATA", "LANG", "LC_ALL")
@@ -71,7 +71,12 @@ def build_harness(box: Path) -> None:
     harness.mkdir(parents=True, exist_ok=True)
     here = Path(__file__).resolve().parent
     shutil.copyfile(here / "sandbox_child.py", harness / CHILD_FILE)
-    shutil.copyfile(here / "drivers.py", harness / DRIVERS_FILE)
+    shutil.copytree(
+        here / "drivers",
+        harness / DRIVERS_PACKAGE,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        dirs_exist_ok=True,
+    )
 
 
 class Worker:

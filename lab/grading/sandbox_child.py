@@ -1,7 +1,7 @@
 """The untrusted side of the grading sandbox: runs the submission's code, answers as JSON.
 
 The grader copies this file (as ``_textgen_child.py``) and
-:mod:`lab.grading.drivers` (as ``_textgen_drivers.py``) into ``harness/``
+:mod:`lab.grading.drivers` (as the package ``_textgen_drivers``) into ``harness/``
 beside the submission's ``submission/`` and starts it with ``python -I``
 as the sandbox user (see :mod:`lab.grading.sandbox`). It imports only the
 standard library at start and its first act is to cap itself with the

@@ -1,0 +1,78 @@
+"""Drivers of the exercises without torch: the vocabulary, perplexity, the metrics, Markov."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .inputs import MARKOV_TEXT, MARKOV_WORDS
+from .wire import submission
+
+
+def _vocab_call(itos: list[str], method: str, items: list[Any], as_iter: bool = False) -> Any:
+    vocab = submission("lab.text.vocabulary").Vocabulary(itos)
+    return getattr(vocab, method)(iter(items) if as_iter else items)
+
+
+def _vocab_build(tokens: list[str], **options: Any) -> Any:
+    vocab = submission("lab.text.vocabulary").Vocabulary.build(tokens, **options)
+    return {"itos": list(vocab.itos), "stoi": dict(vocab.stoi)}
+
+
+def _perplexity(nll: float, tokens: int) -> Any:
+    return submission("lab.models.scoring").perplexity(nll, tokens)
+
+
+def _distinct_n(samples: list[list[str]], n: int, **options: Any) -> Any:
+    return submission("lab.evaluation.metrics").distinct_n(samples, n, **options)
+
+
+def _markov(state_size: int = 2) -> Any:
+    markov = submission("baselines.markov")
+    vocabulary = submission("lab.text.vocabulary")
+    config = submission("lab.models.config")
+
+    class StandInVocabulary(vocabulary.Vocabulary):  # type: ignore[name-defined]
+        """encode/decode written out here, independent of Exercise 1."""
+
+        def encode(self, tokens: Iterable[str]) -> list[int]:
+            return [self.stoi[t] if t in self.stoi else self.stoi[vocabulary.UNK] for t in tokens]
+
+        def decode(self, ids: Iterable[int]) -> list[str]:
+            return [self.itos[i] for i in ids]
+
+    model = markov.MarkovGenerator(
+        markov.MarkovConfig(state_size=state_size),
+        config.VocabConfig(min_freq=1, eos="line"),
+    )
+    model.fit(MARKOV_TEXT, vocab=StandInVocabulary([*vocabulary.SPECIALS, *MARKOV_WORDS]))
+    return model
+
+
+def _markov_chains(state_size: int = 2) -> Any:
+    chains = _markov(state_size).chains
+    return {str(k): [[list(s), dict(f)] for s, f in c.model.items()] for k, c in chains.items()}
+
+
+def _markov_next_word(state: list[str], seeds: list[int], temperature: float | None = None) -> Any:
+    from lab.models.protocol import GREEDY, SamplingConfig
+
+    model = _markov()
+    sampling = GREEDY if temperature is None else SamplingConfig(temperature=temperature)
+    return [model.next_word(tuple(state), sampling, random.Random(s)) for s in seeds]
+
+
+def _markov_generate(prompt: str, max_tokens: int) -> Any:
+    return list(_markov().generate(prompt, max_tokens=max_tokens)[0].tokens)
+
+
+DRIVERS: dict[str, Callable[..., Any]] = {
+    "vocab.call": _vocab_call,
+    "vocab.build": _vocab_build,
+    "scoring.perplexity": _perplexity,
+    "metrics.distinct_n": _distinct_n,
+    "markov.chains": _markov_chains,
+    "markov.next_word": _markov_next_word,
+    "markov.generate": _markov_generate,
+}

@@ -1,0 +1,111 @@
+"""Drivers of the torch exercises: batching, the model, the training step, sampling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .inputs import rnn_model, tiny_setup
+from .wire import submission, tensor
+
+
+def _batchify(data: Any, batch_size: int) -> Any:
+    stream = tensor(data) if isinstance(data, dict) else data
+    return submission("lab.neural.batching").batchify(stream, batch_size)
+
+
+def _get_batch(source: Any, starts: list[int], bptt: int) -> Any:
+    get_batch = submission("lab.neural.batching").get_batch
+    src = tensor(source)
+    return [list(get_batch(src, i, bptt)) for i in starts]
+
+
+def _forward(
+    vocab: int,
+    dim: int,
+    tokens: Any,
+    seed: int = 0,
+    dropout: float = 0.0,
+    train: bool = False,
+    manual_seed: int | None = None,
+    split: int | None = None,
+) -> Any:
+    """Exercise 3: the submission's ``forward`` on a seeded model, whole or in two halves."""
+    import torch
+
+    model = rnn_model(vocab, dim, dropout, seed)
+    model.train(train)
+    x = tensor(tokens)
+    if manual_seed is not None:
+        torch.manual_seed(manual_seed)
+    with torch.set_grad_enabled(train):
+        if split is None:
+            logits, hidden = model(x)
+            return {"logits": logits, "hidden": list(hidden)}
+        first, state = model(x[:split])
+        second, _ = model(x[split:], state)
+        fresh, _ = model(x[split:])
+        return {"first": first, "second": second, "fresh": fresh}
+
+
+def _train_step(
+    seed: int,
+    lr: float,
+    clip: float,
+    decoder_scale: float = 1.0,
+    stale_grad: float | None = None,
+    carried: bool = False,
+) -> Any:
+    """Exercise 4: one ``train_step`` on the stand-in model; returns everything observable."""
+    import torch
+
+    train_step = submission("lab.neural.training").train_step
+    model, x, y, hidden, previous_x = tiny_setup(seed, decoder_scale)
+    if carried:  # the state a previous window computed, still attached to its graph
+        _, hidden = model(previous_x, hidden)
+    if stale_grad is not None:
+        for param in model.parameters():
+            param.grad = torch.full_like(param, stale_grad)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    loss, state = train_step(model, x, y, hidden, optimizer, clip=clip)
+    return {
+        "loss": loss,
+        "loss_type": type(loss).__name__,
+        "state": state,
+        "params": dict(model.named_parameters()),
+    }
+
+
+def _apply_temperature(logits: Any, temperature: float) -> Any:
+    original = tensor(logits)
+    given = original.clone()
+    out = submission("lab.neural.decoding").apply_temperature(given, temperature)
+    return {"out": out, "input_after": given}
+
+
+def _next_token(
+    logits: Any,
+    temperature: float | None = None,
+    seed: int | None = None,
+    banned_ids: Iterable[int] = (),
+    repeat: int = 1,
+) -> Any:
+    import torch
+
+    from lab.models.protocol import GREEDY, SamplingConfig
+
+    rows = tensor(logits).repeat(repeat, 1)
+    sampling = GREEDY if temperature is None else SamplingConfig(temperature=temperature)
+    gen = None if seed is None else torch.Generator().manual_seed(seed)
+    next_token = submission("lab.neural.decoding").next_token
+    return next_token(rows, sampling, generator=gen, banned_ids=tuple(banned_ids))
+
+
+DRIVERS: dict[str, Callable[..., Any]] = {
+    "batching.batchify": _batchify,
+    "batching.get_batch": _get_batch,
+    "network.forward": _forward,
+    "training.train_step": _train_step,
+    "decoding.apply_temperature": _apply_temperature,
+    "decoding.next_token": _next_token,
+}
