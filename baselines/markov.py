@@ -95,7 +95,7 @@ class MarkovGenerator(CountGenerator[MarkovConfig]):
         return self._fitted(self._kn)
 
     def _fit_ids(self, ids: list[int]) -> None:
-        """Exercise 8: split ``ids`` into sentences, drop each sentence's final
+        """Exercise 12: split ``ids`` into sentences, drop each sentence's final
         ``<eos>``, decode them to words, and count their transitions with one
         ``markovify.Chain`` per state size 1..``state_size`` (pass them to
         :meth:`_set_chains`)."""
@@ -198,7 +198,7 @@ class MarkovGenerator(CountGenerator[MarkovConfig]):
         """``(word, count)`` candidates after ``state``: the followers of its longest
         known suffix, minus ``<unk>``/``<pad>``, else the unigram counts.
 
-        Exercise 8: find the follower counts (``self.chains[k].model``) of the
+        Exercise 12: find the follower counts (``self.chains[k].model``) of the
         longest suffix of ``state`` that has some besides ``<unk>``/``<pad>``,
         and return them without those two; fall back to ``self._unigram``.
         """

@@ -279,7 +279,7 @@ def test_baselines_never_import_torch() -> None:
 )
 def test_markov_walk_is_next_word_step_by_step(prose_text: str, sampling: SamplingConfig) -> None:
     """generate() draws from compiled followers for speed; it must pick exactly what
-    next_word (the readable reference, Exercise 8) picks with the same rng."""
+    next_word (the readable reference, Exercise 12) picks with the same rng."""
     from baselines.markov import BEGIN, END
 
     gen = MarkovGenerator(MarkovConfig(state_size=2), VocabConfig(min_freq=2))

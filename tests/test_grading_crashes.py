@@ -82,7 +82,7 @@ def test_a_submission_without_lab_is_graded_as_the_untouched_handout(tmp_path: P
 @reference_only
 def test_symlinks_to_the_reference_are_not_graded(tmp_path: Path) -> None:
     (tmp_path / "lab" / "models").mkdir(parents=True)
-    scoring = Path("lab") / "models" / "scoring.py"  # Exercise 6's file
+    scoring = Path("lab") / "models" / "scoring.py"  # Exercise 9's file
     assert (ROOT / scoring).is_file()
     (tmp_path / scoring).symlink_to(ROOT / scoring)
     report = grade_submission(tmp_path, exercises=[6], per_test_timeout=TIMEOUT)

@@ -64,7 +64,7 @@ def distinct_n(
     >>> distinct_n([["a", "b", "a"]], 1)  # {a, b} / 3 tokens
     0.6666666666666666
 
-    Exercise 7: collect the unique n-grams of every sample (use
+    Exercise 10: collect the unique n-grams of every sample (use
     :func:`ngrams`) and divide by the chosen denominator.
     """
     # BEGIN SOLUTION
@@ -159,7 +159,18 @@ def detect_loop(
 
     >>> detect_loop(list("xababab"))
     LoopResult(period=2, onset=1, span=6)
+
+    Exercise 11: ``ValueError`` unless ``min_period >= 1`` and
+    ``min_repeats >= 2``. Try each period ``p`` from ``min_period`` up to
+    ``len(sample) // min_repeats`` (and at most ``max_period`` if given). For
+    a period ``p``, let ``f`` be the smallest index ``>= p`` such that every
+    token from ``f`` to the end equals the token ``p`` places before it
+    (``f = len(sample)`` if the last token does not); the loop then starts
+    at ``onset = f - p`` (its first copy) and spans ``len(sample) - onset``
+    tokens. Return the first ``p`` whose span is at least
+    ``max(min_repeats * p, min_span)``.
     """
+    # BEGIN SOLUTION
     if min_period < 1 or min_repeats < 2:
         raise ValueError("need min_period >= 1 and min_repeats >= 2")
     n = len(sample)
@@ -172,6 +183,7 @@ def detect_loop(
         if n - onset >= max(min_repeats * p, min_span):
             return LoopResult(period=p, onset=onset, span=n - onset)
     return None
+    # END SOLUTION
 
 
 def repetition_rate(samples: Samples, **loop_options: int) -> float:

@@ -65,13 +65,14 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
     Exercise(
         3,
-        "The LSTM generator's forward pass",
+        "The LSTM language model",
         "lab/neural/network.py",
-        ("RNNLanguageModel.forward",),
-        "Embed the tokens, run the recurrent layers from the given hidden state, and project "
-        "to vocabulary logits, with dropout on the embeddings and on the RNN output.",
-        4,
-        "test_ex3_forward.py",
+        ("RNNLanguageModel.__init__", "RNNLanguageModel.forward", "RNNLanguageModel.init_hidden"),
+        "Build the network (embedding, an LSTM/GRU/RNN as configured, a linear decoder, "
+        "optionally tied to the embedding), its forward pass (embed, dropout, recurrent "
+        "layers from the given state, dropout, logits) and its zero initial state.",
+        8,
+        "test_ex3_model.py",
     ),
     Exercise(
         4,
@@ -86,6 +87,17 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
     Exercise(
         5,
+        "The training loop",
+        "lab/neural/epoch.py",
+        ("train_epoch",),
+        "One epoch of truncated BPTT: walk the batched stream window by window, carrying the "
+        "state each step returns into the next window, and return the token-weighted loss; "
+        "stop when the per-batch callback says so.",
+        5,
+        "test_ex5_training_loop.py",
+    ),
+    Exercise(
+        6,
         "Greedy and temperature sampling",
         "lab/neural/decoding.py",
         ("apply_temperature", "next_token"),
@@ -93,30 +105,52 @@ EXERCISES: tuple[Exercise, ...] = (
         "for greedy decoding, else one seeded draw from the filtered softmax; banned ids "
         "(`<pad>`, `<unk>`) are never chosen.",
         4,
-        "test_ex5_sampling.py",
+        "test_ex6_sampling.py",
     ),
     Exercise(
-        6,
+        8,
+        "Prompt priming and the decoding loop",
+        "lab/neural/generation.py",
+        ("generate_ids",),
+        "Read the prompt once to prime the hidden state, then emit one token at a time, "
+        "feeding back only the chosen token with the carried state, until `max_tokens` or "
+        "every row has emitted the stop token.",
+        5,
+        "test_ex8_decoding_loop.py",
+    ),
+    Exercise(
+        9,
         "Perplexity",
         "lab/models/scoring.py",
         ("perplexity",),
         "Token-weighted perplexity exp(total NLL / predicted tokens) from a total "
         "negative log-likelihood in nats; reject a count of zero tokens.",
         3,
-        "test_ex6_perplexity.py",
+        "test_ex9_perplexity.py",
     ),
     Exercise(
-        7,
+        10,
         "Distinct-n",
         "lab/evaluation/metrics.py",
         ("distinct_n",),
         "Count the unique n-grams across all samples and divide by the total number of "
         "generated tokens (Li et al. 2016) or, as a variant, by the number of n-grams.",
         3,
-        "test_ex7_distinct.py",
+        "test_ex10_distinct.py",
     ),
     Exercise(
-        8,
+        11,
+        "Detecting greedy cycles",
+        "lab/evaluation/metrics.py",
+        ("detect_loop",),
+        "Find whether a sample ends in a repeating loop (the tail has period p and covers "
+        "enough tokens), the smallest such period and where the loop starts: the repetition "
+        "rate of Holtzman et al. 2020 that shows greedy decoding cycling.",
+        5,
+        "test_ex11_repetition.py",
+    ),
+    Exercise(
+        12,
         "The Markov chain baseline",
         "baselines/markov.py",
         ("MarkovGenerator._fit_ids", "MarkovGenerator.followers"),
@@ -125,7 +159,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "off to shorter states and never emitting `<unk>` or `<pad>` (`followers`, which "
         "generation and the playground's next-token view read).",
         4,
-        "test_ex8_markov.py",
+        "test_ex12_markov.py",
     ),
 )
 

@@ -29,7 +29,7 @@ def perplexity(nll_nats: float, num_tokens: int) -> float:
     >>> round(perplexity(2 * math.log(4), 2), 6)
     4.0
 
-    Exercise 6: ``exp`` of the mean NLL per token (capped at ``exp(700)``
+    Exercise 9: ``exp`` of the mean NLL per token (capped at ``exp(700)``
     so a hopeless model gives a huge number, not an overflow); ``ValueError``
     for no tokens.
     """

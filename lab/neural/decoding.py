@@ -32,7 +32,7 @@ def ban_tokens(logits: Tensor, banned_ids: Sequence[int]) -> Tensor:
 def apply_temperature(logits: Tensor, temperature: float) -> Tensor:
     """Divide by ``temperature``: < 1 sharpens towards greedy, > 1 flattens to uniform.
 
-    Exercise 5: return new logits divided by ``temperature``; ``ValueError`` unless positive.
+    Exercise 6: return new logits divided by ``temperature``; ``ValueError`` unless positive.
     """
     # BEGIN SOLUTION
     if temperature <= 0:
@@ -90,7 +90,7 @@ def next_token(
     >>> next_token(torch.tensor([[0.0, 3.0, 1.0]]), SamplingConfig(greedy=True)).tolist()
     [1]
 
-    Exercise 5: ban ``banned_ids``, then take the arg-max (greedy) or draw
+    Exercise 6: ban ``banned_ids``, then take the arg-max (greedy) or draw
     once from the softmax of the filtered logits with ``generator``.
     """
     # BEGIN SOLUTION

@@ -38,6 +38,7 @@ from lab.neural.batch_decoding import decode_requests
 from lab.neural.config import NeuralConfig
 from lab.neural.decoding import next_token
 from lab.neural.device import configure_cpu_threads, resolve_device, step_decoding
+from lab.neural.generation import generate_ids
 from lab.neural.network import RNNLanguageModel, count_parameters
 from lab.neural.token_probabilities import next_token_probs, token_nlls
 from lab.neural.training import TrainerState, evaluate_nll, train_model
@@ -210,30 +211,22 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
         model, vocab = self._model(), self.vocab
         prompt_tokens = self.tokenizer.tokenize_prompt(request.prompt)
         warn_unknown_prompt_tokens(prompt_tokens, vocab)
-        context = torch.tensor([vocab.eos_id, *vocab.encode(prompt_tokens)], device=self.device)
         rng = torch.Generator(device=self.device).manual_seed(request.seed)
-        out = torch.empty((num_samples, max_tokens), dtype=torch.long)
-        done = torch.zeros(num_samples, dtype=torch.bool)
-        length = 0
+        banned = vocab.never_emit_ids
         model.eval()
         # oneDNN's LSTM is several times slower for step-by-step decoding
         # (benchmarks/decoding_speed.py measures it), so it is off here.
         with torch.inference_mode(), step_decoding():
-            logits, hidden = model(context.view(-1, 1).expand(-1, num_samples))
-            last = logits[-1]
-            for step in range(max_tokens):
-                token = next_token(last, sampling, generator=rng, banned_ids=vocab.never_emit_ids)
-                out[:, step] = token.cpu()
-                length = step + 1
-                if stop_at_eos:
-                    done |= token.cpu() == vocab.eos_id
-                    if bool(done.all()):
-                        break
-                logits, hidden = model(token.view(1, -1), hidden)
-                last = logits[-1]
+            out = generate_ids(
+                model,
+                [vocab.eos_id, *vocab.encode(prompt_tokens)],
+                max_tokens,
+                lambda logits: next_token(logits, sampling, generator=rng, banned_ids=banned),
+                num_samples=num_samples,
+                stop_id=vocab.eos_id if stop_at_eos else None,
+            )
         return [
-            self._sample(prompt_tokens, out[i, :length].tolist(), stop_at_eos)
-            for i in range(num_samples)
+            self._sample(prompt_tokens, out[i].tolist(), stop_at_eos) for i in range(num_samples)
         ]
 
     def _generate_batch(self, requests: list[GenerationRequest]) -> list[list[Sample]]:

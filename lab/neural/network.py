@@ -30,6 +30,28 @@ class RNNLanguageModel(nn.Module):
     """
 
     def __init__(self, vocab_size: int, config: ModelConfig) -> None:
+        """Build the layers ``config`` describes for a vocabulary of ``vocab_size`` ids.
+
+        The attribute names are part of the saved format (a run's weights are
+        a ``state_dict`` keyed by them), so every model must use these:
+
+        * ``config`` and ``vocab_size``: the arguments, kept;
+        * ``drop``: ``nn.Dropout(config.dropout)``;
+        * ``embedding``: ``nn.Embedding(vocab_size, config.embedding_dim)``;
+        * ``rnn``: ``nn.LSTM``, ``nn.GRU`` or ``nn.RNN`` as ``config.cell``
+          says (``"lstm"``, ``"gru"``, ``"rnn"``), from ``embedding_dim`` to
+          ``hidden_dim`` with ``config.num_layers`` layers, time first, and
+          dropout ``config.dropout`` between stacked layers (0 for one
+          layer, where PyTorch would warn that it does nothing);
+        * ``decoder``: ``nn.Linear(config.hidden_dim, vocab_size)``; with
+          ``config.tie_weights`` its weight *is* the embedding's (one shared
+          parameter, Press & Wolf 2017);
+
+        then call ``self._init_weights()``.
+
+        Exercise 3: build these layers.
+        """
+        # BEGIN SOLUTION
         super().__init__()
         self.config = config
         self.vocab_size = vocab_size
@@ -46,6 +68,7 @@ class RNNLanguageModel(nn.Module):
         if config.tie_weights:
             self.decoder.weight = self.embedding.weight
         self._init_weights()
+        # END SOLUTION
 
     def _init_weights(self) -> None:
         # Small uniform init as in Zaremba et al. 2014 / pytorch examples: keeps
@@ -59,7 +82,8 @@ class RNNLanguageModel(nn.Module):
         """Logits ``(T, B, V)`` for ``tokens`` ``(T, B)``, and the final hidden state.
 
         Exercise 3: embed, dropout, run the RNN from ``hidden`` (``None``
-        means a zero state), dropout, decode to logits.
+        means a zero state), dropout, decode to logits. The same ``drop``
+        module serves both dropouts (it has no weights).
         """
         # BEGIN SOLUTION
         emb = self.drop(self.embedding(tokens))  # (T, B, E)
@@ -68,11 +92,18 @@ class RNNLanguageModel(nn.Module):
         # END SOLUTION
 
     def init_hidden(self, batch_size: int) -> Hidden:
-        """A zero state for ``batch_size`` independent streams."""
+        """A zero state for ``batch_size`` independent streams, on the model's device.
+
+        Exercise 3: zeros of shape ``(num_layers, batch_size, hidden_dim)``
+        for a GRU or plain RNN; for an LSTM the pair ``(h, c)`` of two such
+        tensors (two separate tensors, not one shared twice).
+        """
+        # BEGIN SOLUTION
         weight = self.decoder.weight
         shape = (self.config.num_layers, batch_size, self.config.hidden_dim)
         h = weight.new_zeros(shape)
         return (h, weight.new_zeros(shape)) if self.config.cell == "lstm" else h
+        # END SOLUTION
 
 
 def detach_hidden(hidden: Hidden) -> Hidden:

@@ -30,6 +30,7 @@ from lab.neural.adaptive import AdaptiveRNNLanguageModel, adaptive_train_step
 from lab.neural.batching import batchify, get_batch, num_batches
 from lab.neural.config import TrainConfig
 from lab.neural.device import step_decoding
+from lab.neural.epoch import train_epoch
 from lab.neural.network import Hidden, RNNLanguageModel, detach_hidden
 
 
@@ -210,30 +211,33 @@ def train_model(
 
     while state.epoch < config.epochs:
         model.train()
-        hidden = model.init_hidden(config.batch_size)
-        epoch_loss, epoch_tokens = 0.0, 0
         bar = tqdm(
-            range(0, source.size(0) - 1, config.bptt),
             total=num_batches(source, config.bptt),
             desc=f"epoch {state.epoch + 1}/{config.epochs}",
             disable=None if progress else True,  # None: off when not a TTY
             leave=False,
         )
-        budget_hit = ""
-        for i in bar:
-            x, y = get_batch(source, i, config.bptt)
-            loss, hidden = step(net, x, y, hidden, optimizer, config.clip)
-            epoch_loss += loss * y.numel()
-            epoch_tokens += y.numel()
-            state.tokens += y.numel() * ctx.world_size
+        budget_hit, loss = "", 0.0
+
+        def on_batch(batch_loss: float, tokens: int, bar: Any = bar) -> bool:
+            nonlocal budget_hit, loss
+            loss = batch_loss
+            state.tokens += tokens * ctx.world_size
+            bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}")
             if not math.isfinite(loss):  # NaN/inf: the weights are ruined from here on
                 budget_hit = DIVERGED
-                break
-            # Budgets are checked every batch, so one long epoch cannot overrun them.
-            budget_hit = _budget_hit(config, state.tokens, time.perf_counter() - started)
-            if budget_hit:
-                break
+            else:  # budgets are checked every batch, so one long epoch cannot overrun them
+                budget_hit = _budget_hit(config, state.tokens, time.perf_counter() - started)
+            return bool(budget_hit)
+
+        epoch_loss, epoch_tokens = train_epoch(
+            source,
+            config.bptt,
+            lambda x, y, h: step(net, x, y, h, optimizer, config.clip),
+            model.init_hidden(config.batch_size),
+            on_batch,
+        )
         bar.close()
 
         state.epoch += 1

@@ -18,13 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import counting, neural
+from . import counting, loops, neural
 from .inputs import (
     MARKOV_TEXT,
     MARKOV_WORDS,
     TINY_DIM,
     TINY_VOCAB,
     rnn_model,
+    seed_weights,
+    stand_in_lm,
     tiny_rnn,
     tiny_setup,
 )
@@ -38,13 +40,15 @@ __all__ = [
     "TINY_VOCAB",
     "rnn_model",
     "run",
+    "seed_weights",
+    "stand_in_lm",
     "tensor",
     "tiny_rnn",
     "tiny_setup",
     "to_data",
 ]
 
-DRIVERS: dict[str, Callable[..., Any]] = {**counting.DRIVERS, **neural.DRIVERS}
+DRIVERS: dict[str, Callable[..., Any]] = {**counting.DRIVERS, **neural.DRIVERS, **loops.DRIVERS}
 
 
 def run(name: str, kwargs: dict[str, Any]) -> Any:

@@ -55,13 +55,43 @@ def tiny_setup(seed: int, decoder_scale: float = 1.0) -> tuple[Any, Any, Any, An
     return model, x, y, hidden, previous_x
 
 
-def rnn_model(vocab: int, dim: int, dropout: float, seed: int) -> Any:
-    """Exercise 3's model with seeded weights (its constructor is not an exercise)."""
+def seed_weights(model: Any, seed: int) -> Any:
+    """Give every parameter of ``model`` values drawn from ``seed`` in name order, so two
+    models with the same parameter names and shapes get the same weights, however their
+    constructors created (and randomly initialised) them. Returns ``model``."""
     import torch
 
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for _, param in sorted(model.named_parameters()):
+            param.copy_(torch.rand(param.shape, generator=gen, dtype=param.dtype) * 0.6 - 0.3)
+    return model
+
+
+def rnn_model(vocab: int, dim: int, dropout: float, seed: int, **config: Any) -> Any:
+    """Exercise 3's model (the reference in this process, the submission's in the child),
+    with weights from :func:`seed_weights`; ``config`` overrides other ``ModelConfig`` fields."""
     from lab.neural.config import ModelConfig
     from lab.neural.network import RNNLanguageModel
 
-    torch.manual_seed(seed)
-    config = ModelConfig(embedding_dim=dim, hidden_dim=dim, num_layers=1, dropout=dropout)
-    return RNNLanguageModel(vocab, config)
+    options = {"embedding_dim": dim, "hidden_dim": dim, "num_layers": 1, "dropout": dropout}
+    return seed_weights(RNNLanguageModel(vocab, ModelConfig(**{**options, **config})), seed)
+
+
+def stand_in_lm(vocab: int, seed: int) -> Any:
+    """A 2-layer LSTM language model for Exercise 8, independent of Exercise 3's
+    ``RNNLanguageModel``: ``model(tokens (T, B), hidden=None) -> (logits, hidden)``."""
+    from torch import nn
+
+    class StandInLM(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedding = nn.Embedding(vocab, 6)
+            self.rnn = nn.LSTM(6, 6, num_layers=2)
+            self.decoder = nn.Linear(6, vocab)
+
+        def forward(self, tokens: Any, hidden: Any = None) -> tuple[Any, Any]:
+            output, hidden = self.rnn(self.embedding(tokens), hidden)
+            return self.decoder(output), hidden
+
+    return seed_weights(StandInLM(), seed).eval()

@@ -1,4 +1,4 @@
-"""Exercise 6: perplexity from a total negative log-likelihood (``perplexity``)."""
+"""Exercise 9: perplexity from a total negative log-likelihood (``perplexity``)."""
 
 from __future__ import annotations
 

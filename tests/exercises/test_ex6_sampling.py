@@ -1,4 +1,4 @@
-"""Exercise 5: greedy and temperature sampling (``apply_temperature``, ``next_token``)."""
+"""Exercise 6: greedy and temperature sampling (``apply_temperature``, ``next_token``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Exercise 7: the distinct-n diversity metric (``distinct_n``)."""
+"""Exercise 10: the distinct-n diversity metric (``distinct_n``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Exercise 8: the Markov chain baseline (``MarkovGenerator._fit_ids``, ``next_word``).
+"""Exercise 12: the Markov chain baseline (``MarkovGenerator._fit_ids``, ``next_word``).
 
 The model is fitted in the sandbox on ``lab.grading.drivers.MARKOV_TEXT``
 with a stand-in vocabulary that has its own ``encode``/``decode``, so this

@@ -1,0 +1,158 @@
+"""Drivers of the exercises that build and run the whole network: the model's constructor and
+zero state (Exercise 3), the training loop (5), the decoding loop (8) and loop detection (11).
+
+The loops are driven with stand-ins written here (a recording ``step``, a
+``choose`` that is plain arg-max or a seeded draw, a ``get_batch`` of their
+own), so a bug in another exercise never costs these points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .inputs import stand_in_lm, tiny_rnn
+from .wire import submission
+
+
+def _network_build(vocab: int, config: dict[str, Any]) -> Any:
+    """Exercise 3: what the submission's constructor built, described as data."""
+    from torch import nn
+
+    network = submission("lab.neural.network")
+    config_module = submission("lab.neural.config")
+    model = network.RNNLanguageModel(vocab, config_module.ModelConfig(**config))
+    rnn = model.rnn
+    return {
+        "state": {k: list(v.shape) for k, v in model.state_dict().items()},
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "rnn": type(rnn).__name__,
+        "rnn_options": [rnn.input_size, rnn.hidden_size, rnn.num_layers, float(rnn.dropout)],
+        "time_first": not rnn.batch_first,
+        "tied": model.decoder.weight is model.embedding.weight,
+        "dropout": [float(m.p) for m in model.modules() if isinstance(m, nn.Dropout)],
+        "kept": [model.vocab_size, model.config == config_module.ModelConfig(**config)],
+    }
+
+
+def _network_init_hidden(vocab: int, config: dict[str, Any], batch: int) -> Any:
+    network = submission("lab.neural.network")
+    config_module = submission("lab.neural.config")
+    model = network.RNNLanguageModel(vocab, config_module.ModelConfig(**config))
+    state = model.init_hidden(batch)
+    return {
+        "kind": type(state).__name__,
+        "state": list(state) if isinstance(state, tuple) else state,
+    }
+
+
+def _stand_in_get_batch(source: Any, i: int, bptt: int) -> tuple[Any, Any]:
+    length = min(bptt, source.size(0) - 1 - i)
+    return source[i : i + length], source[i + 1 : i + 1 + length]
+
+
+def _train_epoch(rows: int, batch: int, bptt: int, stop_after: int | None = None) -> Any:
+    """Exercise 5: the submission's loop over a numbered stream, with a recording ``step``
+    that returns a new state per call and a loss derived from its inputs."""
+    import torch
+
+    epoch = submission("lab.neural.epoch")
+    epoch.get_batch = _stand_in_get_batch  # Exercise 2's own function is graded apart
+    submission("lab.neural.batching").get_batch = _stand_in_get_batch
+    source = torch.arange(rows * batch, dtype=torch.long).view(rows, batch)
+    calls: list[dict[str, Any]] = []
+    batches: list[list[Any]] = []
+
+    def step(x: Any, y: Any, hidden: Any) -> tuple[float, Any]:
+        calls.append({"x": x.clone(), "y": y.clone(), "hidden": hidden.clone()})
+        return float(x.float().mean()) / 10.0, torch.full_like(hidden, float(len(calls)))
+
+    def on_batch(loss: float, tokens: int) -> bool:
+        batches.append([loss, tokens])
+        return stop_after is not None and len(batches) >= stop_after
+
+    hidden = torch.full((1, batch, 2), -1.0)
+    total, tokens = epoch.train_epoch(source, bptt, step, hidden, on_batch)
+    return {"total": total, "tokens": tokens, "calls": calls, "batches": batches}
+
+
+def _train_epoch_learns(epochs: int, lr: float, seed: int) -> Any:
+    """Exercise 5: the submission's loop trains the stand-in model (Adam, a correct step
+    written here) on a repeating stream; the per-epoch mean losses."""
+    import torch
+    from torch import nn
+
+    epoch = submission("lab.neural.epoch")
+    epoch.get_batch = _stand_in_get_batch
+    torch.manual_seed(seed)
+    model = tiny_rnn()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    source = torch.tensor([0, 1, 2, 3, 4, 5, 6] * 12).view(4, 21).t().contiguous()
+
+    def step(x: Any, y: Any, hidden: Any) -> tuple[float, Any]:
+        optimizer.zero_grad()
+        logits, hidden = model(x, hidden.detach())
+        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
+        loss.backward()
+        optimizer.step()
+        return loss.item(), hidden
+
+    means = []
+    for _ in range(epochs):
+        total, tokens = epoch.train_epoch(source, 5, step, torch.zeros(1, 4, 5))
+        means.append(total / tokens)
+    return means
+
+
+def _generate_ids(
+    vocab: int,
+    prompt: list[int],
+    max_tokens: int,
+    num_samples: int = 1,
+    stop_id: int | None = None,
+    seed: int = 0,
+    sample_seed: int | None = None,
+    record: bool = False,
+) -> Any:
+    """Exercise 8: the submission's loop on a seeded network with arg-max (or, given
+    ``sample_seed``, seeded sampling) as ``choose``; optionally records every model call."""
+    import torch
+
+    generation = submission("lab.neural.generation")
+    model = stand_in_lm(vocab, seed)
+    calls: list[list[int]] = []
+    forward = model.forward
+
+    def recording(tokens: Any, hidden: Any = None) -> Any:
+        calls.append([*tokens.shape, int(hidden is None)])
+        return forward(tokens, hidden)
+
+    if record:
+        model.forward = recording
+    gen = torch.Generator().manual_seed(sample_seed) if sample_seed is not None else None
+
+    def choose(logits: Any) -> Any:
+        if gen is None:
+            return logits.argmax(dim=-1)
+        return torch.multinomial(torch.softmax(logits, -1), 1, generator=gen).view(-1)
+
+    with torch.inference_mode():
+        out = generation.generate_ids(
+            model, prompt, max_tokens, choose, num_samples=num_samples, stop_id=stop_id
+        )
+    return {"ids": out, "calls": calls}
+
+
+def _detect_loop(sample: list[str], **options: Any) -> Any:
+    found = submission("lab.evaluation.metrics").detect_loop(sample, **options)
+    return None if found is None else [found.period, found.onset, found.span]
+
+
+DRIVERS: dict[str, Callable[..., Any]] = {
+    "network.build": _network_build,
+    "network.init_hidden": _network_init_hidden,
+    "epoch.train_epoch": _train_epoch,
+    "epoch.learns": _train_epoch_learns,
+    "generation.generate_ids": _generate_ids,
+    "metrics.detect_loop": _detect_loop,
+}

@@ -1,0 +1,114 @@
+"""Exercise 8: prompt priming and the decoding loop (``generate_ids``).
+
+The sandbox runs the submission's loop on a seeded stand-in LSTM
+(:func:`lab.grading.drivers.stand_in_lm`, not Exercise 3's model) with
+arg-max or a seeded draw as ``choose`` (not Exercise 6's ``next_token``);
+this process runs the same model through the loop the docstring describes
+and compares the ids, and checks how the model was called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+import torch
+
+from lab.grading.drivers import stand_in_lm
+from lab.grading.sandbox import Sandbox
+
+VOCAB = 9
+
+
+def _expected(
+    prompt: Sequence[int],
+    max_tokens: int,
+    *,
+    num_samples: int = 1,
+    seed: int = 0,
+    sample_seed: int | None = None,
+    stop_id: int | None = None,
+) -> torch.Tensor:
+    model = stand_in_lm(VOCAB, seed)
+    gen = torch.Generator().manual_seed(sample_seed) if sample_seed is not None else None
+    rows: list[torch.Tensor] = []
+    with torch.no_grad():
+        logits, hidden = model(torch.tensor(list(prompt)).view(-1, 1).expand(-1, num_samples))
+        for _ in range(max_tokens):
+            last = logits[-1]
+            if gen is None:
+                token = last.argmax(dim=-1)
+            else:
+                token = torch.multinomial(torch.softmax(last, -1), 1, generator=gen).view(-1)
+            rows.append(token)
+            if stop_id is not None and bool(torch.stack(rows).eq(stop_id).any(0).all()):
+                break
+            logits, hidden = model(token.view(1, -1), hidden)
+    return torch.stack(rows, dim=1)
+
+
+def _generate(sandbox: Sandbox, prompt: Sequence[int], max_tokens: int, **options: object) -> dict:  # type: ignore[type-arg]
+    return sandbox.call(  # type: ignore[no-any-return]
+        "generation.generate_ids",
+        vocab=VOCAB,
+        prompt=list(prompt),
+        max_tokens=max_tokens,
+        **options,
+    )
+
+
+def _priming_seed() -> int:
+    """A seed whose greedy continuation of [1, 2, 3] differs from that of [3] alone, so a loop
+    that skips the start of the prompt cannot pass."""
+    for seed in range(50):
+        if not torch.equal(_expected([1, 2, 3], 6, seed=seed), _expected([3], 6, seed=seed)):
+            return seed
+    raise AssertionError("no seed makes the prompt matter")  # the test itself would be void
+
+
+@pytest.mark.points(1)
+def test_greedy_continuation(sandbox: Sandbox) -> None:
+    """the loop returns (num_samples, max_tokens) ids, each chosen from the carried state"""
+    out = _generate(sandbox, [4, 1, 7], 8, num_samples=2, seed=3)
+    assert tuple(out["ids"].shape) == (2, 8)
+    assert torch.equal(out["ids"], _expected([4, 1, 7], 8, num_samples=2, seed=3))
+
+
+@pytest.mark.points(1)
+def test_the_whole_prompt_primes_the_state(sandbox: Sandbox) -> None:
+    """every prompt token shapes the continuation, not just the last one"""
+    seed = _priming_seed()
+    out = _generate(sandbox, [1, 2, 3], 6, seed=seed)
+    assert torch.equal(out["ids"], _expected([1, 2, 3], 6, seed=seed))
+
+
+# BEGIN HIDDEN TESTS
+@pytest.mark.points(1)
+def test_prompt_read_once_then_one_token_per_step(sandbox: Sandbox) -> None:
+    """one call over the whole prompt from a zero state, then (1, B) calls with the carried state"""
+    out = _generate(sandbox, [5, 2, 8, 1], 7, num_samples=3, record=True)
+    calls = out["calls"]
+    assert calls[0] == [4, 3, 1]  # (T, B) = (prompt, samples), hidden None
+    assert 6 <= len(calls) - 1 <= 7
+    assert all(call == [1, 3, 0] for call in calls[1:])
+
+
+@pytest.mark.points(1)
+def test_sampled_rows_use_choose_once_per_step(sandbox: Sandbox) -> None:
+    """with a seeded sampler as choose, the rows are the ones drawn step by step"""
+    out = _generate(sandbox, [2, 6], 10, num_samples=4, seed=1, sample_seed=7)
+    assert torch.equal(out["ids"], _expected([2, 6], 10, num_samples=4, seed=1, sample_seed=7))
+
+
+@pytest.mark.points(1)
+def test_stops_when_every_row_has_emitted_the_stop_id(sandbox: Sandbox) -> None:
+    """with stop_id, decoding ends at the step where the last row emits it; empty prompts fail"""
+    free = _expected([2, 6], 30, num_samples=3, seed=1, sample_seed=11)
+    stop_id = int(free[0, 3])  # a token the first row emits early
+    expected = _expected([2, 6], 30, num_samples=3, seed=1, sample_seed=11, stop_id=stop_id)
+    out = _generate(sandbox, [2, 6], 30, num_samples=3, seed=1, sample_seed=11, stop_id=stop_id)
+    assert torch.equal(out["ids"], expected)
+    sandbox.raises("ValueError", "generation.generate_ids", vocab=VOCAB, prompt=[], max_tokens=3)
+
+
+# END HIDDEN TESTS
