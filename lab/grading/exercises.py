@@ -19,7 +19,10 @@ class Exercise:
 
     ``functions`` are qualified names (``Class.method``) in ``file`` whose
     bodies are solution regions; ``points`` is the sum of the points of the
-    tests in ``tests/exercises/<test_module>``.
+    tests in ``tests/exercises/<test_module>``. An ``integration`` exercise has
+    no code of its own: its tests run the student's other pieces together, so
+    a bug in any exercise may cost its points too (every other exercise is
+    graded apart, with stand-ins).
     """
 
     number: int
@@ -29,9 +32,10 @@ class Exercise:
     task: str
     points: int
     test_module: str
+    integration: bool = False
 
     def __post_init__(self) -> None:
-        if self.number < 1 or self.points < 1 or not self.functions:
+        if self.number < 1 or self.points < 1 or not (self.functions or self.integration):
             raise ValueError(f"exercise {self.number}: bad number, points or functions")
         if not self.test_module.startswith(f"test_ex{self.number}_"):
             raise ValueError(f"exercise {self.number}: test module must be test_ex{self.number}_*")
@@ -160,6 +164,18 @@ EXERCISES: tuple[Exercise, ...] = (
         "generation and the playground's next-token view read).",
         4,
         "test_ex12_markov.py",
+    ),
+    Exercise(
+        13,
+        "End to end",
+        "",
+        (),
+        "Nothing new to write: your own pieces together on tiny data, as the notebook uses "
+        "them (vocabulary with `<eos>`, one epoch of training, scoring, generation from a "
+        "prompt that primes the state, a Markov chain past `<unk>`-only followers).",
+        3,
+        "test_ex13_end_to_end.py",
+        integration=True,
     ),
 )
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import counting, loops, neural
+from . import counting, end_to_end, loops, neural
 from .inputs import (
     MARKOV_TEXT,
     MARKOV_WORDS,
@@ -48,7 +48,12 @@ __all__ = [
     "to_data",
 ]
 
-DRIVERS: dict[str, Callable[..., Any]] = {**counting.DRIVERS, **neural.DRIVERS, **loops.DRIVERS}
+DRIVERS: dict[str, Callable[..., Any]] = {
+    **counting.DRIVERS,
+    **neural.DRIVERS,
+    **loops.DRIVERS,
+    **end_to_end.DRIVERS,
+}
 
 
 def run(name: str, kwargs: dict[str, Any]) -> Any:
