@@ -78,7 +78,7 @@ def sweep(quick: bool, repeats: int) -> list[Result]:
         for p in PROMPTS
     ]
 
-    def run_ours() -> int:  # the sweep's decoding: one generate_batch, samples detokenized
+    def run_ours() -> int:  # the sweep's decoding: one generate_batch, samples as tokens
         gen.generate_batch(requests)
         return tokens
 
@@ -125,7 +125,7 @@ def sweep(quick: bool, repeats: int) -> list[Result]:
                 target=20,
                 ours_runs=ours_runs,
                 reference_runs=ref_runs,
-                notes=f"{shape}: one generate_batch call, samples detokenized",
+                notes=f"{shape}: one generate_batch call; samples hold tokens, text is made on first read",
             )
         )
     return results[1:] + results[:1]

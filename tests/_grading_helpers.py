@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from lab.grading.exercises import EXERCISES
 from lab.grading.grader import GradeReport
-from lab.grading.handout import MANIFEST
+from lab.grading.handout import MANIFEST, region_exercises
 from lab.grading.markers import BEGIN_SOLUTION
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,3 +56,32 @@ SEGFAULT = ["import os, signal", "os.kill(os.getpid(), signal.SIGSEGV)"]
 LOOP = ["while True:", "    pass"]
 STUBBORN_LOOP = ["import time", "while True:", "    try:", "        time.sleep(0.01)",
                  "    except BaseException:", "        pass"]  # fmt: skip
+
+
+def stub_other_exercises(root: Path, keep: int) -> None:
+    """Replace, in the copy at ``root``, every solution region of every exercise but ``keep``
+    with ``raise NotImplementedError``: what is left of the solution is exercise ``keep``'s."""
+    for file in {ex.file for ex in EXERCISES if ex.file}:
+        path = root / file
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines(keepends=True)
+        for region, ex in reversed(region_exercises(text, file)):
+            if ex.number != keep:
+                stub = (
+                    f'{region.indent}raise NotImplementedError("stubbed: exercise {ex.number}")\n'
+                )
+                lines[region.begin - 1 : region.end] = [stub]
+        path.write_text("".join(lines), encoding="utf-8")
+
+
+def mutant_region(mutant: dict[str, object]) -> int | None:
+    """The exercise whose solution region holds the text mutant ``mutant`` replaces."""
+    file, find = str(mutant["file"]), str(mutant["find"])
+    text = (ROOT / file).read_text(encoding="utf-8")
+    start = text.index(find)
+    first = text.count("\n", 0, start) + 1
+    last = first + find.count("\n")
+    for region, ex in region_exercises(text, file):
+        if region.begin < first and last < region.end:
+            return ex.number
+    return None

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.errors import LabError
-from lab.grading.exercises import EXERCISES, exercise_for_function, total_points
+from lab.grading.exercises import EXERCISES, Exercise, exercise_for_function, total_points
 from lab.grading.markers import MarkerError, Region, find_regions, strip_regions
 
 INCLUDED = (
@@ -91,6 +91,20 @@ def _function_spans(text: str, path: str) -> list[tuple[int, int, str]]:
 
     visit(tree, "")
     return spans
+
+
+def region_exercises(text: str, path: str) -> list[tuple[Region, Exercise]]:
+    """Each solution region of ``text`` (file ``path``, relative) with its exercise, for tools
+    that stub some exercises and keep others (the isolation test)."""
+    spans = _function_spans(text, path)
+    found = []
+    for region in find_regions(text, path=path):
+        if region.kind == "solution":
+            ex = exercise_for_function(path, _enclosing(spans, region.begin) or "")
+            if ex is None:
+                raise MarkerError(f"{path}:{region.begin}: region outside the exercise table")
+            found.append((region, ex))
+    return found
 
 
 def _enclosing(spans: list[tuple[int, int, str]], line: int) -> str | None:
