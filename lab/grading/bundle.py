@@ -57,7 +57,8 @@ python -m pip install -r "$root/source/autograder-requirements.txt"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
-# One submission: copy it aside, grade it, write results/results.json under the root.
+# One submission: copy /autograder/submission aside, grade it, write
+# /autograder/results/results.json (the root is $AUTOGRADER_ROOT, /autograder by default).
 # Arguments are passed on to `textgen-lab grade` (a test may add --exercise N).
 set -uo pipefail
 root="${{AUTOGRADER_ROOT:-/autograder}}"
