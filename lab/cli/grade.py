@@ -7,7 +7,13 @@ from pathlib import Path
 
 from lab.cli.options import finite_float
 from lab.errors import LabError
-from lab.grading.grader import format_summary, grade_submission, project_root
+from lab.grading.exercises import total_points
+from lab.grading.grader import (
+    format_summary,
+    grade_submission,
+    project_root,
+    reference_questions,
+)
 from lab.grading.gradescope import write_bundle, write_results
 
 
@@ -64,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
             overall_timeout=args.overall_timeout,
         )
         print(f"wrote {args.gradescope} ({len(names)} files)")
+        print(bundle_advice(project_root()))
         if args.submission is None:
             return 0
     if args.submission is None:
@@ -78,3 +85,20 @@ def run(args: argparse.Namespace) -> int:
     print(format_summary(report))
     print(f"wrote {args.out}")
     return 0
+
+
+def bundle_advice(root: Path) -> str:
+    """What the instructor sets on Gradescope, which cannot be read from the zip."""
+    questions = reference_questions(root)
+    lines = [
+        f"autograded points: {total_points()} (set them as the assignment's autograder points)"
+    ]
+    if questions:
+        ids = ", ".join(q.id for q in questions)
+        lines.append(
+            f"add a manually graded question for the written answers ({len(questions)}: {ids}); "
+            "MANUAL_GRADING.md in the bundle lists them"
+        )
+    else:
+        lines.append("no written answers in notebooks/lab.ipynb: nothing to grade by hand")
+    return "\n".join(lines)

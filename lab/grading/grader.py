@@ -16,14 +16,16 @@ every process of that uid is killed and its files removed before the
 report exists, and the grader checks its own files are unchanged (the
 only protection when it cannot drop privileges). Scores come only from
 the test outcomes: a test that passed earns its points, anything else
-(failure, error, skip, crash, time-out, not run) earns zero.
+(failure, error, skip, crash, time-out, not run) earns zero. Where the
+submission's files are (a handout folder, or loose files matched by name)
+is :mod:`lab.grading.layout`'s to say, and its written answers are read
+from the notebook as JSON, never run (:mod:`lab.grading.answers`).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import tempfile
 import time
 from collections.abc import Collection
@@ -32,17 +34,24 @@ from pathlib import Path
 
 from lab.errors import LabError
 from lab.grading import confinement
-from lab.grading.exercises import EXERCISES, exercise
+from lab.grading.answers import (
+    AnswerSheet,
+    NotebookError,
+    Question,
+    collect_answers,
+    questions_in,
+)
+from lab.grading.exercises import EXERCISES
 from lab.grading.inventory import GradedTest, read_inventory
+from lab.grading.layout import NOTEBOOK, detect_layout
 from lab.grading.runner import (
     WATCHDOG_GRACE_SECONDS,
     RawOutcome,
     run_graded_tests,
 )
 from lab.grading.sandbox import DEFAULT_MEMORY
+from lab.grading.summary import format_summary as format_summary  # re-exported
 from lab.grading.workspace import digest, environment, prepare
-
-_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b")
 
 
 @dataclass(frozen=True)
@@ -63,11 +72,20 @@ class TestResult:
 
 @dataclass(frozen=True)
 class GradeReport:
-    """Every graded test's result, in exercise order."""
+    """Every graded test's result, in exercise order; ``submission_notes`` say how the
+    submission was read (shown first), ``run_notes`` how the run went, ``answers`` are
+    the notebook's written answers, for grading by hand."""
 
     results: tuple[TestResult, ...]
     execution_time: float
-    notes: tuple[str, ...] = ()
+    run_notes: tuple[str, ...] = ()
+    submission_notes: tuple[str, ...] = ()
+    answers: AnswerSheet | None = None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Everything worth telling: how the submission was read, then how the run went."""
+        return self.submission_notes + self.run_notes
 
     @property
     def score(self) -> float:
@@ -92,13 +110,9 @@ def project_root() -> Path:
 
 
 def find_submission_root(path: Path) -> Path | None:
-    """``path`` if it holds ``lab/``, else its only sub-folder that does (Gradescope
-    zips often wrap everything in one folder), else ``None``."""
-    path = Path(path)
-    if (path / "lab").is_dir():
-        return path
-    nested = [p for p in sorted(path.iterdir()) if p.is_dir() and (p / "lab").is_dir()]
-    return nested[0] if len(nested) == 1 else None
+    """The folder of ``path`` holding ``lab/`` or ``baselines/`` (Gradescope zips often
+    wrap everything in one folder), else ``None``; see :mod:`lab.grading.layout`."""
+    return detect_layout(Path(path)).root
 
 
 def grade_submission(
@@ -137,7 +151,12 @@ def grade_submission(
         tests = [t for t in tests if t.exercise in set(exercises)]
     if not tests:
         raise LabError(f"no graded tests found in {reference / 'tests' / 'exercises'}")
-    root = find_submission_root(submission)
+    layout = detect_layout(submission)
+    answers = collect_answers(
+        layout.notebook,
+        reference_questions(reference),
+        layout.notebook.relative_to(submission).as_posix() if layout.notebook else NOTEBOOK,
+    )
     notes: list[str] = []
     identity = confinement.choose_identity(sandbox_user)
     if identity.dedicated:
@@ -149,9 +168,7 @@ def grade_submission(
     ):
         work, box = Path(tmp), Path(box_tmp)
         os.chmod(work, 0o700)
-        prepare(work, box, reference, root)
-        if root is None:
-            notes.append(f"no lab/ folder found in {submission}: graded the untouched handout")
+        prepare(work, box, reference, layout)
         env = environment(reference, work, box, identity, per_test_timeout, memory_bytes)
         try:
             log = run_graded_tests(
@@ -185,7 +202,17 @@ def grade_submission(
                 test, f"{test.exercise}.{counters[test.exercise]}", raw.passed, output, raw.duration
             )
         )
-    return GradeReport(tuple(results), time.monotonic() - started, tuple(notes))
+    elapsed = time.monotonic() - started
+    return GradeReport(tuple(results), elapsed, tuple(notes), layout.messages, answers)
+
+
+def reference_questions(reference: Path) -> tuple[Question, ...]:
+    """The written questions of the reference's notebook (a broken one is the
+    instructor's to fix: one line, before any submission is graded)."""
+    try:
+        return questions_in(reference / NOTEBOOK)
+    except NotebookError as exc:
+        raise LabError(f"the reference notebook {reference / NOTEBOOK}: {exc}") from None
 
 
 def _misplaced_imports(origins: dict[str, str | None], expected: Path) -> str:
@@ -201,55 +228,3 @@ def _foreign(modules: list[str]) -> str:
     if not modules:
         return ""
     return f"grader integrity error: the grading process imported {', '.join(modules[:5])}"
-
-
-def format_summary(report: GradeReport, *, reveal_hidden: bool = True) -> str:
-    """A plain-text table of points per exercise, then the failing tests.
-
-    With ``reveal_hidden=False`` (what students see before the due date) the
-    table and the failures cover the visible tests only; hidden tests are
-    counted, never named, and neither their errors nor the total that includes
-    them is shown.
-    """
-    shown = [r for r in report.results if reveal_hidden or not r.test.hidden]
-    hidden = len(report.results) - len(shown)
-    rows: dict[int, list[float]] = {}
-    for r in shown:
-        row = rows.setdefault(r.test.exercise, [0, 0, 0.0, 0.0])
-        row[0] += r.passed
-        row[1] += 1
-        row[2] += r.score
-        row[3] += r.test.points
-    lines = [f"{'Exercise':<46} {'Tests':>7} {'Points':>11}"]
-    for number in sorted(rows):
-        ok, total, got, best = rows[number]
-        title = f"{number:>2}  {exercise(number).title}"
-        lines.append(f"{title:<46} {f'{ok:g}/{total:g}':>7} {f'{got:g}/{best:g}':>11}")
-    ok = sum(r.passed for r in shown)
-    got, best = sum(r.score for r in shown), sum(r.test.points for r in shown)
-    label = "    Total" if reveal_hidden else "    Visible tests"
-    lines.append(f"{label:<46} {f'{ok}/{len(shown)}':>7} {f'{got:g}/{best:g}':>11}")
-    if hidden:
-        lines.append(
-            f"{hidden} hidden tests are graded too; their results appear after the due date."
-        )
-    failures = [r for r in shown if not r.passed]
-    if failures:
-        lines += ["", "Failed:"]
-        for r in failures:
-            first = _headline(r.output)
-            lines.append(f"  {r.number:<5} {r.test.description[:50]:<50}  {first.strip()[:90]}")
-    for note in report.notes:
-        lines.append(f"note: {note}")
-    lines.append(f"({report.execution_time:.1f} s)")
-    return "\n".join(lines)
-
-
-def _headline(output: str) -> str:
-    """The most telling line of a failure: pytest's first ``E`` line, else the last line."""
-    lines = [ln for ln in output.splitlines() if ln.strip()]
-    errors = [ln[1:].strip() for ln in lines if ln.startswith("E ")]
-    named = [ln for ln in errors if _EXCEPTION_LINE.match(ln)]
-    if named:
-        return named[-1]
-    return errors[0] if errors else (lines[-1] if lines else "")

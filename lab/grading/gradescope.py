@@ -8,22 +8,24 @@ the student's files in ``/autograder/submission``), and the run must write
 ``stdout_visibility`` and ``tests``, each test with ``name``, ``number``,
 ``score``, ``max_score``, ``status``, ``output`` and ``visibility``
 (``visible``, ``hidden``, ``after_due_date`` or ``after_published``).
-Hidden tests are shown after the due date.
+Hidden tests are shown after the due date. The written answers of the
+notebook ride along as one more test worth 0 points, for the instructor to
+grade by hand (:mod:`lab.grading.answers`). The zip itself is
+:mod:`lab.grading.bundle`'s.
 """
 
 from __future__ import annotations
 
 import json
-import stat
-import zipfile
+import sys
 from pathlib import Path
 from typing import Any
 
-from lab.errors import LabError
-from lab.fileio import write_text_atomic, write_with_atomic
-from lab.grading.exercises import exercise
+from lab.fileio import write_text_atomic
+from lab.grading.answers import answers_entry
+from lab.grading.bundle import write_bundle as write_bundle  # re-exported
+from lab.grading.exercises import EXERCISES, exercise
 from lab.grading.grader import GradeReport, format_summary
-from lab.grading.handout import is_excluded
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 HIDDEN_TEST_VISIBILITY = "after_due_date"
@@ -52,6 +54,10 @@ def results_json(report: GradeReport) -> dict[str, Any]:
                 "tags": [f"exercise-{r.test.exercise}"],
             }
         )
+    if report.answers is not None:
+        # numbered after the last exercise, so it is listed after the autograded tests
+        entry = answers_entry(report.answers, f"{max(ex.number for ex in EXERCISES) + 1}.1")
+        tests += [entry] if entry is not None else []
     per_exercise = {
         str(n): {"score": got, "max_score": best}
         for n, (got, best) in report.exercise_scores().items()
@@ -112,92 +118,19 @@ def write_results(path: Path, report: GradeReport) -> dict[str, Any]:
     return data
 
 
-SETUP_SH = """#!/usr/bin/env bash
-# Gradescope image build: Python, the CPU build of PyTorch, the lab's dependencies.
-set -euo pipefail
-apt-get update
-apt-get install -y python3 python3-pip python3-venv
-python3 -m venv /autograder/venv
-. /autograder/venv/bin/activate
-python -m pip install --upgrade pip
-python -m pip install --index-url https://download.pytorch.org/whl/cpu "torch=={torch_version}"
-# Dependencies only: the reference package itself is never installed, so a
-# submission can never fall back on it. The grader runs from /autograder/source.
-python -m pip install -r /autograder/source/autograder-requirements.txt
-"""
-
-RUN_AUTOGRADER = """#!/usr/bin/env bash
-# One submission: copy it aside, grade it, write /autograder/results/results.json.
-set -uo pipefail
-. /autograder/venv/bin/activate
-rm -rf /tmp/submission && cp -r /autograder/submission /tmp/submission
-mkdir -p /autograder/results
-cd /autograder/source
-python -m lab grade /tmp/submission --out /autograder/results/results.json \\
-    --per-test-timeout {per_test_timeout:g} --overall-timeout {overall_timeout:g}
-"""
-
-
-def requirements_text(source_root: Path) -> str:
-    """The pyproject dependencies (torch aside: setup.sh installs the CPU build) and
-    what the grader itself needs."""
-    text = (source_root / "pyproject.toml").read_text(encoding="utf-8")
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10: the dependencies are one plain list of strings
-        block = text.split("dependencies = [", 1)[1].split("]", 1)[0]
-        listed = [ln.strip().rstrip(",").strip('"') for ln in block.splitlines()]
-        listed = [d for d in listed if d and not d.startswith("#")]
-    else:
-        listed = tomllib.loads(text)["project"]["dependencies"]
-    deps = [d for d in listed if not d.startswith("torch")]
-    return "\n".join([*deps, "pytest>=8", "pytest-timeout>=2.2", ""])
-
-
-def write_bundle(
-    path: Path,
-    source_root: Path,
-    *,
-    per_test_timeout: float = 30.0,
-    overall_timeout: float = 900.0,
-) -> list[str]:
-    """Write Gradescope's ``autograder.zip``: ``setup.sh`` and ``run_autograder`` at the
-    root, plus the reference's ``lab``, ``baselines``, ``tests/exercises`` and
-    ``pyproject.toml``. Returns the archive's file names."""
-    source_root = Path(source_root)
-    members: dict[str, bytes] = {
-        "setup.sh": SETUP_SH.format(torch_version=_torch_pin(source_root)).encode(),
-        "run_autograder": RUN_AUTOGRADER.format(
-            per_test_timeout=per_test_timeout, overall_timeout=overall_timeout
-        ).encode(),
-        "autograder-requirements.txt": requirements_text(source_root).encode(),
-        "pyproject.toml": (source_root / "pyproject.toml").read_bytes(),
+def failure_results(message: str) -> dict[str, Any]:
+    """What ``run_autograder`` writes when grading itself failed: Gradescope shows the
+    student and the instructor this message rather than "autograder failed"."""
+    return {
+        "score": 0.0,
+        "execution_time": 0.0,
+        "output": "The autograder could not grade this submission; please tell your "
+        f"instructor. {message}".strip(),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [],
     }
-    for top in ("lab", "baselines", "tests/exercises"):
-        for file in sorted((source_root / top).rglob("*")):
-            rel = file.relative_to(source_root)
-            if file.is_file() and not is_excluded(rel):
-                members[rel.as_posix()] = file.read_bytes()
-
-    def write(tmp: Path) -> None:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name, data in members.items():
-                info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
-                executable = name in ("setup.sh", "run_autograder")
-                mode = 0o755 if executable else 0o644
-                info.external_attr = (stat.S_IFREG | mode) << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, data)
-
-    write_with_atomic(Path(path), write)
-    return list(members)
 
 
-def _torch_pin(root: Path) -> str:
-    """The torch version CI pins (``requirements/ci.txt``): the bundle installs exactly it."""
-    path = Path(root) / "requirements" / "ci.txt"
-    for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
-        line = line.split("#")[0].strip()
-        if line.startswith("torch=="):
-            return line.removeprefix("torch==")
-    raise LabError(f"{path} pins no torch version (torch==X.Y.Z) for the bundle")
+if __name__ == "__main__":  # run_autograder's fallback: python -m lab.grading.gradescope OUT MSG
+    write_text_atomic(Path(sys.argv[1]), json.dumps(failure_results(" ".join(sys.argv[2:]))))

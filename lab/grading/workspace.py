@@ -19,16 +19,17 @@ from pathlib import Path
 
 from lab.grading.confinement import Identity
 from lab.grading.handout import CACHE_NAMES, release_source
+from lab.grading.layout import PACKAGES, Layout
 from lab.grading.runner import PLUGIN_MODULE
 from lab.grading.sandbox import build_harness
 
-PACKAGES = ("lab", "baselines")
 _DROP_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 
 
-def prepare(work: Path, box: Path, reference: Path, submission: Path | None) -> None:
+def prepare(work: Path, box: Path, reference: Path, layout: Layout) -> None:
     """Lay out the box (``submission/``, ``harness/``) and, in ``work``, ``exercises/``, the
-    plugin and ``pytest.ini``."""
+    plugin and ``pytest.ini``. The submission's files are the handout folder's
+    (``layout.root``) and then the loose files placed by name (``layout.overlay``)."""
     ignore = shutil.ignore_patterns(*CACHE_NAMES, "*.pyc")
     for package in PACKAGES:
         src = reference / package
@@ -37,8 +38,14 @@ def prepare(work: Path, box: Path, reference: Path, submission: Path | None) -> 
         for path in dst.rglob("*.py"):
             rel = path.relative_to(box / "submission").as_posix()
             path.write_text(release_source(path.read_text(encoding="utf-8"), rel), encoding="utf-8")
-        if submission is not None and (submission / package).is_dir():
-            shutil.copytree(submission / package, dst, ignore=no_links(ignore), dirs_exist_ok=True)
+        own = layout.root / package if layout.root is not None else None
+        if own is not None and not own.is_symlink() and own.is_dir():
+            shutil.copytree(own, dst, ignore=no_links(ignore), dirs_exist_ok=True)
+    for rel, source in layout.overlay.items():
+        if not source.is_symlink() and source.is_file():  # checked again: it is not ours
+            dest = box / "submission" / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, dest, follow_symlinks=False)
     build_harness(box)
     seal(box)
     shutil.copytree(reference / "tests" / "exercises", work / "exercises", ignore=ignore)
