@@ -24,7 +24,7 @@ from pathlib import Path
 
 from lab.errors import LabError
 from lab.grading.exercises import EXERCISES, Exercise, exercise_for_function, total_points
-from lab.grading.markers import MarkerError, Region, find_regions, strip_regions
+from lab.grading.markers import MarkerError, Region, find_regions, parse_python, strip_regions
 
 INCLUDED = (
     "pyproject.toml", "LICENSE", ".gitignore", "lab", "baselines", "tests",
@@ -76,7 +76,7 @@ def release_source(text: str, path: str) -> str:
 def _function_spans(text: str, path: str) -> list[tuple[int, int, str]]:
     """``(first line, last line, qualified name)`` of every function in ``text``."""
     try:
-        tree = ast.parse(text, filename=path)
+        tree = parse_python(text, path)
     except SyntaxError as exc:
         raise MarkerError(f"{path}:{exc.lineno}: cannot parse: {exc.msg}") from None
     spans: list[tuple[int, int, str]] = []

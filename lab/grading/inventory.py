@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.grading.markers import MarkerError, hidden_line_ranges
+from lab.grading.markers import MarkerError, hidden_line_ranges, parse_python
 
 EXERCISE_MODULE = re.compile(r"test_ex(\d+)_\w+\.py")
 
@@ -61,7 +61,7 @@ def _module_order(path: Path) -> tuple[int, str]:
 def _module_tests(path: Path, exercise: int) -> list[GradedTest]:
     text = path.read_text(encoding="utf-8")
     hidden = hidden_line_ranges(text, path=path.name)
-    tree = ast.parse(text, filename=str(path))
+    tree = parse_python(text, str(path))
     found: list[GradedTest] = []
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
