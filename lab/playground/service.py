@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from lab.errors import LabError, OptionError, UnknownTokenWarning
 from lab.models.protocol import Generator, SamplingConfig, check_generation_args
 from lab.models.registry import load_generator
+from lab.models.scoring import perplexity
 
 #: Longest text the surprisal view scores and longest walk it keeps: one page, not a book.
 MAX_TEXT_CHARS = 20_000
@@ -179,7 +180,8 @@ class Playground:
                         for t in logprobs
                     ],
                     "nll_nats": nll,
-                    "ppl": math.exp(min(nll / max(len(logprobs), 1), 700.0)),
+                    # Exercise 9's function, so the page shows what the student's code says.
+                    "ppl": perplexity(nll, len(logprobs)) if logprobs else 1.0,
                 }
 
             results.append({"model": name, **self._guarded(run)})
