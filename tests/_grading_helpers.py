@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.grading.exercises import EXERCISES
+from lab.grading.exercises import EXERCISES, exercise_for_function
 from lab.grading.grader import GradeReport
 from lab.grading.handout import MANIFEST, region_exercises
 from lab.grading.markers import BEGIN_SOLUTION
@@ -19,6 +19,11 @@ IN_HANDOUT = (ROOT / MANIFEST).is_file()
 MUTANTS = ROOT / "tests" / "mutants" / "mutants.json"
 reference_only = pytest.mark.skipif(IN_HANDOUT, reason="the handout has no reference solutions")
 STUB = re.compile(r'^(\s*)raise NotImplementedError\("Exercise (\d+): ')
+# Exercises by the function they grade: their numbers follow the lesson and may move.
+SAMPLING = exercise_for_function("lab/neural/decoding.py", "apply_temperature").number  # type: ignore[union-attr]
+PPL = exercise_for_function("lab/models/scoring.py", "perplexity").number  # type: ignore[union-attr]
+DISTINCT = exercise_for_function("lab/evaluation/metrics.py", "distinct_n").number  # type: ignore[union-attr]
+MARKOV = exercise_for_function("baselines/markov.py", "MarkovGenerator.followers").number  # type: ignore[union-attr]
 TIMEOUT = 20.0  # per test; the exercise tests take well under a second each
 
 

@@ -6,9 +6,13 @@ from pathlib import Path
 
 import pytest
 from _grading_helpers import (
+    DISTINCT,
     EXIT_3,
     LOOP,
+    MARKOV,
+    PPL,
     ROOT,
+    SAMPLING,
     SEGFAULT,
     STUBBORN_LOOP,
     TIMEOUT,
@@ -31,14 +35,19 @@ def test_syntax_errors_and_crashes_score_zero_for_their_tests_only(tmp_path: Pat
     inject(submission, "lab/models/scoring.py", "perplexity", EXIT_3)
     inject(submission, "lab/evaluation/metrics.py", "distinct_n", SEGFAULT)
     report = grade_submission(submission, per_test_timeout=TIMEOUT)
-    expected = {ex.number: float(ex.points) for ex in EXERCISES} | {5: 0.0, 6: 0.0, 7: 0.0}
+    expected = {ex.number: float(ex.points) for ex in EXERCISES} | {
+        SAMPLING: 0.0,
+        PPL: 0.0,
+        DISTINCT: 0.0,
+    }
     assert scores(report) == expected
     outputs = {
-        n: " ".join(r.output for r in report.results if r.test.exercise == n) for n in (5, 6, 7)
+        n: " ".join(r.output for r in report.results if r.test.exercise == n)
+        for n in (SAMPLING, PPL, DISTINCT)
     }
-    assert "SyntaxError" in outputs[5]
-    assert "exited with code 3" in outputs[6]
-    assert "SIGSEGV" in outputs[7]
+    assert "SyntaxError" in outputs[SAMPLING]
+    assert "exited with code 3" in outputs[PPL]
+    assert "SIGSEGV" in outputs[DISTINCT]
     # The crashes were the sandbox children's: the trusted test process never died.
     assert not any("restarted" in note for note in report.notes)
 
@@ -50,11 +59,15 @@ def test_infinite_loops_time_out_and_score_zero(tmp_path: Path) -> None:
     inject(submission, "lab/evaluation/metrics.py", "distinct_n", LOOP)
     inject(submission, "lab/models/scoring.py", "perplexity", STUBBORN_LOOP)
     report = grade_submission(
-        submission, exercises=[6, 7], per_test_timeout=1.0, overall_timeout=120, watchdog_grace=0.5
+        submission,
+        exercises=[PPL, DISTINCT],
+        per_test_timeout=1.0,
+        overall_timeout=120,
+        watchdog_grace=0.5,
     )
-    assert scores(report) == {6: 0.0, 7: 0.0}
-    assert all("Timeout" in r.output for r in report.results if r.test.exercise == 7)
-    assert all("killed" in r.output for r in report.results if r.test.exercise == 6)
+    assert scores(report) == {PPL: 0.0, DISTINCT: 0.0}
+    assert all("Timeout" in r.output for r in report.results if r.test.exercise == DISTINCT)
+    assert all("killed" in r.output for r in report.results if r.test.exercise == PPL)
     assert report.execution_time < 60
 
 
@@ -62,8 +75,10 @@ def test_infinite_loops_time_out_and_score_zero(tmp_path: Path) -> None:
 def test_the_overall_time_limit_zeroes_what_did_not_report(tmp_path: Path) -> None:
     submission = copy_reference(tmp_path)
     inject(submission, "lab/evaluation/metrics.py", "distinct_n", LOOP)
-    report = grade_submission(submission, exercises=[7, 8], per_test_timeout=60, overall_timeout=4)
-    assert scores(report) == {7: 0.0, 8: 0.0}
+    report = grade_submission(
+        submission, exercises=[DISTINCT, MARKOV], per_test_timeout=60, overall_timeout=4
+    )
+    assert scores(report) == {DISTINCT: 0.0, MARKOV: 0.0}
     assert any("overall time limit" in note for note in report.notes)
     assert report.execution_time < 30
 
@@ -71,8 +86,8 @@ def test_the_overall_time_limit_zeroes_what_did_not_report(tmp_path: Path) -> No
 def test_a_submission_without_lab_is_graded_as_the_untouched_handout(tmp_path: Path) -> None:
     (tmp_path / "wrapper" / "notes").mkdir(parents=True)
     assert find_submission_root(tmp_path) is None
-    report = grade_submission(tmp_path, exercises=[6], per_test_timeout=TIMEOUT)
-    graded = [t for t in read_inventory(ROOT / "tests" / "exercises") if t.exercise == 6]
+    report = grade_submission(tmp_path, exercises=[PPL], per_test_timeout=TIMEOUT)
+    graded = [t for t in read_inventory(ROOT / "tests" / "exercises") if t.exercise == PPL]
     assert report.score == 0 and report.max_score == sum(t.points for t in graded)
     assert any("no lab/ folder" in note for note in report.notes)
     (tmp_path / "wrapper" / "lab").mkdir()
@@ -85,6 +100,6 @@ def test_symlinks_to_the_reference_are_not_graded(tmp_path: Path) -> None:
     scoring = Path("lab") / "models" / "scoring.py"  # Exercise 9's file
     assert (ROOT / scoring).is_file()
     (tmp_path / scoring).symlink_to(ROOT / scoring)
-    report = grade_submission(tmp_path, exercises=[6], per_test_timeout=TIMEOUT)
+    report = grade_submission(tmp_path, exercises=[PPL], per_test_timeout=TIMEOUT)
     assert report.score == 0
     assert all("NotImplementedError" in r.output for r in report.results)

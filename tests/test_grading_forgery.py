@@ -19,7 +19,15 @@ import time
 from pathlib import Path
 
 import pytest
-from _grading_helpers import ROOT, TIMEOUT, copy_reference, inject, reference_only
+from _grading_helpers import (
+    DISTINCT,
+    PPL,
+    ROOT,
+    TIMEOUT,
+    copy_reference,
+    inject,
+    reference_only,
+)
 
 from lab.cli import main
 from lab.grading.grader import GradeReport, format_summary, grade_submission
@@ -133,7 +141,7 @@ def test_patched_plugin_pytest_and_stolen_reference_score_zero(tmp_path: Path) -
     with (sub / "lab" / "__init__.py").open("a", encoding="utf-8") as f:
         f.write(PATCH_RECORDER)
     plant(sub, "lab/models/scoring.py", "perplexity", STEAL.replace("ROOT", repr(str(ROOT))))
-    report = grade_submission(sub, exercises=[6], per_test_timeout=TIMEOUT)
+    report = grade_submission(sub, exercises=[PPL], per_test_timeout=TIMEOUT)
     assert report.score == 0, format_summary(report)
     assert all("LEAK" in r.output for r in report.results)
     assert_nothing_hidden_leaks(report)
@@ -148,7 +156,7 @@ for path in glob.glob("/tmp/textgen-grade-*/events-*.jsonl") + glob.glob("/proc/
         with open(path, "a") as log:
             for n in ("uniform_model_has_perplexity_of_its_vocabulary", "perplexity_is_token_weighted",
                       "perplexity_edge_cases"):
-                nodeid = f"exercises/test_ex6_perplexity.py::test_{n}"
+                nodeid = f"exercises/test_ex9_perplexity.py::test_{n}"
                 log.write(json.dumps({"event": "finish", "nodeid": nodeid, "outcome": "passed"}) + "\\n")
     except OSError:
         pass
@@ -159,7 +167,7 @@ os._exit(0)
 def test_forged_events_and_a_quick_exit_score_zero(tmp_path: Path) -> None:
     sub = stub(tmp_path / "sub")
     plant(sub, "lab/models/scoring.py", "perplexity", FORGE_EVENTS)
-    report = grade_submission(sub, exercises=[6], per_test_timeout=TIMEOUT)
+    report = grade_submission(sub, exercises=[PPL], per_test_timeout=TIMEOUT)
     assert report.score == 0, format_summary(report)
     assert all("exited with code 0" in r.output for r in report.results)
 
@@ -202,6 +210,8 @@ def test_detached_daemons_neither_rewrite_results_nor_stretch_the_limit(tmp_path
 # (6) edit the grader's own files so that the next submission scores differently
 TAMPER = """
 import glob, os, sys
+
+
 targets = [os.path.join(ROOT, "lab", "grading", "grader.py"), os.path.join(ROOT, "tests", "exercises", "conftest.py")]
 targets += [os.path.join(p, "_textgen_drivers", "__init__.py") for p in sys.path]
 targets += glob.glob("/tmp/textgen-grade-*/plugin/*.py") + glob.glob("/tmp/textgen-box-*/harness/*.py") + glob.glob("/tmp/textgen-box-*/harness/*/*.py")
@@ -219,9 +229,9 @@ def test_tampering_with_the_grader_changes_no_later_score(tmp_path: Path) -> Non
     before = digest(ROOT)
     sub = stub(tmp_path / "sub")
     plant(sub, "lab/models/scoring.py", "perplexity", TAMPER.replace("ROOT", repr(str(ROOT))))
-    assert grade_submission(sub, exercises=[6], per_test_timeout=TIMEOUT).score == 0
+    assert grade_submission(sub, exercises=[PPL], per_test_timeout=TIMEOUT).score == 0
     assert digest(ROOT) == before
-    clean = grade_submission(stub(tmp_path / "clean"), exercises=[6], per_test_timeout=TIMEOUT)
+    clean = grade_submission(stub(tmp_path / "clean"), exercises=[PPL], per_test_timeout=TIMEOUT)
     assert clean.score == 0 and clean.notes == ()
 
 
@@ -229,7 +239,7 @@ def test_tampering_with_the_grader_changes_no_later_score(tmp_path: Path) -> Non
 def test_memory_is_capped(tmp_path: Path) -> None:
     sub = copy_reference(tmp_path / "sub")
     inject(sub, "lab/models/scoring.py", "perplexity", ["hog = bytearray(4_500_000_000)"])
-    report = grade_submission(sub, exercises=[6], per_test_timeout=TIMEOUT)
+    report = grade_submission(sub, exercises=[PPL], per_test_timeout=TIMEOUT)
     assert report.score == 0
     assert all("MemoryError" in r.output for r in report.results)
 
@@ -237,7 +247,7 @@ def test_memory_is_capped(tmp_path: Path) -> None:
 def test_the_grading_process_never_imports_the_submission(tmp_path: Path) -> None:
     """The trusted process reports what it imported from the box: nothing; nor did this one."""
     sub = copy_reference(tmp_path / "sub")
-    report = grade_submission(sub, exercises=[6, 7], per_test_timeout=TIMEOUT)
+    report = grade_submission(sub, exercises=[PPL, DISTINCT], per_test_timeout=TIMEOUT)
     assert report.score == report.max_score and report.notes == ()
     for module in list(sys.modules.values()):
         origin = str(getattr(module, "__file__", None) or "")
@@ -254,6 +264,8 @@ def test_same_user_mode_still_grades_and_ends_what_detached(tmp_path: Path) -> N
         " start_new_session=True)",
     ]
     inject(sub, "lab/evaluation/metrics.py", "distinct_n", code)
-    report = grade_submission(sub, exercises=[6, 7], per_test_timeout=TIMEOUT, sandbox_user="same")
+    report = grade_submission(
+        sub, exercises=[PPL, DISTINCT], per_test_timeout=TIMEOUT, sandbox_user="same"
+    )
     assert report.score == report.max_score, format_summary(report)
     assert not marked_processes()

@@ -5,7 +5,14 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from _grading_helpers import ROOT, TIMEOUT, copy_reference, inject, reference_only
+from _grading_helpers import (
+    PPL,
+    ROOT,
+    TIMEOUT,
+    copy_reference,
+    inject,
+    reference_only,
+)
 
 from lab.grading.grader import format_summary, grade_submission
 from lab.grading.gradescope import results_json, write_bundle
@@ -15,9 +22,9 @@ from lab.grading.inventory import read_inventory
 @reference_only
 def test_hidden_tests_stay_hidden_in_every_visible_output(tmp_path: Path) -> None:
     submission = copy_reference(tmp_path / "sub")
-    # A bug that fails exercise 6's hidden tests with a recognisable message.
+    # A bug that fails the perplexity exercise's hidden tests with a recognisable message.
     inject(submission, "lab/models/scoring.py", "perplexity", ['raise ValueError("SECRET-MARKER")'])
-    report = grade_submission(submission, exercises=[6], per_test_timeout=TIMEOUT)
+    report = grade_submission(submission, exercises=[PPL], per_test_timeout=TIMEOUT)
     hidden = [r for r in report.results if r.test.hidden]
     assert hidden and any(not r.passed for r in hidden)
     data = results_json(report)
@@ -35,7 +42,7 @@ def test_hidden_tests_stay_hidden_in_every_visible_output(tmp_path: Path) -> Non
     assert f"{len(hidden)} hidden tests" in data["output"]
     # The instructor's own summary shows everything.
     assert all(r.test.description[:50] in format_summary(report) for r in hidden if not r.passed)
-    graded = [t for t in read_inventory(ROOT / "tests" / "exercises") if t.exercise == 6]
+    graded = [t for t in read_inventory(ROOT / "tests" / "exercises") if t.exercise == PPL]
     assert len(report.results) == len(graded)
 
 
