@@ -2,14 +2,14 @@
 context the discounted mass of each follower and the back-off weight gamma
 (the formulas are in :mod:`baselines.kneser_ney`).
 
-Everything is sorted int64 keys, so a whole level is a few ``np.unique`` and
+Everything is sorted int64 keys, so a whole level is two sorts and a few
 ``np.bincount`` calls instead of a dict per context. Contexts are numbered
 level by level from the right, like a suffix trie: a context of length k is the
 key ``(id of its last k - 1 ids, one level down) * V + its first id``. That key
-fits in 64 bits for any order and vocabulary (ids below ``V``, at most a few
-hundred million contexts), where packing k raw ids would not (``10,000**4`` is
-already 2**53). Every context's suffix is itself a context one level down,
-because every n-gram's suffix is an (n-1)-gram: the ids always exist.
+fits in 64 bits for any order and any vocabulary below 2**32 ids (context ids
+stay below 2**31), where packing raw ids would not: a 5-gram of a 10,000-word
+vocabulary already needs 67 bits. Every context's suffix is itself a context
+one level down, because every n-gram's suffix is an (n-1)-gram: the ids exist.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ def build_levels(
     n-grams are numbered, so only two lengths are held at a time."""
     rows, lengths, weights = counts.padded()
     order, v = counts.order, vocab_size
+    if len(rows) >= 2**31 or v >= 2**32:
+        raise ValueError("too many n-grams or ids for int32 numbering")
     levels: list[Level] = []
     discounts: list[Discounts] = []
     active = np.arange(len(rows), dtype=np.int32)  # the rows with at least n ids

@@ -23,7 +23,7 @@ from baselines.ngram_counts import sentence_positions
 #: Positions per vectorised step: bounds the temporary arrays on long texts.
 SCORE_CHUNK = 1 << 17
 #: Texts shorter than this take the memoised scalar path.
-SHORT_TEXT = 48
+SHORT_TEXT = 32
 #: Memoised contexts and n-grams kept before the memo starts over.
 MEMO_SIZE = 1 << 15
 

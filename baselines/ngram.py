@@ -2,9 +2,10 @@
 :class:`lab.models.protocol.Generator` protocol.
 
 Fitting counts the n-grams of the training stream (each token with its
-sentence context, see :mod:`baselines.ngram_counts`); scoring and generation use the interpolated
-Kneser-Ney probabilities described in :mod:`baselines.kneser_ney` (plain
-discount by default, modified Kneser-Ney with ``modified=True``). Generation
+sentence context, see :mod:`baselines.ngram_counts`); scoring and generation
+use the interpolated Kneser-Ney probabilities described in
+:mod:`baselines.kneser_ney` (modified Kneser-Ney by default, one plain discount
+with ``modified=False``). Generation
 draws token by token from the full smoothed distribution, so even words never
 seen in this context can appear (but never ``<unk>`` or ``<pad>``).
 """
