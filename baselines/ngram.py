@@ -1,10 +1,11 @@
 """Kneser-Ney n-gram generator: :class:`baselines.kneser_ney.KneserNey` behind the
 :class:`lab.models.protocol.Generator` protocol.
 
-Fitting counts the ``order``-grams of the training stream (each sentence
-padded with ``<eos>`` history); scoring and generation use the interpolated
-Kneser-Ney probabilities described in :mod:`baselines.kneser_ney` (plain
-discount by default, modified Kneser-Ney with ``modified=True``). Generation
+Fitting counts the n-grams of the training stream (each token with its
+sentence context, see :mod:`baselines.ngram_counts`); scoring and generation
+use the interpolated Kneser-Ney probabilities described in
+:mod:`baselines.kneser_ney` (modified Kneser-Ney by default, one plain discount
+with ``modified=False``). Generation
 draws token by token from the full smoothed distribution, so even words never
 seen in this context can appear (but never ``<unk>`` or ``<pad>``).
 """
@@ -13,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from baselines.count_model import CountGenerator
+from baselines.count_model import MODEL_FILE, CountGenerator
+from baselines.counts_json import counts_from_json, counts_to_json
 from baselines.kneser_ney import MAX_ORDER, KneserNey, count_ngrams
+from lab.fileio import write_text_atomic
 from lab.models.config import option, require
 
 __all__ = ["KneserNey", "NGramConfig", "NGramGenerator", "count_ngrams"]
@@ -111,10 +115,16 @@ class NGramGenerator(CountGenerator[NGramConfig]):
         counts = {" ".join(map(str, gram)): c for gram, c in self.model.counts.items()}
         return {"order": self.config.order, "counts": counts}
 
+    def _save_state(self, directory: Path) -> None:
+        """:meth:`_tables_to_json`'s JSON, formatted from the count arrays directly:
+        a dict of a million key strings would be the biggest thing a fit holds."""
+        text = counts_to_json(self.config.order, self.model.counts)
+        write_text_atomic(directory / MODEL_FILE, text)
+
     def _tables_from_json(self, data: dict[str, Any]) -> None:
         if data["order"] != self.config.order:
             raise ValueError(f"model.json has order {data['order']}, config {self.config.order}")
-        self._build({tuple(map(int, k.split())): int(c) for k, c in data["counts"].items()})
+        self._build(counts_from_json(data, order=self.config.order, eos_id=self.vocab.eos_id))
 
     def _describe_state(self) -> dict[str, Any]:
         return {
