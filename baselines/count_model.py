@@ -10,9 +10,10 @@ Scoring convention (the same as the LSTMs): the text is tokenized with the
 model's :mod:`tokenizer <lab.text.tokenizers>` (every sentence ends in
 ``<eos>``), tokens outside the vocabulary become ``<unk>``, and every token,
 ``<eos>`` and ``<unk>`` included, is predicted and counted. Each sentence
-starts from a fresh sentence-start context, written as ``<eos>`` padding (a
-trigram sees ``(<eos>, <eos>)`` before the first word), both when counting
-the training text and when scoring. ``<unk>`` tokens are counted in
+starts from a fresh sentence-start context, one ``<eos>`` as in SRILM (the
+first word of a sentence is predicted from ``(<eos>,)``, the second from
+``(<eos>, w1)``: never from repeated padding), both when counting the
+training text and when scoring. ``<unk>`` tokens are counted in
 ``num_oov``.
 """
 
