@@ -245,7 +245,7 @@ def test_results_json_has_the_gradescope_fields(
 
 @reference_only
 @pytest.mark.slow
-@pytest.mark.timeout(1800)  # 19 gradings; each sandbox group starts its own child process
+@pytest.mark.timeout(3600)  # 47 gradings; each sandbox group starts its own child process
 @pytest.mark.skipif(not MUTANTS.is_file(), reason="the planted bugs are not in the handout")
 def test_every_planted_bug_costs_its_exercise_and_no_other(tmp_path: Path) -> None:
     mutants = json.loads(MUTANTS.read_text())["mutants"]
