@@ -53,8 +53,8 @@ EXERCISES: tuple[Exercise, ...] = (
         ("Vocabulary.build", "Vocabulary.encode", "Vocabulary.decode"),
         "Build a frequency-ranked vocabulary (specials first, then tokens by descending "
         "count, ties alphabetical, honouring `min_freq` and `max_size`) and map tokens to ids "
-        "and back, with unknown tokens encoded as `<unk>`.",
-        4,
+        "and back, with unknown tokens encoded as `<unk>`; specials in the stream are not counted.",
+        6,
         "test_ex1_vocabulary.py",
     ),
     Exercise(
@@ -64,7 +64,7 @@ EXERCISES: tuple[Exercise, ...] = (
         ("batchify", "get_batch"),
         "Cut one token stream into `batch_size` contiguous columns (dropping the ragged tail) "
         "and slice `bptt`-long input windows with targets shifted by one token.",
-        4,
+        5,
         "test_ex2_batching.py",
     ),
     Exercise(
@@ -107,9 +107,20 @@ EXERCISES: tuple[Exercise, ...] = (
         ("apply_temperature", "next_token"),
         "Scale logits by 1/temperature, and choose the next token of every row: the arg-max "
         "for greedy decoding, else one seeded draw from the filtered softmax; banned ids "
-        "(`<pad>`, `<unk>`) are never chosen.",
-        4,
+        "(`<pad>`, `<unk>`) are never chosen; `top_k`/`top_p` cut through Exercise 7's filters.",
+        5,
         "test_ex6_sampling.py",
+    ),
+    Exercise(
+        7,
+        "Top-k and top-p filtering (extension)",
+        "lab/neural/decoding.py",
+        ("top_k_filter", "top_p_filter"),
+        "Cut each row of logits to exactly its `k` largest (ties to the lower id) or to the "
+        "smallest nucleus whose probability reaches `p` (the most likely token always kept), "
+        "setting the rest to -inf without modifying the input.",
+        7,
+        "test_ex7_filtering.py",
     ),
     Exercise(
         8,
@@ -129,7 +140,7 @@ EXERCISES: tuple[Exercise, ...] = (
         ("perplexity",),
         "Token-weighted perplexity exp(total NLL / predicted tokens) from a total "
         "negative log-likelihood in nats; reject a count of zero tokens.",
-        3,
+        4,
         "test_ex9_perplexity.py",
     ),
     Exercise(
@@ -139,7 +150,7 @@ EXERCISES: tuple[Exercise, ...] = (
         ("distinct_n",),
         "Count the unique n-grams across all samples and divide by the total number of "
         "generated tokens (Li et al. 2016) or, as a variant, by the number of n-grams.",
-        3,
+        4,
         "test_ex10_distinct.py",
     ),
     Exercise(
@@ -162,7 +173,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "and sample the next word from the followers of the longest known state, backing "
         "off to shorter states and never emitting `<unk>` or `<pad>` (`followers`, which "
         "generation and the playground's next-token view read).",
-        4,
+        8,
         "test_ex12_markov.py",
     ),
     Exercise(

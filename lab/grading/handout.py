@@ -6,8 +6,9 @@ Python file, replaces each solution region by
 ``raise NotImplementedError("Exercise N: <title>")`` at the region's
 indentation and deletes each hidden-test region; every other byte is kept.
 The README becomes the student README, listing the tasks from
-:mod:`lab.grading.exercises`. Git data, virtualenvs, runs, reports, caches
-and the grading's planted bugs (``tests/mutants``) are never copied.
+:mod:`lab.grading.exercises`. Git data, virtualenvs, runs, reports, caches,
+the grading's planted bugs (``tests/mutants``) and its alternative solutions
+(``tests/alternatives``) are never copied.
 Everything is checked before anything is written, and the release is built
 in a temporary folder and renamed into place.
 """
@@ -30,7 +31,7 @@ INCLUDED = (
     "pyproject.toml", "LICENSE", ".gitignore", "lab", "baselines", "tests",
     "corpora", "notebooks", "scripts", "requirements",
 )  # fmt: skip
-EXCLUDED_PATHS = ("tests/mutants",)
+EXCLUDED_PATHS = ("tests/mutants", "tests/alternatives")  # the grader's own solutions
 CACHE_NAMES = (
     "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints",
 )  # fmt: skip

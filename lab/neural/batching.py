@@ -24,7 +24,7 @@ from torch import Tensor
 
 
 def batchify(ids: Sequence[int] | Tensor, batch_size: int) -> Tensor:
-    """A ``(T, batch_size)`` tensor of ``batch_size`` contiguous streams.
+    """A ``(T, batch_size)`` ``torch.long`` tensor of ``batch_size`` contiguous streams.
 
     The tail that does not fill a whole row is dropped (at most
     ``batch_size - 1`` tokens).
@@ -32,8 +32,10 @@ def batchify(ids: Sequence[int] | Tensor, batch_size: int) -> Tensor:
     >>> batchify(list(range(10)), 3).T.tolist()
     [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
 
-    Exercise 2: cut the stream into ``batch_size`` contiguous columns,
-    dropping the ragged tail; raise ``ValueError`` below two rows.
+    Exercise 2: cut the stream (a list of ids or a 1-D tensor) into
+    ``batch_size`` contiguous columns of ``torch.long`` ids, dropping the
+    ragged tail; raise ``ValueError`` below two rows (a window needs an
+    input and a target).
     """
     # BEGIN SOLUTION
     data = torch.as_tensor(ids, dtype=torch.long)

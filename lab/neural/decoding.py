@@ -42,19 +42,45 @@ def apply_temperature(logits: Tensor, temperature: float) -> Tensor:
 
 
 def top_k_filter(logits: Tensor, k: int) -> Tensor:
-    """Keep exactly the ``k`` largest logits of each row (ties: lower id first), rest ``-inf``."""
+    """Keep exactly the ``k`` largest logits of each row (ties: lower id first), rest ``-inf``.
+
+    Exactly ``k`` survive even when logits tie at the cut (the lower ids win), so
+    a seed gives the same support on every machine and the torch sampler keeps
+    the same tokens as :func:`lab.models.sampling.choose`; ``k >= V`` keeps all.
+
+    Exercise 7: return logits in which every entry outside the ``k`` largest
+    of its row (equal logits ranked by lower id first) is ``-inf`` and the
+    kept ones are unchanged; ``k >= V`` keeps every token. Never modify
+    ``logits`` in place (the caller may still need them).
+    """
+    # BEGIN SOLUTION
     if k >= logits.size(-1):
         return logits
     # A stable descending sort keeps equal logits in id order, so the cut is deterministic.
     order = torch.sort(logits, dim=-1, descending=True, stable=True).indices
     drop = torch.ones_like(logits, dtype=torch.bool).scatter(-1, order[..., :k], False)
     return logits.masked_fill(drop, float("-inf"))
+    # END SOLUTION
 
 
 def top_p_filter(logits: Tensor, p: float) -> Tensor:
     """Nucleus filtering (Holtzman et al. 2020): keep the smallest set of
     tokens whose probabilities add up to at least ``p``; the most likely
-    token always survives."""
+    token always survives.
+
+    Float sums of softmax probabilities land a hair off (0.5 + 0.3 may sum to
+    0.7999999), so without a tolerance a nucleus of exactly ``p`` would take a
+    token too many: the same ``TOP_P_TOLERANCE`` as the pure-Python sampler.
+
+    Exercise 7: per row, rank the tokens by descending probability
+    (``softmax(logits)``; equal ones by lower id first) and keep the shortest
+    prefix whose probabilities sum to at least ``p - TOP_P_TOLERANCE``
+    (:data:`lab.models.sampling.TOP_P_TOLERANCE`, 1e-12); the most likely
+    token is always kept, even for a tiny ``p``. Return logits with the
+    others at ``-inf`` and the kept ones unchanged; never modify ``logits``
+    in place.
+    """
+    # BEGIN SOLUTION
     sorted_logits, order = torch.sort(logits, descending=True, dim=-1, stable=True)
     probs = torch.softmax(sorted_logits, dim=-1)
     # Mass strictly before each token; a token is dropped once that already reaches p.
@@ -63,6 +89,7 @@ def top_p_filter(logits: Tensor, p: float) -> Tensor:
     drop_sorted[..., 0] = False
     drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
     return logits.masked_fill(drop, float("-inf"))
+    # END SOLUTION
 
 
 def filter_logits(logits: Tensor, sampling: SamplingConfig) -> Tensor:

@@ -45,9 +45,18 @@ class Vocabulary:
         """Vocabulary of the tokens seen at least ``min_freq`` times, at most
         ``max_size`` entries including the specials.
 
+        ``tokens`` is usually a training stream, so it holds ``<eos>`` (the
+        most frequent token of all) and perhaps ``<unk>``: the specials are
+        placed first, never counted, so they neither appear twice nor take a
+        place that ``max_size`` leaves for a word. A ``min_freq`` below 1 or a
+        ``max_size`` with no room beyond the specials is a mistake in the
+        options, reported rather than silently giving a vocabulary without words.
+
         Exercise 1: rank the non-special tokens by descending count (ties
         alphabetical), keep those seen at least ``min_freq`` times, cut to
-        ``max_size`` entries including the specials, and put the specials first.
+        ``max_size`` entries including the specials, and put the specials first
+        (skip any specials in ``tokens``). ``ValueError`` if ``min_freq < 1`` or
+        ``max_size <= len(SPECIALS)``.
         """
         # BEGIN SOLUTION
         if min_freq < 1:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lab.grading.sandbox import Sandbox
-from lab.text.vocabulary import SPECIALS, UNK
+from lab.text.vocabulary import EOS, SPECIALS, UNK
 
 ITOS = [*SPECIALS, "alice", "rabbit"]
 UNK_ID = SPECIALS.index(UNK)
@@ -49,8 +49,8 @@ def test_build_ranks_tokens_by_frequency(sandbox: Sandbox) -> None:
 # BEGIN HIDDEN TESTS
 @pytest.mark.points(1)
 def test_build_honours_min_freq_and_max_size(sandbox: Sandbox) -> None:
-    """build drops rare tokens, caps the size (specials included) and never duplicates a special"""
-    tokens = ["x", "y", "y", "z", "z", "z", "<eos>", "<unk>", "w", "w"]
+    """build drops tokens rarer than min_freq and caps the size, specials included"""
+    tokens = ["x", "y", "y", "z", "z", "z", "w", "w"]
     assert sandbox.call("vocab.build", tokens=tokens, min_freq=2)["itos"] == [
         *SPECIALS,
         "z",
@@ -58,6 +58,20 @@ def test_build_honours_min_freq_and_max_size(sandbox: Sandbox) -> None:
         "y",
     ]
     assert sandbox.call("vocab.build", tokens=tokens, max_size=5)["itos"] == [*SPECIALS, "z", "w"]
+
+
+@pytest.mark.points(1)
+def test_build_skips_the_specials_in_the_stream(sandbox: Sandbox) -> None:
+    """a stream's <eos> and <unk> are not counted: no special twice, none takes a word's place"""
+    stream = ["a", "b", EOS, "b", UNK, EOS, "c", UNK, "b", EOS, "a", EOS]
+    assert sandbox.call("vocab.build", tokens=stream)["itos"] == [*SPECIALS, "b", "a", "c"]
+    assert sandbox.call("vocab.build", tokens=stream, max_size=5)["itos"] == [*SPECIALS, "b", "a"]
+
+
+@pytest.mark.points(1)
+def test_build_rejects_options_that_leave_no_words(sandbox: Sandbox) -> None:
+    """min_freq below 1 and a max_size with no room beyond the specials are ValueErrors"""
+    tokens = ["x", "y", "y"]
     sandbox.raises("ValueError", "vocab.build", tokens=tokens, min_freq=0)
     sandbox.raises("ValueError", "vocab.build", tokens=tokens, max_size=len(SPECIALS))
 

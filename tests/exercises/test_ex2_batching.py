@@ -52,10 +52,15 @@ def test_get_batch_covers_every_target_once(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.points(1)
-def test_batchify_accepts_tensors_and_rejects_short_streams(sandbox: Sandbox) -> None:
-    """batchify takes a tensor too, and refuses fewer than two tokens per column"""
+def test_batchify_accepts_a_tensor(sandbox: Sandbox) -> None:
+    """batchify takes a 1-D tensor of ids as well as a list"""
     data = sandbox.call("batching.batchify", data=to_data(torch.arange(7)), batch_size=2)
     assert data.T.tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+@pytest.mark.points(1)
+def test_batchify_rejects_short_streams(sandbox: Sandbox) -> None:
+    """fewer than two tokens per column (no window with a target) is a ValueError"""
     sandbox.raises("ValueError", "batching.batchify", data=[1, 2, 3], batch_size=2)
 
 

@@ -1,4 +1,8 @@
-"""Exercise 6: greedy and temperature sampling (``apply_temperature``, ``next_token``)."""
+"""Exercise 6: greedy and temperature sampling (``apply_temperature``, ``next_token``).
+
+The driver swaps Exercise 7's ``top_k_filter``/``top_p_filter`` for stand-ins
+built on the pure-Python sampler, so ``next_token`` is graded apart from them.
+"""
 
 from __future__ import annotations
 
@@ -59,6 +63,16 @@ def test_sampling_follows_the_tempered_softmax(sandbox: Sandbox) -> None:
     assert torch.equal(draws, sandbox.call("decoding.next_token", **sample))  # a second call
     cold = sandbox.call("decoding.next_token", **sample | {"temperature": 0.05, "repeat": 500})
     assert set(cold.tolist()) == {3}
+
+
+@pytest.mark.points(1)
+def test_sampling_draws_only_from_the_top_k_and_top_p_cut(sandbox: Sandbox) -> None:
+    """with top_k or top_p set, draws come only from the tokens the filters keep"""
+    row = to_data(torch.tensor([[0.0, 1.0, 2.0, 3.0]]))  # softmax: .03 .09 .24 .64
+    sample = {"logits": row, "temperature": 1.0, "seed": 3, "repeat": 2000}
+    assert set(sandbox.call("decoding.next_token", **sample, top_k=2).tolist()) == {2, 3}
+    assert set(sandbox.call("decoding.next_token", **sample, top_p=0.5).tolist()) == {3}
+    assert set(sandbox.call("decoding.next_token", **sample, top_p=0.8).tolist()) == {2, 3}
 
 
 # END HIDDEN TESTS

@@ -28,7 +28,11 @@ def _distinct_n(samples: list[list[str]], n: int, **options: Any) -> Any:
     return submission("lab.evaluation.metrics").distinct_n(samples, n, **options)
 
 
-def _markov(state_size: int = 2) -> Any:
+def _markov(
+    state_size: int = 2, text: str = MARKOV_TEXT, words: Iterable[str] = MARKOV_WORDS
+) -> Any:
+    """Exercise 12's model fitted on ``text`` (one sentence a line) with the vocabulary
+    ``words``: a test that needs a particular chain sends its own text and words."""
     markov = submission("baselines.markov")
     vocabulary = submission("lab.text.vocabulary")
     config = submission("lab.models.config")
@@ -46,25 +50,27 @@ def _markov(state_size: int = 2) -> Any:
         markov.MarkovConfig(state_size=state_size),
         config.VocabConfig(min_freq=1, eos="line"),
     )
-    model.fit(MARKOV_TEXT, vocab=StandInVocabulary([*vocabulary.SPECIALS, *MARKOV_WORDS]))
+    model.fit(text, vocab=StandInVocabulary([*vocabulary.SPECIALS, *words]))
     return model
 
 
-def _markov_chains(state_size: int = 2) -> Any:
-    chains = _markov(state_size).chains
+def _markov_chains(**fit: Any) -> Any:
+    chains = _markov(**fit).chains
     return {str(k): [[list(s), dict(f)] for s, f in c.model.items()] for k, c in chains.items()}
 
 
-def _markov_next_word(state: list[str], seeds: list[int], temperature: float | None = None) -> Any:
+def _markov_next_word(
+    state: list[str], seeds: list[int], temperature: float | None = None, **fit: Any
+) -> Any:
     from lab.models.protocol import GREEDY, SamplingConfig
 
-    model = _markov()
+    model = _markov(**fit)
     sampling = GREEDY if temperature is None else SamplingConfig(temperature=temperature)
     return [model.next_word(tuple(state), sampling, random.Random(s)) for s in seeds]
 
 
-def _markov_generate(prompt: str, max_tokens: int) -> Any:
-    return list(_markov().generate(prompt, max_tokens=max_tokens)[0].tokens)
+def _markov_generate(prompt: str, max_tokens: int, **fit: Any) -> Any:
+    return list(_markov(**fit).generate(prompt, max_tokens=max_tokens)[0].tokens)
 
 
 DRIVERS: dict[str, Callable[..., Any]] = {

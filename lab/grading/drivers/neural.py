@@ -1,4 +1,4 @@
-"""Drivers of the torch exercises: batching, the model, the training step, sampling."""
+"""Drivers of the torch exercises: batching, the model, the training step, sampling, filtering."""
 
 from __future__ import annotations
 
@@ -89,16 +89,53 @@ def _next_token(
     seed: int | None = None,
     banned_ids: Iterable[int] = (),
     repeat: int = 1,
+    top_k: int | None = None,
+    top_p: float | None = None,
 ) -> Any:
+    """Exercise 6: the submission's ``next_token``, with Exercise 7's filters replaced by
+    :func:`_stand_in_cut` so a broken (or unwritten) top-k/top-p costs only Exercise 7."""
     import torch
 
     from lab.models.protocol import GREEDY, SamplingConfig
 
     rows = tensor(logits).repeat(repeat, 1)
-    sampling = GREEDY if temperature is None else SamplingConfig(temperature=temperature)
+    if temperature is None:
+        sampling = GREEDY
+    else:
+        sampling = SamplingConfig(temperature=temperature, top_k=top_k, top_p=top_p)
     gen = None if seed is None else torch.Generator().manual_seed(seed)
-    next_token = submission("lab.neural.decoding").next_token
-    return next_token(rows, sampling, generator=gen, banned_ids=tuple(banned_ids))
+    decoding = submission("lab.neural.decoding")
+    own = decoding.top_k_filter, decoding.top_p_filter
+    decoding.top_k_filter = lambda x, k: _stand_in_cut(x, SamplingConfig(top_k=k))
+    decoding.top_p_filter = lambda x, p: _stand_in_cut(x, SamplingConfig(top_p=p))
+    try:
+        return decoding.next_token(rows, sampling, generator=gen, banned_ids=tuple(banned_ids))
+    finally:
+        decoding.top_k_filter, decoding.top_p_filter = own
+
+
+def _stand_in_cut(logits: Any, sampling: Any) -> Any:
+    """Top-k or top-p as the pure-Python reference sampler (``sampling_distribution``) does
+    it, row by row: a stand-in for Exercise 7 that quotes none of its torch solution."""
+    import torch
+
+    from lab.models.sampling import sampling_distribution
+
+    probs = torch.softmax(logits.double(), dim=-1).tolist()
+    kept = torch.tensor([[w > 0 for w in sampling_distribution(row, sampling)] for row in probs])
+    return logits.masked_fill(~kept.view(logits.shape), float("-inf"))
+
+
+def _top_k(logits: Any, k: int) -> Any:
+    given = tensor(logits)
+    out = submission("lab.neural.decoding").top_k_filter(given, k)
+    return {"out": out, "input_after": given}
+
+
+def _top_p(logits: Any, p: float) -> Any:
+    given = tensor(logits)
+    out = submission("lab.neural.decoding").top_p_filter(given, p)
+    return {"out": out, "input_after": given}
 
 
 DRIVERS: dict[str, Callable[..., Any]] = {
@@ -108,4 +145,6 @@ DRIVERS: dict[str, Callable[..., Any]] = {
     "training.train_step": _train_step,
     "decoding.apply_temperature": _apply_temperature,
     "decoding.next_token": _next_token,
+    "decoding.top_k_filter": _top_k,
+    "decoding.top_p_filter": _top_p,
 }
