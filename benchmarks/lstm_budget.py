@@ -191,3 +191,26 @@ def train_within(spec: Spec, data: Data, budget_seconds: float) -> dict[str, Any
         "vocab_size": data.vocab_size,
         "best_valid_nll_streams": best_nll,
     }
+
+
+def plot(runs: dict[str, dict[str, Any]], targets: dict[str, float], path: Any) -> None:
+    """Validation loss against CPU-minutes, one panel per run (skipped without matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.5), squeeze=False)
+    for ax, (name, m) in zip(axes[0], runs.items(), strict=True):
+        ptb = name == "ptb"
+        xs = [p["cpu_s"] / 60 for p in m["curve"][1:]]
+        ys = [math.exp(p["valid_nll"]) if ptb else p["valid_nll"] for p in m["curve"][1:]]
+        ax.plot(xs, ys, marker="o", label="valid (per epoch)")
+        ax.axhline(targets[name], color="grey", linestyle="--", label=f"target {targets[name]:g}")
+        ax.set(xlabel="CPU minutes", ylabel="valid ppl" if ptb else "valid nats/char", title=name)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
