@@ -23,6 +23,7 @@ from benchmarks.common import REPO, Result, fmt, machine
 from benchmarks.counts import kneser_ney, markov
 from benchmarks.neural import sweep, threads, training
 from benchmarks.quality import quality
+from benchmarks.quality_lstm import quality_lstm
 
 Bench = Callable[[bool, int], list[Result]]
 BENCHMARKS: dict[str, Bench] = {
@@ -33,6 +34,7 @@ BENCHMARKS: dict[str, Bench] = {
     "adaptive": adaptive_softmax,
     "threads": threads,
     "quality": quality,
+    "quality_lstm": quality_lstm,
 }
 
 
