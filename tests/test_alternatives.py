@@ -76,7 +76,9 @@ def test_alternatives_replace_real_regions_and_stay_out_of_the_handout(tmp_path:
     """Every alternative names an exercise function, changes its body and is not shipped."""
     alternatives = _alternatives()
     assert len({a["id"] for a in alternatives}) == len(alternatives)
-    assert {a["exercise"] for a in alternatives} == {ex.number for ex in EXERCISES if not ex.integration}
+    assert {a["exercise"] for a in alternatives} == {
+        ex.number for ex in EXERCISES if not ex.integration
+    }
     for alt in alternatives:
         ex = exercise_for_function(alt["file"], alt["function"])
         assert ex is not None and ex.number == alt["exercise"], alt["id"]
