@@ -85,7 +85,7 @@ def mutant_region(mutant: dict[str, object]) -> int | None:
     text = (ROOT / file).read_text(encoding="utf-8")
     start = text.index(find)
     first = text.count("\n", 0, start) + 1
-    last = first + find.count("\n")
+    last = first + find.rstrip("\n").count("\n")  # a trailing newline ends the last line
     for region, ex in region_exercises(text, file):
         if region.begin < first and last < region.end:
             return ex.number
