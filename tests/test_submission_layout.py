@@ -11,9 +11,9 @@ import shutil
 from pathlib import Path, PurePosixPath
 
 import pytest
-from _grading_helpers import ROOT, TIMEOUT, reference_only, scores
+from _grading_helpers import DISTINCT, PPL, ROOT, TIMEOUT, reference_only, scores
 
-from lab.grading.exercises import EXERCISES, Exercise, total_points
+from lab.grading.exercises import EXERCISES, Exercise, exercise, total_points
 from lab.grading.grader import grade_submission
 from lab.grading.gradescope import results_json, validate_results
 from lab.grading.layout import detect_layout, exercise_files
@@ -122,8 +122,9 @@ def test_a_flat_upload_of_the_reference_files_scores_full_marks(tmp_path: Path) 
 def test_an_unknown_loose_file_is_named_on_top_and_the_rest_is_graded(tmp_path: Path) -> None:
     submission = flat_upload(tmp_path, ["lab/models/scoring.py", "lab/evaluation/metrics.py"])
     (submission / "helpers.py").write_text("def helper():\n    return 1\n")
-    report = grade_submission(submission, exercises=[6, 7], per_test_timeout=TIMEOUT)
-    assert scores(report) == {6: 3.0, 7: 3.0}
+    graded = {PPL: float(exercise(PPL).points), DISTINCT: float(exercise(DISTINCT).points)}
+    report = grade_submission(submission, exercises=set(graded), per_test_timeout=TIMEOUT)
+    assert scores(report) == graded
     data = results_json(report)
     line = first_line(data)
     assert line.startswith("Not graded: helpers.py (matches no exercise file). Expected the folder")
