@@ -31,7 +31,8 @@ INCLUDED = (
     "pyproject.toml", "LICENSE", ".gitignore", "lab", "baselines", "tests",
     "corpora", "notebooks", "scripts", "requirements",
 )  # fmt: skip
-EXCLUDED_PATHS = ("tests/mutants", "tests/alternatives")  # the grader's own solutions
+# The grader's own solutions, and the benchmarks' test (the handout has no benchmarks/).
+EXCLUDED_PATHS = ("tests/mutants", "tests/alternatives", "tests/test_benchmark_budget.py")
 CACHE_NAMES = (
     "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints",
 )  # fmt: skip
