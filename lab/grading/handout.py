@@ -61,15 +61,7 @@ def release_source(text: str, path: str) -> str:
     spans = _function_spans(text, path)
 
     def message(region: Region) -> str:
-        qualname = _enclosing(spans, region.begin)
-        if qualname is None:
-            raise MarkerError(f"{path}:{region.begin}: a solution region must be inside a function")
-        ex = exercise_for_function(path, qualname)
-        if ex is None:
-            raise MarkerError(
-                f"{path}:{region.begin}: the solution region in {qualname} is not listed in "
-                "lab/grading/exercises.py"
-            )
+        qualname, ex = _region_exercise(spans, region, path)
         return f"{ex.label}: write {qualname.rsplit('.', 1)[-1]}"
 
     return strip_regions(text, path=path, stub_message=message)
@@ -99,14 +91,28 @@ def region_exercises(text: str, path: str) -> list[tuple[Region, Exercise]]:
     """Each solution region of ``text`` (file ``path``, relative) with its exercise, for tools
     that stub some exercises and keep others (the isolation test)."""
     spans = _function_spans(text, path)
-    found = []
-    for region in find_regions(text, path=path):
-        if region.kind == "solution":
-            ex = exercise_for_function(path, _enclosing(spans, region.begin) or "")
-            if ex is None:
-                raise MarkerError(f"{path}:{region.begin}: region outside the exercise table")
-            found.append((region, ex))
-    return found
+    return [
+        (region, _region_exercise(spans, region, path)[1])
+        for region in find_regions(text, path=path)
+        if region.kind == "solution"
+    ]
+
+
+def _region_exercise(
+    spans: list[tuple[int, int, str]], region: Region, path: str
+) -> tuple[str, Exercise]:
+    """The function a solution region is the body of, and its exercise (``MarkerError`` if
+    it is not in a function, or the function is in no exercise)."""
+    qualname = _enclosing(spans, region.begin)
+    if qualname is None:
+        raise MarkerError(f"{path}:{region.begin}: a solution region must be inside a function")
+    ex = exercise_for_function(path, qualname)
+    if ex is None:
+        raise MarkerError(
+            f"{path}:{region.begin}: the solution region in {qualname} is not listed in "
+            "lab/grading/exercises.py"
+        )
+    return qualname, ex
 
 
 def _enclosing(spans: list[tuple[int, int, str]], line: int) -> str | None:
