@@ -33,7 +33,7 @@ from lab.models.protocol import (
 from lab.models.scoring import ScoreResult
 from lab.models.staging import ALL, staged_run
 from lab.neural import distributed
-from lab.neural.adaptive import build_model
+from lab.neural.adaptive import build_model, saved_cutoffs
 from lab.neural.batch_decoding import decode_requests
 from lab.neural.config import NeuralConfig
 from lab.neural.decoding import next_token
@@ -67,9 +67,10 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
     def _model(self) -> RNNLanguageModel:
         return self._fitted(self.model)
 
-    def _new_model(self) -> RNNLanguageModel:
-        """A fresh network of this configuration on this generator's device."""
-        return build_model(len(self.vocab), self.config.model, self.device)
+    def _new_model(self, cutoffs: list[int] | None = None) -> RNNLanguageModel:
+        """A fresh network of this configuration on this generator's device (an
+        adaptive output layer split at ``cutoffs``, by default the rule's)."""
+        return build_model(len(self.vocab), self.config.model, self.device, cutoffs)
 
     def encode(self, text: str) -> list[int]:
         """``<eos>`` (the start context) followed by the ids of ``text``'s tokens."""
@@ -261,14 +262,15 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
             # Runs saved before the option existed all have the full softmax.
             model_config = replace(model_config, adaptive_softmax="off")
             self.config = replace(self.config, model=model_config)
-        self.model = self._new_model()
         weights = directory / WEIGHTS_FILE
         if not weights.exists():
             raise CheckpointError(f"{directory} has no {WEIGHTS_FILE}")
+        self.model = self._new_model(saved_cutoffs(weights, len(self.vocab)))
         try:
             load_model(self.model, str(weights), device=str(self.device))
         except Exception as exc:  # safetensors raises several types for corrupt files
-            raise CheckpointError(f"cannot load {weights}: {exc}") from None
+            reason = " ".join(str(exc).split())  # torch lists every mismatch on its own line
+            raise CheckpointError(f"cannot load {weights}: {reason[:300]}") from None
         broken = [n for n, t in self.model.state_dict().items() if not torch.isfinite(t).all()]
         if broken:  # NaN weights would only produce NaN scores and garbage samples
             raise CheckpointError(f"{weights} holds NaN or infinite weights ({broken[0]})")
