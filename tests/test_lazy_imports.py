@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +36,20 @@ def test_command_line_does_not_import_torch(label: str) -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().endswith("torch-free")
+
+
+def test_training_evaluating_and_sampling_a_count_model_never_loads_torch(tmp_path: Path) -> None:
+    # torch is ~220 MB of resident memory: the KN5 fit on PTB peaks at 320 MB without it.
+    book = tmp_path / "book.txt"
+    book.write_text("The cat sat on the mat. The dog sat on the log.\n" * 200, encoding="utf-8")
+    run = tmp_path / "run"
+    action = (
+        f"assert main(['train', '--model', 'ngram', '--order', '3', '--corpus', {str(book)!r}, "
+        f"'--out', {str(run)!r}]) == 0\n"
+        f"assert main(['evaluate', {str(run)!r}]) == 0\n"
+        f"assert main(['generate', {str(run)!r}, '--prompt', 'The cat', '--seed', '1']) == 0"
+    )
+    code = CHECK.format(action=action, label="an n-gram train, evaluate and generate")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("torch-free")

@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
         raise LabError(
             f"--resume applies to models trained in epochs; {args.model} trains in one pass"
         )
-    # torch is imported here, not at start-up: --help and the other commands never pay for it.
+    # Imported here, not at start-up; it loads torch only under torchrun, so --help,
+    # the other commands and the count models never pay for it (~220 MB, ~1 s).
     from lab.neural import distributed
 
     ctx = distributed.init_from_env()  # a no-op unless launched by torchrun

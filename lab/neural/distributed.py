@@ -14,10 +14,15 @@ only rank 0 writes checkpoints and prints. Without ``torchrun`` (no
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-import torch.distributed as dist
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported only when a job is distributed: a process that never joined a
+# group (every plain run, and every count model) need not load it to learn that.
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,10 @@ class DistContext:
 
 def current() -> DistContext:
     """The running job's context (a single process when torch.distributed is not set up)."""
+    if "torch.distributed" not in sys.modules:  # never imported: never initialised
+        return DistContext()
+    import torch.distributed as dist
+
     if not (dist.is_available() and dist.is_initialized()):
         return DistContext()
     return DistContext(
@@ -47,7 +56,12 @@ def init_from_env() -> DistContext:
 
     NCCL on CUDA (each process on GPU ``LOCAL_RANK``), gloo on the CPU.
     """
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or not dist.is_available():
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return current()
+    import torch
+    import torch.distributed as dist
+
+    if not dist.is_available():
         return current()
     if not dist.is_initialized():
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -59,6 +73,10 @@ def init_from_env() -> DistContext:
 
 def shutdown() -> None:
     """Leave the process group (at the end of a ``torchrun`` job)."""
+    if current().world_size == 1 and "torch.distributed" not in sys.modules:
+        return
+    import torch.distributed as dist
+
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
 
@@ -69,10 +87,16 @@ def any_rank(flag: bool) -> bool:
     ctx = current()
     if ctx.world_size == 1:
         return flag
+    import torch
+    import torch.distributed as dist
+
     value = torch.tensor([int(flag)], device=_collective_device())
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return bool(value.item())
 
 
 def _collective_device() -> torch.device:
+    import torch
+    import torch.distributed as dist
+
     return torch.device("cuda") if dist.get_backend() == "nccl" else torch.device("cpu")
