@@ -1,4 +1,4 @@
-"""The command line starts without torch: only commands that train or sample load it."""
+"""The command line starts without torch: only the neural models load it."""
 
 from __future__ import annotations
 
