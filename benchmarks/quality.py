@@ -3,7 +3,7 @@ pre-split Penn Treebank, against the published perplexities, with fit time and
 peak memory against the issue's targets.
 
 Each order is fitted in a fresh ``python -m benchmarks.quality ORDER`` process,
-so ``ru_maxrss`` is that model's peak alone. The PTB files are read in place
+so its peak memory is that model's alone. The PTB files are read in place
 (``../shared/corpora/ptb``, licence-restricted: never copied).
 
 Published: Mikolov et al. 2011, "Empirical evaluation and combination of
