@@ -1,7 +1,10 @@
 """``python -m benchmarks``: every figure a ratio against a reference measured in the same run.
 
-``--quick`` (the default) takes a few minutes on a 2-core machine; ``--full``
-uses larger runs, more repeats and adds the PTB quality runs. Results go to
+``--quick`` (the default) takes about a minute and a half on a 2-core machine;
+``--full`` (about 12 minutes) uses larger runs, more repeats and adds the PTB
+Kneser-Ney quality rows. The LSTM quality runs (~25 wall-minutes, both cores)
+are their own command, ``python -m benchmarks.quality_lstm all``, with their
+own table and curves in ``benchmarks/results-full/``. Results go to
 ``--out`` (default ``benchmarks/results``) as ``results.json`` and
 ``results.md``. Each row is the median of ``N`` interleaved repeats of ours and
 of the reference; ratios are ``ours / reference``.
@@ -23,7 +26,6 @@ from benchmarks.common import REPO, Result, fmt, machine
 from benchmarks.counts import kneser_ney, markov
 from benchmarks.neural import sweep, threads, training
 from benchmarks.quality import quality
-from benchmarks.quality_lstm import quality_lstm
 
 Bench = Callable[[bool, int], list[Result]]
 BENCHMARKS: dict[str, Bench] = {
@@ -34,7 +36,6 @@ BENCHMARKS: dict[str, Bench] = {
     "adaptive": adaptive_softmax,
     "threads": threads,
     "quality": quality,
-    "quality_lstm": quality_lstm,
 }
 
 
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="short runs, 3 repeats (default)")
     mode.add_argument(
-        "--full", action="store_true", help="longer runs, 5 repeats, PTB quality runs"
+        "--full", action="store_true", help="longer runs, 5 repeats, the PTB Kneser-Ney rows"
     )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument(

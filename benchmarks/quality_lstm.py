@@ -1,4 +1,4 @@
-"""LSTM quality runs (``--full`` only), each a CPU-time budget in a fresh process.
+"""LSTM quality runs, each a CPU-time budget in a fresh process.
 
 * **PTB small**: the 2x200 word LSTM of Zaremba et al. 2014 (114.5 test
   perplexity after 13 epochs) within 40 CPU-minutes.
@@ -16,8 +16,11 @@ parallel streams); the reported figures are exact single-stream scores of the
 best epoch's weights. Curves go to ``benchmarks/results-full/quality_lstm.json``
 (and ``.png``). The corpora are read in place (PTB is licence-restricted).
 
+``python -m benchmarks.quality_lstm all`` runs both side by side (about 25
+wall-minutes, one core each) and writes the curves and ``quality_lstm.md``;
 ``python -m benchmarks.quality_lstm RUN [--budget-minutes M] [--set model.dropout=0.1 ...]``
-runs one (pilots); ``all`` runs both side by side and writes the curves.
+runs one (pilots). They are not part of ``python -m benchmarks --full``: that
+run times codes against each other, and would then take over 40 minutes.
 """
 
 from __future__ import annotations
@@ -210,15 +213,6 @@ def run_all(names: list[str], budget_minutes: float | None = None) -> dict[str, 
     (OUT / "quality_lstm.json").write_text(json.dumps(runs, indent=2) + "\n", encoding="utf-8")
     plot(runs, {n: SPECS[n].target for n in runs}, OUT / "quality_lstm.png")
     return runs
-
-
-def quality_lstm(quick: bool, repeats: int) -> list[Result]:
-    """The runner's entry: nothing in ``--quick``; both runs (~40 minutes) in ``--full``."""
-    if quick:
-        return []
-    if not (PTB / "ptb.train.txt").is_file() or not SHAKESPEARE.is_file():
-        raise FileNotFoundError(f"needs {PTB} and {SHAKESPEARE}")
-    return rows(run_all(list(SPECS)))
 
 
 def write_table(runs: dict[str, dict[str, Any]]) -> str:
