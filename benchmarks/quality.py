@@ -18,6 +18,7 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from benchmarks.common import SHARED, Result
 
@@ -60,7 +61,7 @@ def peak_rss_mb() -> float:
     reported the runner's peak, not its own (690 and 1,284 MB for a 280 MB fit).
     """
     try:
-        for line in open("/proc/self/status", encoding="ascii"):
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     except OSError:
