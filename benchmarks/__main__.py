@@ -1,8 +1,8 @@
 """``python -m benchmarks``: every figure a ratio against a reference measured in the same run.
 
 ``--quick`` (the default) takes about a minute and a half on a 2-core machine;
-``--full`` (about 12 minutes) uses larger runs, more repeats and adds the PTB
-Kneser-Ney quality rows. The LSTM quality runs (~25 wall-minutes, both cores)
+``--full`` (about 7 minutes) uses larger runs, more repeats and adds the PTB
+Kneser-Ney quality rows. The LSTM quality runs (~40 wall-minutes, both cores)
 are their own command, ``python -m benchmarks.quality_lstm all``, with their
 own table and curves in ``benchmarks/results-full/``. Results go to
 ``--out`` (default ``benchmarks/results``) as ``results.json`` and
