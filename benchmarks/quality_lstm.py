@@ -200,6 +200,8 @@ def rows(runs: dict[str, dict[str, Any]]) -> list[Result]:
 
 def run_all(names: list[str], budget_minutes: float | None = None) -> dict[str, dict[str, Any]]:
     """Each run in its own fresh process, side by side (one thread each); curves saved."""
+    if not (PTB / "ptb.train.txt").is_file() or not SHAKESPEARE.is_file():
+        raise SystemExit(f"quality_lstm: needs {PTB} and {SHAKESPEARE}")
     extra = [] if budget_minutes is None else ["--budget-minutes", str(budget_minutes)]
     procs = {
         n: subprocess.Popen(

@@ -86,8 +86,8 @@ def test_the_cutoff_rule_keeps_small_heads_for_large_vocabularies() -> None:
         cuts = adaptive_cutoffs(vocab)
         assert cuts == sorted(set(cuts)) and cuts[0] > 0 and cuts[-1] < vocab
         assert vocab // 20 <= cuts[0] <= max(vocab // 5, 1)
-        nn_layer = AdaptiveRNNLanguageModel(vocab, ModelConfig(**UNTIED, adaptive_softmax="on"))
-        assert nn_layer.adaptive.cutoffs == [*cuts, vocab]
+        model = AdaptiveRNNLanguageModel(vocab, ModelConfig(**UNTIED, adaptive_softmax="on"))
+        assert model.adaptive.cutoffs == [*cuts, vocab]
 
 
 def _fitted_adaptive(prose_text: str) -> WordLSTMGenerator:

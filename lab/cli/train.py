@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             f"--resume applies to models trained in epochs; {args.model} trains in one pass"
         )
     # Imported here, not at start-up; it loads torch only under torchrun, so --help,
-    # the other commands and the count models never pay for it (~220 MB, ~1 s).
+    # the other commands and the count models never pay for it (210 MB and ~3 s here).
     from lab.neural import distributed
 
     ctx = distributed.init_from_env()  # a no-op unless launched by torchrun

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,6 +24,15 @@ if TYPE_CHECKING:
 
 # torch is imported only when a job is distributed: a process that never joined a
 # group (every plain run, and every count model) need not load it to learn that.
+
+
+def _joined() -> ModuleType | None:
+    """``torch.distributed`` if this process is in a process group, else ``None``; a
+    process that never imported it cannot be in one."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or not (dist.is_available() and dist.is_initialized()):
+        return None
+    return dist
 
 
 @dataclass(frozen=True)
@@ -40,11 +50,8 @@ class DistContext:
 
 def current() -> DistContext:
     """The running job's context (a single process when torch.distributed is not set up)."""
-    if "torch.distributed" not in sys.modules:  # never imported: never initialised
-        return DistContext()
-    import torch.distributed as dist
-
-    if not (dist.is_available() and dist.is_initialized()):
+    dist = _joined()
+    if dist is None:
         return DistContext()
     return DistContext(
         dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0"))
@@ -73,11 +80,8 @@ def init_from_env() -> DistContext:
 
 def shutdown() -> None:
     """Leave the process group (at the end of a ``torchrun`` job)."""
-    if current().world_size == 1 and "torch.distributed" not in sys.modules:
-        return
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
+    dist = _joined()
+    if dist is not None:
         dist.destroy_process_group()
 
 
