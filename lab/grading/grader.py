@@ -29,11 +29,11 @@ import os
 import tempfile
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lab.errors import LabError
-from lab.grading import confinement
+from lab.grading import confinement, reaper
 from lab.grading.answers import (
     AnswerSheet,
     NotebookError,
@@ -52,6 +52,11 @@ from lab.grading.runner import (
 from lab.grading.sandbox import DEFAULT_MEMORY
 from lab.grading.summary import format_summary as format_summary  # re-exported
 from lab.grading.workspace import digest, environment, prepare
+
+UNVERIFIED = "UNVERIFIED"
+#: Files of the grading platform a child must never read (Gradescope's metadata holds the
+#: submission's earlier results, hidden tests' names and errors included).
+PLATFORM_FILES = (Path("/autograder/submission_metadata.json"),)
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class GradeReport:
     run_notes: tuple[str, ...] = ()
     submission_notes: tuple[str, ...] = ()
     answers: AnswerSheet | None = None
+    verified: bool = True
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -158,19 +164,20 @@ def grade_submission(
         layout.notebook.relative_to(submission).as_posix() if layout.notebook else NOTEBOOK,
     )
     notes: list[str] = []
-    identity = confinement.choose_identity(sandbox_user)
-    if identity.dedicated:
-        confinement.protect(reference)
-    before = digest(reference)
     with (
         tempfile.TemporaryDirectory(prefix="textgen-grade-") as tmp,
         tempfile.TemporaryDirectory(prefix="textgen-box-") as box_tmp,
     ):
         work, box = Path(tmp), Path(box_tmp)
         os.chmod(work, 0o700)
-        prepare(work, box, reference, layout)
-        env = environment(reference, work, box, identity, per_test_timeout, memory_bytes)
+        identity = confinement.choose_identity(sandbox_user, box=box, log=str(work / "uids"))
+        saved = []
+        if identity.dedicated and not identity.namespaces:  # files hidden by mode only
+            saved = reaper.protect([reference, *PLATFORM_FILES])
+        before = digest(reference)
         try:
+            prepare(work, box, reference, layout, identity)
+            env = environment(reference, work, box, identity, per_test_timeout, memory_bytes)
             log = run_graded_tests(
                 work,
                 [t.nodeid for t in tests],
@@ -180,8 +187,11 @@ def grade_submission(
                 watchdog_grace=watchdog_grace,
             )
         finally:  # nothing of the submission outlives the run, whatever happened
-            confinement.kill_identity(identity)
-            confinement.remove_files_of(identity)
+            for uid in confinement.logged_uids(identity.log):
+                used = replace(identity, uid=uid)
+                reaper.kill_identity(used)
+                reaper.remove_files_of(used)
+            reaper.restore(saved)
         outcomes = dict(log.outcomes)
         problem = _misplaced_imports(log.origins, reference) or _foreign(log.foreign)
         if digest(reference) != before:
@@ -189,6 +199,12 @@ def grade_submission(
         if problem:
             notes.append(problem)
             outcomes = {k: RawOutcome(False, problem) for k in outcomes}
+    if not identity.confined:
+        notes.append(f"{UNVERIFIED}: the submission ran unconfined ({identity.why}): it could "
+                     "have read or changed the grader's files (see README, For instructors)")  # fmt: skip
+    elif not confinement.network_isolated(identity) and any(t.hidden for t in tests):
+        notes.append(f"network isolation was not available ({identity.why}): the tests, hidden "
+                     "ones included, ran with network access")  # fmt: skip
     notes.extend(log.notes)
     prefix = str(work) + os.sep
     results: list[TestResult] = []
@@ -203,7 +219,9 @@ def grade_submission(
             )
         )
     elapsed = time.monotonic() - started
-    return GradeReport(tuple(results), elapsed, tuple(notes), layout.messages, answers)
+    return GradeReport(
+        tuple(results), elapsed, tuple(notes), layout.messages, answers, identity.confined
+    )
 
 
 def reference_questions(reference: Path) -> tuple[Question, ...]:

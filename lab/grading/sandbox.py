@@ -6,24 +6,25 @@ with JSON arguments; a child process (:mod:`lab.grading.sandbox_child`)
 imports the submission, runs it and replies with JSON data, never pickles;
 the test compares that data with what it computed itself. The child:
 
-* runs as a dedicated, otherwise unused uid with no network when the
-  grader is root, else as the same user (:mod:`lab.grading.confinement`
-  says what each mode can and cannot hide);
+* runs walled off in namespaces and/or as a fresh uid for every child
+  (:mod:`lab.grading.confinement` says which mode does what; the walls
+  are :mod:`lab.grading.jail`'s);
 * sees only a box folder holding ``harness/`` (the child and the drivers)
   and ``submission/`` (the stubbed release overlaid with the student's
-  files), both owned by the grader and read-only to it; its working folder,
-  ``HOME`` and ``TMPDIR`` are a scratch folder of its own; no path of the
-  reference, the hidden tests or the grader is in its environment, working
-  folder or arguments;
+  files), read-only to it; its working folder, ``HOME`` and ``TMPDIR`` are
+  a scratch folder of its own; no path of the reference, the hidden tests
+  or the grader is in its environment, working folder or arguments;
 * is started in a session of its own, capped by ``RLIMIT_AS``,
-  ``RLIMIT_CPU`` (renewed per call), ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, and
-  a wall-clock budget per test; when a call times out or the child dies,
-  it and everything it started are killed and the next test gets a new one.
+  ``RLIMIT_CPU``, ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, a wall-clock budget per
+  test, and a cap on the memory and tasks of all its processes together
+  (measured by the parent every :data:`WATCH_SECONDS`); when a call times
+  out or the child dies, it and everything it started are killed and the
+  next test gets a new one.
 
 One child serves the tests of one exercise module that share a visibility,
 so a child that has seen a hidden test's inputs never answers a visible
 one; each test's end kills the rest of the sandbox's processes, each
-group's end all of them.
+group's end all of them, and the next group's child is a new identity.
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lab.grading import confinement
+from lab.grading import confinement, jail, reaper
 from lab.grading.confinement import Identity
 
 CHILD_FILE, DRIVERS_PACKAGE = "_textgen_child.py", "_textgen_drivers"
 MAX_REPLY = 64 << 20
+MAX_TASKS = 512  # processes and threads of one sandbox, all together
+WATCH_SECONDS = 0.25  # how often the parent measures the whole sandbox
 DEFAULT_MEMORY = 2 << 30
 _PASS_ENV = ("NLTK_DATA", "LANG", "LC_ALL")
 
@@ -55,14 +58,19 @@ class SubmissionError(Exception):
 
 
 class SubmissionRaised(SubmissionError):
-    """The submission's code raised; ``types`` are the exception's class names, its MRO."""
+    """The submission's code raised; ``types`` are the qualified names of the exception's
+    class and its bases (``builtins.ValueError``, ...), most derived first."""
 
     def __init__(self, error: str, types: list[str], trace: str) -> None:
         super().__init__(f"{error}\n--- in the submission ---\n{trace}".rstrip())
         self.error, self.types = error, types
 
     def is_a(self, name: str) -> bool:
-        return name in self.types
+        """Whether the exception's class is exactly ``name`` (a builtin's bare name, or a
+        qualified one): a class that also subclasses ValueError, TypeError and KeyError to
+        satisfy every check at once is none of them."""
+        wanted = name if "." in name else f"builtins.{name}"
+        return bool(self.types) and self.types[0] == wanted
 
 
 def build_harness(box: Path) -> None:
@@ -80,44 +88,59 @@ def build_harness(box: Path) -> None:
 
 
 class Worker:
-    """One child process and the pipe pair it answers on."""
+    """One child process and the pipe pair it answers on; each start is a fresh identity."""
 
     def __init__(self, box: Path, identity: Identity, memory_bytes: int, cpu: float) -> None:
-        self.box, self.identity, self.memory, self.cpu = box, identity, memory_bytes, cpu
+        self.box, self.base, self.memory, self.cpu = box, identity, memory_bytes, cpu
+        self.identity = identity
         self.proc: subprocess.Popen[bytes] | None = None
         self._buffer = b""
         self._calls = 0
         self._scratch: Path | None = None
+        self._child: int | None = None  # the harness's pid on the host
+        self._init: int | None = None  # the PID namespace's first process on the host
         self.budget = 0.0
 
     @property
     def pid(self) -> int | None:
-        return None if self.proc is None else self.proc.pid
+        return None if self.proc is None else self._child
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     def _start(self, deadline: float) -> None:
-        scratch = Path(tempfile.mkdtemp(prefix="textgen-box-"))
-        if self.identity.dedicated:
-            os.chown(scratch, self.identity.uid, self.identity.gid)
-        self._scratch = scratch
+        self.identity = self.base.fresh()
+        jailed = self.identity.namespaces
+        if jailed:
+            home, harness = jail.SCRATCH_INSIDE, f"{jail.BOX_INSIDE}/harness/{CHILD_FILE}"
+        else:
+            scratch = Path(tempfile.mkdtemp(prefix="textgen-box-"))
+            if self.identity.dedicated:
+                os.chown(scratch, self.identity.uid, self.identity.gid)
+            self._scratch = scratch
+            home, harness = str(scratch), str(self.box / "harness" / CHILD_FILE)
         env = {k: os.environ[k] for k in _PASS_ENV if k in os.environ}
         env |= {
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch),
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": home,
             "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
             "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LANG": env.get("LANG", "C.UTF-8"),
         }  # fmt: skip
-        cmd = [*confinement.launch_prefix(self.identity), sys.executable, "-I"]
-        cmd += [str(self.box / "harness" / CHILD_FILE), "--memory", str(self.memory)]
-        cmd += ["--cpu", str(int(self.cpu) + 1)]
+        cmd = [*confinement.launch_prefix(self.identity, self.box), sys.executable, "-I"]
+        cmd += [harness, "--memory", str(self.memory), "--cpu", str(int(self.cpu) + 1)]
         if self.identity.dedicated:  # RLIMIT_NPROC counts the uid's processes: ours alone
-            cmd += ["--nproc", "256"]
+            cmd += ["--nproc", str(MAX_TASKS // 2)]
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(
-            cmd, cwd=scratch, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._stderr, start_new_session=True, close_fds=True,
+            cmd, cwd=home if not jailed else "/", env=env, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self._stderr, start_new_session=True, close_fds=True,
         )  # fmt: skip
+        self._child = self.proc.pid
         ready = self._read(deadline, "starting")
-        if not isinstance(ready, dict) or "ready" not in ready:
+        if not isinstance(ready, dict) or not isinstance(ready.get("ready"), int):
             raise SubmissionError("the sandbox child did not start")
+        if jailed:  # its pid is the namespace's; find it and the namespace's init on the host
+            self._init = _host_pid(self.proc.pid, 1)
+            self._child = _host_pid(self.proc.pid, ready["ready"])
 
     def call(self, driver: str, kwargs: dict[str, Any], deadline: float) -> Any:
         """Run ``driver`` in the child and return its reply's value (raises on anything else)."""
@@ -156,7 +179,8 @@ class Worker:
                     f"Timeout: the submission was still running {what} after the test's "
                     f"{seconds:g} s and was killed"
                 )
-            if not select.select([fd], [], [], remaining)[0]:
+            if not select.select([fd], [], [], min(remaining, WATCH_SECONDS))[0]:
+                self._watch(what)
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:
@@ -172,10 +196,24 @@ class Worker:
             self.close()
             raise SubmissionError(f"the submission's process garbled its reply to {what}") from None
 
+    def _watch(self, what: str) -> None:
+        """End the sandbox if all its processes together hold more than its memory cap or
+        more than :data:`MAX_TASKS` tasks (each process alone is capped by its rlimits)."""
+        assert self.proc is not None
+        uid = self.identity.uid if self.identity.dedicated else None
+        held = reaper.usage(self.proc.pid, uid)
+        if held.memory > self.memory or held.tasks > MAX_TASKS:
+            self.close()
+            raise SubmissionError(
+                f"the submission's processes held {held.memory >> 20} MB in {held.tasks} tasks "
+                f"while running {what}, over the sandbox's {self.memory >> 20} MB and "
+                f"{MAX_TASKS} tasks, and were killed"
+            )
+
     def _died(self, what: str) -> None:
         assert self.proc is not None
         try:
-            code: int | None = self.proc.wait(timeout=2)
+            code: int | None = self.proc.wait(timeout=0.5)
         except subprocess.TimeoutExpired:
             code = None
         self.close()
@@ -192,32 +230,54 @@ class Worker:
 
     def sweep(self) -> None:
         """Kill everything the child started, but the child itself."""
+        if self.proc is None:
+            return
         if self.identity.dedicated:
-            confinement.kill_identity(self.identity, spare=self.pid)
-        elif self.pid is not None:
-            root = os.getpid() if confinement.SUBREAPER else self.pid
-            confinement.kill_descendants(root, spare=self.pid)
+            reaper.kill_identity(self.identity, spare=self._child)
+        if self._init is not None:  # in the namespace, orphans go to its init
+            reaper.kill_descendants(self._init, spare=self._child)
+        elif not self.identity.dedicated and self._child is not None:
+            root = os.getpid() if confinement.SUBREAPER else self._child
+            reaper.kill_descendants(root, spare=self._child)
 
     def close(self) -> None:
         """Kill the child and everything it started; remove what it wrote."""
         if self.proc is not None:
+            reaper.kill_descendants(self.proc.pid)
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            confinement.kill_identity(self.identity)
-            if not self.identity.dedicated:
-                confinement.kill_descendants(os.getpid() if confinement.SUBREAPER else self.pid)
             self.proc.kill()
+            reaper.kill_identity(self.identity)
+            if not self.identity.confined and confinement.SUBREAPER:
+                reaper.kill_descendants(os.getpid())
             self.proc.wait()
             for stream in (self.proc.stdin, self.proc.stdout):
                 if stream is not None:
                     stream.close()
             self._stderr.close()
             self.proc = None
-        self._buffer = b""
-        confinement.remove_files_of(self.identity)
+        self._buffer, self._child, self._init = b"", None, None
+        reaper.remove_files_of(self.identity)
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+
+
+def _host_pid(root: int, inner: int) -> int | None:
+    """The host pid of the process numbered ``inner`` in the PID namespace under ``root``."""
+    for pid in [root, *reaper.descendants(root)]:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if (
+                line.startswith("NSpid:")
+                and line.split()[-1] == str(inner)
+                and len(line.split()) > 2
+            ):
+                return pid
+    return None
 
 
 def decode(value: Any) -> Any:
@@ -262,6 +322,8 @@ class Sandbox:
             cpu = self.per_test_timeout * max(tests_in_group, 1)
             self._workers[group] = Worker(self.box, self.identity, self.memory, cpu)
         worker = self._workers[group]
+        if worker.proc is not None and not worker.alive():
+            worker.close()  # what is left of a child that died: the next call starts afresh
         worker.budget = self.per_test_timeout
         self._current = worker
         self._deadline = time.monotonic() + self.per_test_timeout
@@ -274,13 +336,14 @@ class Sandbox:
         return self._current.call(driver, kwargs, self._deadline)
 
     def raises(self, name: str, driver: str, **kwargs: Any) -> str:
-        """Assert that the call raises exception class ``name`` (or a subclass); its message."""
+        """Assert that the call raises exactly exception class ``name``; its message."""
         try:
             self.call(driver, **kwargs)
         except SubmissionRaised as exc:
             if exc.is_a(name):
                 return exc.error
-            raise AssertionError(f"expected {name}, the submission raised {exc}") from None
+            got = exc.types[0] if exc.types else "something unnamed"
+            raise AssertionError(f"expected {name}, the submission raised {got}: {exc}") from None
         raise AssertionError(f"expected {name}, the submission raised nothing")
 
     def end(self) -> None:
