@@ -144,6 +144,7 @@ def grade_as_user(submission: Path, exercises: Sequence[int], area: Path) -> dic
     machine cannot run it."""
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         pytest.skip("grading as another user needs util-linux's setpriv")
+    area.mkdir(mode=0o755, exist_ok=True)
     python = _readable_python(area)
     if python is None:
         pytest.skip("no interpreter with torch that nobody can read on this machine")

@@ -54,9 +54,12 @@ from lab.grading.summary import format_summary as format_summary  # re-exported
 from lab.grading.workspace import digest, environment, prepare
 
 UNVERIFIED = "UNVERIFIED"
-#: Files of the grading platform a child must never read (Gradescope's metadata holds the
-#: submission's earlier results, hidden tests' names and errors included).
-PLATFORM_FILES = (Path("/autograder/submission_metadata.json"),)
+
+
+def platform_files() -> list[Path]:
+    """Gradescope's ``submission_metadata.json`` (under ``AUTOGRADER_ROOT``, default
+    ``/autograder``): it holds the submission's earlier results, hidden ones included."""
+    return [Path(os.environ.get("AUTOGRADER_ROOT") or "/autograder") / "submission_metadata.json"]
 
 
 @dataclass(frozen=True)
@@ -173,14 +176,15 @@ def grade_submission(
         identity = confinement.choose_identity(sandbox_user, box=box, log=str(work / "uids"))
         saved = []
         if identity.dedicated and not identity.namespaces:  # files hidden by mode only
-            saved = reaper.protect([reference, *PLATFORM_FILES])
+            saved = reaper.protect([reference, *platform_files()])
         before = digest(reference)
         try:
             prepare(work, box, reference, layout, identity)
             env = environment(reference, work, box, identity, per_test_timeout, memory_bytes)
             log = run_graded_tests(
                 work,
-                [t.nodeid for t in tests],
+                # visible tests first: nothing a hidden test does can delay or starve them
+                [t.nodeid for t in sorted(tests, key=lambda t: t.hidden)],
                 env=env,
                 per_test_timeout=per_test_timeout,
                 overall_timeout=overall_timeout,
