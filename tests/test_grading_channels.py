@@ -13,6 +13,7 @@ that refuses namespaces), and as an ordinary user in namespaces.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -90,10 +91,8 @@ def listener() -> Iterator[tuple[int, list[bytes]]]:
                 continue
             with conn:
                 conn.settimeout(1)
-                try:
+                with contextlib.suppress(OSError):
                     heard.append(conn.recv(1000))
-                except OSError:
-                    pass
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()

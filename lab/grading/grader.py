@@ -165,6 +165,7 @@ def grade_submission(
         layout.notebook,
         reference_questions(reference),
         layout.notebook.relative_to(submission).as_posix() if layout.notebook else NOTEBOOK,
+        root=submission,
     )
     notes: list[str] = []
     with (

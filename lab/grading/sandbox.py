@@ -216,6 +216,8 @@ class Worker:
             code: int | None = self.proc.wait(timeout=0.5)
         except subprocess.TimeoutExpired:
             code = None
+        if self.identity.namespaces and code is not None and code > 128:
+            code = 128 - code  # bwrap's init reports a child killed by signal N as 128 + N
         self.close()
         if code is None:
             how = "closed its reply pipe"

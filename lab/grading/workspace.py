@@ -46,6 +46,9 @@ def prepare(work: Path, box: Path, reference: Path, layout: Layout, identity: Id
             dest = box / "submission" / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, dest, follow_symlinks=False)
+    # The drivers' stand-ins are the harness's, never the submission's to import and
+    # return as its own work (the child has its own copy, under another name).
+    shutil.rmtree(box / "submission" / "lab" / "grading" / "drivers", ignore_errors=True)
     build_harness(box)
     seal(box, identity)
     shutil.copytree(reference / "tests" / "exercises", work / "exercises", ignore=ignore)
