@@ -165,3 +165,27 @@ def test_unconfined_grading_says_so_and_is_marked_unverified(tmp_path: Path) -> 
     summary = format_summary(report, reveal_hidden=False)
     assert summary.splitlines()[0].startswith(UNVERIFIED)
     assert results_json(report)["extra_data"]["verified"] is False
+
+
+# Three processes of 800 MB each: every one under the 2 GB address-space cap, 2.4 GB together.
+SPREAD = """
+import os, time
+pids = []
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        hog = b"x" * 800_000_000
+        time.sleep(60)
+        os._exit(0)
+    pids.append(pid)
+time.sleep(60)
+"""
+
+
+def test_the_memory_cap_covers_all_the_sandbox_s_processes(tmp_path: Path) -> None:
+    sub = stub(tmp_path / "sub")
+    plant(sub, "lab/models/scoring.py", "perplexity", SPREAD)
+    report = grade_submission(sub, exercises=[PPL], per_test_timeout=TIMEOUT, memory_bytes=2 << 30)
+    assert report.score == 0
+    first = report.results[0].output
+    assert "over the sandbox's 2048 MB" in first, first
