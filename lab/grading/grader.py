@@ -10,11 +10,11 @@ mode 0700) holds the exercise tests, hidden ones included, the plugin and
 the event log. A trusted pytest runs the tests there with only the
 reference on ``PYTHONPATH`` (:mod:`lab.grading.runner`); the tests call the
 submission through the sandbox (:mod:`lab.grading.sandbox`), whose
-children run as a fresh uid when the grader is root, after the grader
-has made its own checkout unreadable to other users. When the run ends,
-every process of that uid is killed and its files removed before the
-report exists, and the grader checks its own files are unchanged (the
-only protection when it cannot drop privileges). Scores come only from
+children run walled off in namespaces and/or as fresh uids
+(:mod:`lab.grading.confinement`; where neither is possible the report is
+marked unverified). When the run ends, every process of every uid the
+run used is killed and its files removed before the report exists, and
+the grader checks its own files are unchanged. Scores come only from
 the test outcomes: a test that passed earns its points, anything else
 (failure, error, skip, crash, time-out, not run) earns zero. Where the
 submission's files are (a handout folder, or loose files matched by name)
