@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import pwd
 import re
 import shutil
+import subprocess
+import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,3 +97,82 @@ def mutant_region(mutant: dict[str, object]) -> int | None:
         if region.begin < first and last < region.end:
             return ex.number
     return None
+
+
+# --- grading as an ordinary user ------------------------------------------------------------
+NOBODY = "nobody"
+
+
+def _as_user(cmd: list[str]) -> list[str]:
+    """``cmd`` run as ``nobody`` when we are root, else as ourselves."""
+    if os.geteuid() != 0:
+        return cmd
+    return ["setpriv", f"--reuid={NOBODY}", "--regid=nogroup", "--clear-groups", "--", *cmd]
+
+
+def _readable_python(area: Path) -> str | None:
+    """An interpreter ``nobody`` can run with this venv's packages, every file of it readable:
+    ours if it is, else a venv of the system's Python of the same version over our packages."""
+    probe = "import os, sys, torch; assert os.access(os.path.realpath(sys.executable), os.R_OK)"
+    if subprocess.run(_as_user([sys.executable, "-c", probe]), capture_output=True).returncode == 0:
+        return sys.executable
+    system = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+    if not system.is_file():
+        return None
+    venv = area / "venv"
+    subprocess.run([str(system), "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next((venv / "lib").glob("python*/site-packages"))
+    ours = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    (site / "textgen_lab_packages.pth").write_text(
+        "".join(f"import site; site.addsitedir({p!r})\n" for p in ours), encoding="utf-8"
+    )
+    python = str(venv / "bin" / "python")
+    done = subprocess.run(_as_user([python, "-c", probe]), capture_output=True)
+    return python if done.returncode == 0 else None
+
+
+def user_area() -> Path:
+    """A folder under /tmp that ``nobody`` can read (pytest's tmp_path is root's alone)."""
+    area = Path(tempfile.mkdtemp(prefix="textgen-test-user-", dir="/tmp"))
+    os.chmod(area, 0o755)
+    return area
+
+
+def grade_as_user(submission: Path, exercises: Sequence[int], area: Path) -> dict[str, Any]:
+    """``textgen-lab grade`` run as an ordinary user (``nobody`` when we are root) on a copy
+    of this checkout and of ``submission``; its results.json. Skips, saying why, where this
+    machine cannot run it."""
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("grading as another user needs util-linux's setpriv")
+    area.mkdir(mode=0o755, exist_ok=True)
+    python = _readable_python(area)
+    if python is None:
+        pytest.skip("no interpreter with torch that nobody can read on this machine")
+    checkout = area / "checkout"
+    for part in ("lab", "baselines", "tests/exercises", "notebooks", "pyproject.toml"):
+        if (ROOT / part).is_dir():
+            shutil.copytree(
+                ROOT / part, checkout / part, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        elif (ROOT / part).is_file():
+            shutil.copyfile(ROOT / part, checkout / part)
+    copy = area / "submission"
+    shutil.copytree(submission, copy, symlinks=True)
+    out = area / "out"
+    out.mkdir()
+    for path in [area, *area.rglob("*")]:
+        if not path.is_symlink():
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    if os.geteuid() == 0:
+        os.chown(out, pwd.getpwnam(NOBODY).pw_uid, pwd.getpwnam(NOBODY).pw_gid)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env |= {"HOME": str(out), "TMPDIR": "/tmp"}
+    args = [python, "-m", "lab", "grade", str(copy), "--out", str(out / "results.json")]
+    args += [f"--exercise={n}" for n in exercises] + ["--per-test-timeout", str(TIMEOUT)]
+    done = subprocess.run(
+        _as_user(args), cwd=checkout, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert (out / "results.json").is_file(), done.stdout[-2000:] + done.stderr[-2000:]
+    data: dict[str, Any] = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    data["_stdout"] = done.stdout
+    return data

@@ -15,12 +15,15 @@ empty.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from lab.grading.safepath import open_beneath
 
 ANSWER_TAG = "answer"
 ENTRY_NAME = "Written answers (manually graded)"
@@ -64,16 +67,22 @@ class AnswerSheet:
         return asked + [i for i in self.answers if i not in asked]
 
 
-def read_notebook(path: Path) -> dict[str, Any]:
+def read_notebook(path: Path, root: Path | None = None) -> dict[str, Any]:
     """The notebook at ``path`` as JSON; :class:`NotebookError` for anything else.
 
-    Opened without following links and without blocking (a FIFO), and only a
-    regular file of at most :data:`MAX_NOTEBOOK_BYTES` is read.
+    Opened without following a link in any component of its path below
+    ``root`` (the submission; default: the notebook's folder) and without
+    blocking (a FIFO), and only a regular file of at most
+    :data:`MAX_NOTEBOOK_BYTES` is read.
     """
+    root = path.parent if root is None else root
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        reason = "is a link" if path.is_symlink() else (exc.strerror or "cannot be opened")
+        fd = open_beneath(root, path.relative_to(root), os.O_RDONLY | os.O_NONBLOCK)
+    except (OSError, ValueError) as exc:
+        linked = isinstance(exc, OSError) and exc.errno in (errno.ELOOP, errno.EXDEV)
+        reason = "is a link" if path.is_symlink() else "is reached through a link" if linked else (
+            (exc.strerror if isinstance(exc, OSError) else None) or "cannot be opened"
+        )  # fmt: skip
         raise NotebookError(f"{path.name} {reason.lower()}") from None
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(f.fileno())
@@ -127,14 +136,18 @@ def questions_in(path: Path) -> tuple[Question, ...]:
 
 
 def collect_answers(
-    path: Path | None, questions: tuple[Question, ...], where: str = "notebooks/lab.ipynb"
+    path: Path | None,
+    questions: tuple[Question, ...],
+    where: str = "notebooks/lab.ipynb",
+    root: Path | None = None,
 ) -> AnswerSheet:
-    """The answers in the submission's notebook ``path`` (``None``: none was found)."""
+    """The answers in the submission's notebook ``path`` (``None``: none was found); no
+    component of its path below ``root`` (the submission) may be a link."""
     if path is None:
         problem = f"no {where} (or a lab.ipynb at the top level) in the submission"
         return AnswerSheet(where, {}, questions, problem)
     try:
-        cells = answer_cells(read_notebook(path))
+        cells = answer_cells(read_notebook(path, root))
     except NotebookError as exc:
         return AnswerSheet(where, {}, questions, f"{exc}: the written answers could not be read")
     answers: dict[str, str] = {}

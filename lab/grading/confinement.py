@@ -1,65 +1,94 @@
-"""Who the sandbox child runs as, what it may use, and how everything it started is ended.
+"""Who the sandbox child runs as, what walls it has, and how everything it started is ended.
 
-Two modes, chosen by :func:`choose_identity`:
+:func:`choose_identity` picks one of four modes, strongest first:
 
-* **Dedicated user** (the grader runs as root, as on Gradescope): every
-  grading run picks a fresh numeric uid/gid that no account and no process
-  uses. The child starts through ``unshare --net --ipc`` (when the kernel
-  allows it: no network, no shared IPC) and ``setpriv`` (that uid, no
-  supplementary groups, no capabilities, ``no_new_privs``). Because nothing
-  else runs as that uid, :func:`kill_identity` can end every process the
-  submission started, however it detached (``setsid``, double fork), with
-  one ``kill(-1, SIGKILL)`` issued *as that uid*, which the kernel applies
-  to all of them atomically. Files it left in world-writable folders are
-  removed (:func:`remove_files_of`) so one test cannot pass notes to the
-  next. :func:`protect` makes the reference checkout unreadable to it.
-* **Same user** (not root): the child runs as the grader's own user. Then
-  files cannot be hidden from it, so the reference, the hidden tests and
-  the grader's files are protected only by never naming them in the
-  child's environment, working folder or arguments, by making the trusted
-  process undumpable (``PR_SET_DUMPABLE=0``: no ``/proc/<pid>/cwd``,
-  ``environ`` or ``ptrace`` for the same user) and by the grader checking
-  its own files' digests after the run (:mod:`lab.grading.grader`).
-  Descendants are found through the trusted process being a child
-  subreaper: whatever detaches is re-parented to it and killed with the
-  rest of its descendants (:func:`kill_descendants`).
+* **Root with namespaces** (Gradescope where the kernel allows): every
+  child starts inside :mod:`lab.grading.jail` (bubblewrap: its own PID,
+  mount, network, IPC and UTS namespaces and a file system holding only the
+  interpreter and the box) *and* as a fresh numeric uid no account or
+  process uses (a new one for every child, so no two test groups share a
+  uid, a keyring or a file owner), with no capabilities and ``no_new_privs``.
+* **Root without namespaces** (a container that refuses them): the fresh
+  uid per child as above, through ``unshare --net --ipc`` when allowed;
+  the reference checkout and Gradescope's metadata are made unreadable to
+  other users for the run (:func:`protect`, undone by :func:`restore`).
+  If no network namespace could be made, the results say so.
+* **User with namespaces** (a laptop, a CI runner, a course server): the
+  jail with a user namespace of its own: the child is the grader's uid
+  mapped, but sees none of the grader's files, processes or pipes and
+  cannot signal them.
+* **Unconfined** (no root, no usable namespaces): the child is the grader's
+  own user and could read what the grader can; the grade says so in one
+  line and the results are marked *unverified* (:attr:`Identity.confined`).
 
-Limits (``RLIMIT_AS``, ``RLIMIT_CPU``, ``RLIMIT_FSIZE``, ``RLIMIT_CORE``,
-and ``RLIMIT_NPROC`` for a dedicated uid) are set by the child's harness on
-itself as its first act, before anything of the submission is imported
-(containers often withhold ``CAP_SYS_RESOURCE``, so the parent cannot
-``prlimit`` a process of another uid; lowering one's own limits needs no
-privilege, and they can never be raised again past the hard limit).
+Since a fresh uid is not reused within a run, :func:`kill_identity` can end
+every process a child started, however it detached, with one
+``kill(-1, SIGKILL)`` issued *as that uid*; its keyrings are cleared and its
+files in world-writable folders and its SysV IPC objects removed. In a PID
+namespace, the namespace's end ends everything in it. Limits
+(``RLIMIT_AS``, ``RLIMIT_CPU``, ``RLIMIT_FSIZE``, ``RLIMIT_CORE``, and
+``RLIMIT_NPROC`` for a fresh uid) are set by the child's harness on itself
+as its first act; the parent also watches the whole sandbox's memory and
+process count (:func:`usage`) and ends it past the cap.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import pwd
 import random
 import shutil
-import signal
-import stat
 import subprocess
-import sys
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from lab.grading import jail
+
 _UID_RANGE = (1_100_000, 1_900_000)
-_WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")
+_WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock", "/var/lock")
 _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 4, 36
+_CLEAR_AND_KILL = (  # as the uid: clear its user and user-session keyrings, then kill them all
+    "import ctypes, os\n"
+    "libc = ctypes.CDLL(None)\n"
+    "for ring in (-4, -5):\n    libc.syscall(250, 7, ring)\n"
+    "os.kill(-1, 9)\n"
+)
 
 
 @dataclass(frozen=True)
 class Identity:
-    """The uid/gid the child runs as; ``dedicated`` when it is one nobody else uses."""
+    """Who the child runs as: ``dedicated`` when a fresh uid nobody else uses (root),
+    ``namespaces`` when inside the jail; ``log`` records every fresh uid a run used
+    (the grader's file), ``why`` what was not available."""
 
     uid: int
     gid: int
     dedicated: bool
+    namespaces: bool = False
+    log: str = ""
+    why: str = ""
+
+    @property
+    def confined(self) -> bool:
+        """Whether the child is kept from the grader's files and processes."""
+        return self.dedicated or self.namespaces
+
+    def fresh(self) -> Identity:
+        """This identity with a uid never used before in this run (itself if not root)."""
+        if not self.dedicated:
+            return self
+        used = _uids_in_use() | set(logged_uids(self.log))
+        uid = _pick(used)
+        if self.log:
+            with open(self.log, "a", encoding="utf-8") as f:
+                f.write(f"{uid}\n")
+        return replace(self, uid=uid)
+
+    def to_env(self) -> str:
+        """The value of ``TEXTGEN_SANDBOX_UID`` that :func:`identity_from_env` reads back."""
+        kind = "root" if self.dedicated else "user" if self.namespaces else "none"
+        return f"{kind}:{self.gid}:{int(self.namespaces)}:{self.log}"
 
 
 def _uids_in_use() -> set[int]:
@@ -73,22 +102,51 @@ def _uids_in_use() -> set[int]:
     return used
 
 
-def choose_identity(mode: str = "auto") -> Identity:
-    """A dedicated fresh uid if running as root (and ``mode`` is not ``"same"``), else ours."""
-    if mode == "same" or os.geteuid() != 0:
-        return Identity(os.getuid(), os.getgid(), False)
-    used = _uids_in_use()
+def _pick(used: set[int]) -> int:
     rng = random.SystemRandom()
     while True:
         uid = rng.randrange(*_UID_RANGE)
         if uid not in used:
-            return Identity(uid, uid, True)
+            return uid
+
+
+def logged_uids(log: str) -> list[int]:
+    """The fresh uids recorded in ``log`` (none if there is no log)."""
+    try:
+        text = Path(log).read_text(encoding="utf-8") if log else ""
+    except OSError:
+        return []
+    return [int(line) for line in text.split() if line.isdigit()]
+
+
+def choose_identity(mode: str = "auto", *, box: Path, log: str = "") -> Identity:
+    """The strongest mode available (see the module's docstring). ``mode``: ``"auto"``,
+    ``"same"`` (the grader's own uid, in the jail if possible), ``"uid"`` (root: a fresh
+    uid per child, no jail: what a container without namespaces gets) or ``"unconfined"``."""
+    if mode == "unconfined":
+        return Identity(os.getuid(), os.getgid(), False, why="unconfined on request")
+    if mode in ("auto", "uid") and os.geteuid() == 0:
+        gid = _pick(_uids_in_use())
+        probe = Identity(gid, gid, True, log=log)
+        why = "no namespaces on request" if mode == "uid" else ""
+        why = why or jail.works(box, _setpriv(probe), privileged=True)
+        if why and not _can_unshare():
+            why += "; unshare --net --ipc refused too: the child has network access"
+        return replace(probe, namespaces=not why, why=why).fresh()
+    why = jail.works(box, [], privileged=False)
+    return Identity(os.getuid(), os.getgid(), False, namespaces=not why, why=why)
 
 
 def identity_from_env(value: str | None) -> Identity:
-    """The identity the grader chose, as passed in ``TEXTGEN_SANDBOX_UID`` (``uid``, or empty)."""
-    if value and value.isdigit() and os.geteuid() == 0:
-        return Identity(int(value), int(value), True)
+    """The identity the grader chose (``TEXTGEN_SANDBOX_UID``); empty: the local run's own
+    user, unconfined (a student running the exercise tests on their own code)."""
+    kind, _, rest = (value or "").partition(":")
+    gid, _, rest = rest.partition(":")
+    spaces, _, log = rest.partition(":")
+    if kind == "root" and gid.isdigit() and os.geteuid() == 0:
+        return Identity(int(gid), int(gid), True, spaces == "1", log).fresh()
+    if kind == "user" and spaces == "1":
+        return Identity(os.getuid(), os.getgid(), False, True)
     return Identity(os.getuid(), os.getgid(), False)
 
 
@@ -109,8 +167,16 @@ def _can_unshare() -> bool:
     return _UNSHARE_OK
 
 
-def launch_prefix(identity: Identity) -> list[str]:
-    """The command words that start the child as ``identity`` (empty in same-user mode)."""
+def network_isolated(identity: Identity) -> bool:
+    """Whether the child has no network (always in the jail; as root, if unshare works)."""
+    return identity.namespaces or (identity.dedicated and _can_unshare())
+
+
+def launch_prefix(identity: Identity, box: Path) -> list[str]:
+    """The command words that start the child as ``identity`` (empty when unconfined)."""
+    if identity.namespaces:
+        inner = _setpriv(identity) if identity.dedicated else []
+        return jail.command(box, identity.dedicated, inner)
     if not identity.dedicated:
         return []
     prefix = (
@@ -126,8 +192,8 @@ def _setpriv(identity: Identity) -> list[str]:
     if setpriv is None:
         raise RuntimeError("running as root needs util-linux's setpriv to drop privileges")
     return [
-        setpriv, f"--reuid={identity.uid}", f"--regid={identity.gid}",
-        "--clear-groups", "--inh-caps=-all", "--no-new-privs", "--",
+        setpriv, f"--reuid={identity.uid}", f"--regid={identity.gid}", "--clear-groups",
+        "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
     ]  # fmt: skip
 
 
@@ -150,125 +216,3 @@ def harden_trusted_process() -> None:
     SUBREAPER = True
     if os.geteuid() != 0:
         _prctl(_PR_SET_DUMPABLE, 0)
-
-
-def _processes() -> dict[int, tuple[int, int]]:
-    """``{pid: (ppid, uid)}`` of every live process in ``/proc``; zombies that are this
-    process's children are reaped, other zombies skipped (they can do nothing)."""
-    table: dict[int, tuple[int, int]] = {}
-    me = os.getpid()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            pid, ppid = int(entry.name), int(fields[1])
-            if fields[0] == "Z":
-                if ppid == me:
-                    with contextlib.suppress(ChildProcessError):
-                        os.waitpid(pid, os.WNOHANG)
-                continue
-            table[pid] = (ppid, entry.stat().st_uid)
-        except (OSError, ValueError, IndexError):
-            continue
-    return table
-
-
-def kill_identity(identity: Identity, *, spare: int | None = None) -> None:
-    """End every process of a dedicated uid (but ``spare``, if given)."""
-    if not identity.dedicated:
-        return
-    if spare is None:  # atomic: the kernel signals all of them at once, as that uid
-        subprocess.run(
-            [*_setpriv(identity), sys.executable, "-I", "-S", "-c", "import os; os.kill(-1, 9)"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            check=False,
-        )  # fmt: skip
-    for _ in range(50):
-        victims = [p for p, (_, uid) in _processes().items() if uid == identity.uid and p != spare]
-        if not victims:
-            return
-        for pid in victims:
-            _signal(pid, signal.SIGKILL)
-        time.sleep(0.02)
-
-
-def kill_descendants(root: int | None = None, *, spare: int | None = None) -> None:
-    """Kill every descendant of ``root`` (this process by default) but ``spare`` and its
-    ancestors; with this process a subreaper, that includes what detached."""
-    root = os.getpid() if root is None else root
-    for _ in range(50):
-        table = _processes()
-        children: dict[int, list[int]] = {}
-        for pid, (ppid, _) in table.items():
-            children.setdefault(ppid, []).append(pid)
-        found, stack = [], list(children.get(root, []))
-        while stack:
-            pid = stack.pop()
-            found.append(pid)
-            stack.extend(children.get(pid, []))
-        victims = [p for p in found if p != spare]
-        if not victims:
-            return
-        for pid in victims:
-            _signal(pid, signal.SIGKILL)
-        time.sleep(0.02)
-
-
-def _signal(pid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, sig)
-
-
-def remove_files_of(identity: Identity) -> None:
-    """Delete what a dedicated uid left in the world-writable folders."""
-    if not identity.dedicated:
-        return
-    for top in _WORLD_WRITABLE:
-        _sweep(Path(top), identity.uid, depth=0)
-
-
-def _sweep(folder: Path, uid: int, depth: int) -> None:
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            info = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        if info.st_uid == uid:
-            if stat.S_ISDIR(info.st_mode):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
-        elif stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IWOTH and depth < 8:
-            _sweep(Path(entry.path), uid, depth + 1)
-
-
-def protect(root: Path) -> None:
-    """Make ``root`` (the reference checkout) unreadable to other users: the folder itself
-    if the interpreter lives elsewhere, else its top-level entries but the interpreter's."""
-    root = Path(root).resolve()
-    prefix = Path(sys.prefix).resolve()
-    targets = [root] if not prefix.is_relative_to(root) else [
-        p for p in root.iterdir() if not prefix.is_relative_to(p.resolve())
-    ]  # fmt: skip
-    for path in targets:
-        info = path.lstat()
-        if stat.S_ISLNK(info.st_mode) or info.st_uid != os.geteuid():
-            continue
-        os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
-
-
-def readable_by_others(path: Path) -> bool:
-    """Whether a user other than the owner (and outside its group) could read ``path``."""
-    path = Path(path).resolve()
-    for folder in [*reversed(path.parents), path]:
-        mode = folder.stat().st_mode
-        need = stat.S_IROTH if folder == path else stat.S_IXOTH
-        if not mode & need:
-            return False
-    return True

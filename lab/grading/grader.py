@@ -10,11 +10,11 @@ mode 0700) holds the exercise tests, hidden ones included, the plugin and
 the event log. A trusted pytest runs the tests there with only the
 reference on ``PYTHONPATH`` (:mod:`lab.grading.runner`); the tests call the
 submission through the sandbox (:mod:`lab.grading.sandbox`), whose
-children run as a fresh uid when the grader is root, after the grader
-has made its own checkout unreadable to other users. When the run ends,
-every process of that uid is killed and its files removed before the
-report exists, and the grader checks its own files are unchanged (the
-only protection when it cannot drop privileges). Scores come only from
+children run walled off in namespaces and/or as fresh uids
+(:mod:`lab.grading.confinement`; where neither is possible the report is
+marked unverified). When the run ends, every process of every uid the
+run used is killed and its files removed before the report exists, and
+the grader checks its own files are unchanged. Scores come only from
 the test outcomes: a test that passed earns its points, anything else
 (failure, error, skip, crash, time-out, not run) earns zero. Where the
 submission's files are (a handout folder, or loose files matched by name)
@@ -29,11 +29,11 @@ import os
 import tempfile
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lab.errors import LabError
-from lab.grading import confinement
+from lab.grading import confinement, reaper
 from lab.grading.answers import (
     AnswerSheet,
     NotebookError,
@@ -52,6 +52,14 @@ from lab.grading.runner import (
 from lab.grading.sandbox import DEFAULT_MEMORY
 from lab.grading.summary import format_summary as format_summary  # re-exported
 from lab.grading.workspace import digest, environment, prepare
+
+UNVERIFIED = "UNVERIFIED"
+
+
+def platform_files() -> list[Path]:
+    """Gradescope's ``submission_metadata.json`` (under ``AUTOGRADER_ROOT``, default
+    ``/autograder``): it holds the submission's earlier results, hidden ones included."""
+    return [Path(os.environ.get("AUTOGRADER_ROOT") or "/autograder") / "submission_metadata.json"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,7 @@ class GradeReport:
     run_notes: tuple[str, ...] = ()
     submission_notes: tuple[str, ...] = ()
     answers: AnswerSheet | None = None
+    verified: bool = True
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -156,32 +165,38 @@ def grade_submission(
         layout.notebook,
         reference_questions(reference),
         layout.notebook.relative_to(submission).as_posix() if layout.notebook else NOTEBOOK,
+        root=submission,
     )
     notes: list[str] = []
-    identity = confinement.choose_identity(sandbox_user)
-    if identity.dedicated:
-        confinement.protect(reference)
-    before = digest(reference)
     with (
         tempfile.TemporaryDirectory(prefix="textgen-grade-") as tmp,
         tempfile.TemporaryDirectory(prefix="textgen-box-") as box_tmp,
     ):
         work, box = Path(tmp), Path(box_tmp)
         os.chmod(work, 0o700)
-        prepare(work, box, reference, layout)
-        env = environment(reference, work, box, identity, per_test_timeout, memory_bytes)
+        identity = confinement.choose_identity(sandbox_user, box=box, log=str(work / "uids"))
+        saved = []
+        if identity.dedicated and not identity.namespaces:  # files hidden by mode only
+            saved = reaper.protect([reference, *platform_files()])
+        before = digest(reference)
         try:
+            prepare(work, box, reference, layout, identity)
+            env = environment(reference, work, box, identity, per_test_timeout, memory_bytes)
             log = run_graded_tests(
                 work,
-                [t.nodeid for t in tests],
+                # visible tests first: nothing a hidden test does can delay or starve them
+                [t.nodeid for t in sorted(tests, key=lambda t: t.hidden)],
                 env=env,
                 per_test_timeout=per_test_timeout,
                 overall_timeout=overall_timeout,
                 watchdog_grace=watchdog_grace,
             )
         finally:  # nothing of the submission outlives the run, whatever happened
-            confinement.kill_identity(identity)
-            confinement.remove_files_of(identity)
+            for uid in confinement.logged_uids(identity.log):
+                used = replace(identity, uid=uid)
+                reaper.kill_identity(used)
+                reaper.remove_files_of(used)
+            reaper.restore(saved)
         outcomes = dict(log.outcomes)
         problem = _misplaced_imports(log.origins, reference) or _foreign(log.foreign)
         if digest(reference) != before:
@@ -189,6 +204,12 @@ def grade_submission(
         if problem:
             notes.append(problem)
             outcomes = {k: RawOutcome(False, problem) for k in outcomes}
+    if not identity.confined:
+        notes.append(f"{UNVERIFIED}: the submission ran unconfined ({identity.why}): it could "
+                     "have read or changed the grader's files (see README, For instructors)")  # fmt: skip
+    elif not confinement.network_isolated(identity) and any(t.hidden for t in tests):
+        notes.append(f"network isolation was not available ({identity.why}): the tests, hidden "
+                     "ones included, ran with network access")  # fmt: skip
     notes.extend(log.notes)
     prefix = str(work) + os.sep
     results: list[TestResult] = []
@@ -203,7 +224,9 @@ def grade_submission(
             )
         )
     elapsed = time.monotonic() - started
-    return GradeReport(tuple(results), elapsed, tuple(notes), layout.messages, answers)
+    return GradeReport(
+        tuple(results), elapsed, tuple(notes), layout.messages, answers, identity.confined
+    )
 
 
 def reference_questions(reference: Path) -> tuple[Question, ...]:

@@ -26,6 +26,7 @@ from lab.grading.answers import answers_entry
 from lab.grading.bundle import write_bundle as write_bundle  # re-exported
 from lab.grading.exercises import EXERCISES, exercise
 from lab.grading.grader import GradeReport, format_summary
+from lab.grading.summary import visible_seconds
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 HIDDEN_TEST_VISIBILITY = "after_due_date"
@@ -64,12 +65,16 @@ def results_json(report: GradeReport) -> dict[str, Any]:
     }
     return {
         "score": float(report.score),
-        "execution_time": round(report.execution_time, 2),
+        "execution_time": round(visible_seconds(report), 2),  # never the hidden tests' time
         "output": format_summary(report, reveal_hidden=False),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"exercises": per_exercise, "max_score": float(report.max_score)},
+        "extra_data": {
+            "exercises": per_exercise,
+            "max_score": float(report.max_score),
+            "verified": report.verified,  # false: the submission ran unconfined
+        },
     }
 
 

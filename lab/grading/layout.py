@@ -69,7 +69,24 @@ def detect_layout(submission: Path, exercises: Sequence[Exercise] = EXERCISES) -
     if root is None and overlay:
         placed = ", ".join(f"{p.name} -> {dest}" for dest, p in overlay.items())
         messages.append(f"Graded your files by name: {placed}; every other file is the handout's.")
-    return Layout(root, overlay, notebook, tuple(messages))
+    garbled = [p.name for p in _walk(Path(submission)) if not _utf8(p.name)]
+    if garbled:
+        names = ", ".join(_listed([_shown(n) for n in garbled]))
+        messages.append(f"Not graded: {names}: file names must be UTF-8 text; rename and resubmit.")
+    return Layout(root, overlay, notebook, tuple(_shown(m) for m in messages))
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode's surrogates for bytes that are not UTF-8
+        return False
+    return True
+
+
+def _shown(text: str) -> str:
+    """``text`` printable as UTF-8: undecodable bytes of a file name become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _place_loose_files(

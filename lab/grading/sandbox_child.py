@@ -51,7 +51,7 @@ def _error(request_id: object, exc: BaseException) -> dict[str, Any]:
         "id": request_id,
         "ok": False,
         "error": f"{type(exc).__name__}: {exc}"[:2000],
-        "types": [c.__name__ for c in type(exc).__mro__],
+        "types": [f"{c.__module__}.{c.__qualname__}" for c in type(exc).__mro__],
         "traceback": text,
     }
 

@@ -23,10 +23,11 @@ def format_summary(report: GradeReport, *, reveal_hidden: bool = True) -> str:
 
     With ``reveal_hidden=False`` (what students see before the due date) the
     table and the failures cover the visible tests only; hidden tests are
-    counted, never named, and neither their errors nor the total that includes
-    them is shown.
+    counted, never named, and neither their errors, the total that includes
+    them nor a time that includes theirs is shown.
     """
-    lines = [*report.submission_notes, ""] if report.submission_notes else []
+    warnings = [n for n in report.run_notes if n.startswith("UNVERIFIED")]
+    lines = [*warnings, *report.submission_notes, ""] if report.submission_notes else [*warnings]
     shown = [r for r in report.results if reveal_hidden or not r.test.hidden]
     hidden = len(report.results) - len(shown)
     rows: dict[int, list[float]] = {}
@@ -58,9 +59,18 @@ def format_summary(report: GradeReport, *, reveal_hidden: bool = True) -> str:
     if report.answers is not None and (report.answers.questions or report.answers.answers):
         lines += ["", summary_line(report.answers) + " They are graded by hand."]
     for note in report.run_notes:
-        lines.append(f"note: {note}")
-    lines.append(f"({report.execution_time:.1f} s)")
+        if note not in warnings:
+            lines.append(f"note: {note}")
+    if reveal_hidden:  # the total includes hidden tests: a hidden test could signal through it
+        lines.append(f"({report.execution_time:.1f} s)")
+    else:
+        lines.append(f"(visible tests: {visible_seconds(report):.1f} s)")
     return "\n".join(lines)
+
+
+def visible_seconds(report: GradeReport) -> float:
+    """The time the visible tests took, their own and nothing of the hidden ones."""
+    return sum(r.duration for r in report.results if not r.test.hidden)
 
 
 def _headline(output: str) -> str:

@@ -26,7 +26,7 @@ from lab.grading.sandbox import build_harness
 _DROP_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 
 
-def prepare(work: Path, box: Path, reference: Path, layout: Layout) -> None:
+def prepare(work: Path, box: Path, reference: Path, layout: Layout, identity: Identity) -> None:
     """Lay out the box (``submission/``, ``harness/``) and, in ``work``, ``exercises/``, the
     plugin and ``pytest.ini``. The submission's files are the handout folder's
     (``layout.root``) and then the loose files placed by name (``layout.overlay``)."""
@@ -46,8 +46,11 @@ def prepare(work: Path, box: Path, reference: Path, layout: Layout) -> None:
             dest = box / "submission" / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, dest, follow_symlinks=False)
+    # The drivers' stand-ins are the harness's, never the submission's to import and
+    # return as its own work (the child has its own copy, under another name).
+    shutil.rmtree(box / "submission" / "lab" / "grading" / "drivers", ignore_errors=True)
     build_harness(box)
-    seal(box)
+    seal(box, identity)
     shutil.copytree(reference / "tests" / "exercises", work / "exercises", ignore=ignore)
     (work / "plugin").mkdir()
     shutil.copyfile(Path(__file__).with_name("plugin.py"), work / "plugin" / f"{PLUGIN_MODULE}.py")
@@ -85,7 +88,7 @@ def environment(
     env["PYTHONHASHSEED"] = "0"
     env["MPLBACKEND"] = "Agg"
     env["TEXTGEN_SANDBOX_DIR"] = env["TEXTGEN_GRADING_BOX"] = str(box)
-    env["TEXTGEN_SANDBOX_UID"] = str(identity.uid) if identity.dedicated else ""
+    env["TEXTGEN_SANDBOX_UID"] = identity.to_env()
     env["TEXTGEN_SANDBOX_TIMEOUT"] = f"{per_test_timeout:g}"
     env["TEXTGEN_SANDBOX_MEMORY"] = str(memory_bytes)
     return env
@@ -102,14 +105,22 @@ def digest(reference: Path) -> str:
     return digest.hexdigest()
 
 
-def seal(box: Path) -> None:
-    """Make ``box`` readable and never writable by the child: folders 0755, files 0644,
-    no links (a submission's files are its own, never links to elsewhere)."""
+def seal(box: Path, identity: Identity) -> None:
+    """Make ``box`` readable and never writable by the child, and by no one else: as root,
+    owned by root with the children's group (folders 0750, files 0640), else the grader's
+    alone (0700, 0600: the child is the grader's uid in its user namespace); no links (a
+    submission's files are its own, never links to elsewhere)."""
+    shared = identity.dedicated
+    folder_mode, file_mode = (0o750, 0o640) if shared else (0o700, 0o600)
     for folder, dirs, files in os.walk(box):
-        os.chmod(folder, 0o755)
+        if shared:
+            os.chown(folder, 0, identity.gid)
+        os.chmod(folder, folder_mode)
         for name in dirs + files:
             path = os.path.join(folder, name)
             if os.path.islink(path):
                 os.unlink(path)
             elif name in files:
-                os.chmod(path, 0o644)
+                if shared:
+                    os.chown(path, 0, identity.gid)
+                os.chmod(path, file_mode)
