@@ -38,9 +38,10 @@ __all__ = [
 ]
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-# A dash ending a hard-wrapped line is glued to the next line's word, as mid-line
-# dashes are ("joke--it"); joining the lines with a space would invent "joke-- it".
-_DASH_AT_LINE_END = re.compile(r"(--|—)[ \t]*\n\s*")
+# A dash glued to the word ending a hard-wrapped line is glued to the next line's
+# word too ("joke--\nit" is "joke--it"; a space would invent "joke-- it"). A spaced
+# dash ("sanoi --\nja", Finnish editions) keeps its space.
+_DASH_AT_LINE_END = re.compile(r"(?<=\S)(--|—)[ \t]*\n\s*")
 
 PARAGRAPH = "\n"
 """The token after the ``<eos>`` that ends a paragraph (prose only, ``eos="sentence"``).
