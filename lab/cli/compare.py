@@ -9,6 +9,7 @@ from typing import Any
 
 from lab.cli.options import (
     add_corpus_options,
+    add_language_option,
     add_sweep_options,
     sweep_config,
     with_corpus_defaults,
@@ -70,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the text is already tokenized (PTB, WikiText): split words on whitespace only "
         "(default: yes for a pre-split folder, no otherwise)",
     )
+    add_language_option(p)
     add_sweep_options(p)
     add_corpus_options(p)
     p.add_argument("--progress", action="store_true", help="show training progress bars")
@@ -84,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
         given["eos"] = args.eos
     if args.pretokenized is not None:
         given["pretokenized"] = args.pretokenized
+    if args.language is not None:
+        given["language"] = args.language
     try:
         config = CompareConfig(
             models=tuple(args.models),

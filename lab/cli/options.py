@@ -101,6 +101,18 @@ def add_corpus_options(parser: Any) -> None:
     )
 
 
+def add_language_option(parser: Any) -> None:
+    """``--language``: the book's language for sentence splitting (default: detected)."""
+    from lab.text.language import LANGUAGES
+
+    parser.add_argument(
+        "--language",
+        choices=tuple(LANGUAGES),
+        default=None,
+        help="the book's language, for sentence splitting (default: detected from the text)",
+    )
+
+
 def add_sweep_options(parser: Any, *, filters: bool = True) -> None:
     """The temperature sweep's flags (``compare`` and ``evaluate``); see :func:`sweep_config`."""
     defaults = SweepConfig()
