@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 from _multilingual_text import book
+from benchmarks.roundtrip import DEFAULT_SHARED
 from lab.text.corpora import load_corpus
 from lab.text.decoding import decode_bytes
 from lab.text.encodings import choose_encoding
 from lab.text.tokenizers import WordTokenizer
 from lab.text.vocabulary import Vocabulary
 
-MULTILINGUAL = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "multilingual"
+MULTILINGUAL = DEFAULT_SHARED / "multilingual"
 # Each language with the 8-bit encodings its older e-texts come in.
 ENCODINGS = {
     "ru": ("cp1251", "koi8_r"),
