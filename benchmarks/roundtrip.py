@@ -180,7 +180,9 @@ def main() -> None:
             f"| {result.sentences:,} | {result.sentence_share:.2%} | {result.lower_share:.2%} "
             f"| {reference:.2%} | {'yes' if result.meets_targets() else 'NO'} |"
         )
-        examples.extend((path.name, first_difference(a, b)) for a, b in result.failures[: args.examples])
+        examples.extend(
+            (path.name, first_difference(a, b)) for a, b in result.failures[: args.examples]
+        )
     print(f"({time.perf_counter() - start:.0f} s)\n\nExample failures (ours), where they differ:")
     for book, (original, back) in examples:
         print(f"  {book}\n    text: {original!r}\n    back: {back!r}")

@@ -16,7 +16,7 @@ PARAGRAPHS: dict[str, tuple[str, ...]] = {
     "en": (
         "The rain had stopped by noon--or so it seemed--and the road was dry.",
         "'Where are you going?' asked the miller. 'To town,' said the boy.",
-        "\"Never!\" cried the old woman. She shut the door… and waited.",
+        '"Never!" cried the old woman. She shut the door… and waited.',
         "Mr. Brown came at ten; Mrs. Brown came later, with the letters.",
     ),
     "fi": (

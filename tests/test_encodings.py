@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from _multilingual_text import book
+
 from benchmarks.roundtrip import DEFAULT_SHARED
 from lab.text.corpora import load_corpus
 from lab.text.decoding import decode_bytes

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from _multilingual_text import PARAGRAPHS, book
+
 from benchmarks.roundtrip import DEFAULT_SHARED, measure_book, read_book, shared_books
 from lab.text.tokenizers import WordTokenizer
 
@@ -59,7 +59,10 @@ def test_dialogue_attribution_stays_in_its_sentence() -> None:
         "— Dokąd? — spytała matka.",
         "Było cicho.",
     ]
-    assert tok.split_units("»Nej!» sa han. Sedan gick han.") == ["»Nej!» sa han.", "Sedan gick han."]
+    assert tok.split_units("»Nej!» sa han. Sedan gick han.") == [
+        "»Nej!» sa han.",
+        "Sedan gick han.",
+    ]
 
 
 BOOKS = shared_books(DEFAULT_SHARED)

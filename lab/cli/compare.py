@@ -80,7 +80,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    corpus = load_corpus(args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download)
+    corpus = load_corpus(
+        args.corpus,
+        cache_dir=args.cache_dir,
+        allow_download=not args.no_download,
+        start_after=args.start_after,
+        end_before=args.end_before,
+    )
     given: dict[str, Any] = {}
     if args.eos is not None:
         given["eos"] = args.eos

@@ -108,7 +108,11 @@ def _mend_utf8(lines: list[bytes], decoded: list[str | None], bad: list[int], na
         shown = ", ".join(
             f"{i + 1} ({(decoded[i] or '').strip()[:30]!r})" for i in eight_bit[:SHOWN_BAD_LINES]
         )
-        more = f" and {len(eight_bit) - SHOWN_BAD_LINES} more" if len(eight_bit) > SHOWN_BAD_LINES else ""
+        more = (
+            f" and {len(eight_bit) - SHOWN_BAD_LINES} more"
+            if len(eight_bit) > SHOWN_BAD_LINES
+            else ""
+        )
         warn(
             f"{name} is UTF-8 but {len(eight_bit)} line(s) are not: line {shown}{more}; "
             f"they were read as {choice.encoding}"

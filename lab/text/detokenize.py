@@ -20,6 +20,7 @@ from lab.text.word_tokens import attaches_to_next, attaches_to_previous, quote_t
 
 __all__ = ["RoundTripDetokenizer", "detokenize_sentence"]
 
+
 class RoundTripDetokenizer(TreebankWordDetokenizer):
     """Joins :class:`~lab.text.word_tokens.RoundTripWordTokenizer` tokens into text.
 
@@ -30,10 +31,7 @@ class RoundTripDetokenizer(TreebankWordDetokenizer):
     def tokenize(self, tokens: Sequence[str], convert_parentheses: bool = False) -> str:
         pieces: list[str] = []
         for i, token in enumerate(tokens):
-            if i and not (
-                attaches_to_next(tokens[i - 1])
-                or attaches_to_previous(token)
-            ):
+            if i and not (attaches_to_next(tokens[i - 1]) or attaches_to_previous(token)):
                 pieces.append(" ")
             pieces.append(quote_text(token))
         # NLTK's contraction patterns expect the padding its own detokenizer adds.

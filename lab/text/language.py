@@ -38,26 +38,174 @@ LANGUAGES: Mapping[str, str] = MappingProxyType(
 _STOP_WORDS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "en": frozenset(
-            "the and of to a in that is was he it his i you with for as had her she not but at".split()
+            [
+                "the",
+                "and",
+                "of",
+                "to",
+                "a",
+                "in",
+                "that",
+                "is",
+                "was",
+                "he",
+                "it",
+                "his",
+                "i",
+                "you",
+                "with",
+                "for",
+                "as",
+                "had",
+                "her",
+                "she",
+                "not",
+                "but",
+                "at",
+            ]
         ),
         "fi": frozenset(
-            "ja on ei se hän oli että en mutta niin kun nyt sen minä mitä jo ole vaan kuin "
-            "jos hänen sitä tai ne he me te".split()
+            [
+                "ja",
+                "on",
+                "ei",
+                "se",
+                "hän",
+                "oli",
+                "että",
+                "en",
+                "mutta",
+                "niin",
+                "kun",
+                "nyt",
+                "sen",
+                "minä",
+                "mitä",
+                "jo",
+                "ole",
+                "vaan",
+                "kuin",
+                "jos",
+                "hänen",
+                "sitä",
+                "tai",
+                "ne",
+                "he",
+                "me",
+                "te",
+            ]
         ),
         "sv": frozenset(
-            "och att det som en är på för med han av jag inte den till var så om har de "
-            "hon hade sig men ett".split()
+            [
+                "och",
+                "att",
+                "det",
+                "som",
+                "en",
+                "är",
+                "på",
+                "för",
+                "med",
+                "han",
+                "av",
+                "jag",
+                "inte",
+                "den",
+                "till",
+                "var",
+                "så",
+                "om",
+                "har",
+                "de",
+                "hon",
+                "hade",
+                "sig",
+                "men",
+                "ett",
+            ]
         ),
         "ru": frozenset(
-            "и в не что он на я с как то а его но это она по к же из у за так было бы".split()
+            [
+                "и",
+                "в",
+                "не",
+                "что",
+                "он",
+                "на",
+                "я",
+                "с",
+                "как",
+                "то",
+                "а",
+                "его",
+                "но",
+                "это",
+                "она",
+                "по",
+                "к",
+                "же",
+                "из",
+                "у",
+                "за",
+                "так",
+                "было",
+                "бы",
+            ]
         ),
         "pl": frozenset(
-            "i w nie się na że z to jak do jest tak ale co o już po był jego od za "
-            "jej ich go".split()
+            [
+                "i",
+                "w",
+                "nie",
+                "się",
+                "na",
+                "że",
+                "z",
+                "to",
+                "jak",
+                "do",
+                "jest",
+                "tak",
+                "ale",
+                "co",
+                "o",
+                "już",
+                "po",
+                "był",
+                "jego",
+                "od",
+                "za",
+                "jej",
+                "ich",
+                "go",
+            ]
         ),
         "tl": frozenset(
-            "ang ng sa na at mga ay si ko mo niya hindi ako siya ni kay nang ito iyon "
-            "kanyang aking pag isang".split()
+            [
+                "ang",
+                "ng",
+                "sa",
+                "na",
+                "at",
+                "mga",
+                "ay",
+                "si",
+                "ko",
+                "mo",
+                "niya",
+                "hindi",
+                "ako",
+                "siya",
+                "ni",
+                "kay",
+                "nang",
+                "ito",
+                "iyon",
+                "kanyang",
+                "aking",
+                "pag",
+                "isang",
+            ]
         ),
     }
 )
@@ -101,9 +249,7 @@ def language_name(code: str) -> str:
     try:
         return LANGUAGES[code]
     except KeyError:
-        raise ValueError(
-            f"unknown language {code!r}: choose from {', '.join(LANGUAGES)}"
-        ) from None
+        raise ValueError(f"unknown language {code!r}: choose from {', '.join(LANGUAGES)}") from None
 
 
 def detect_language(text: str) -> LanguageGuess:

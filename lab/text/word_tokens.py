@@ -66,7 +66,7 @@ ATTACH_NEXT = frozenset({"(", "{", "<", "`", "``", "$", "#"})
 # Marks whose spacing varies by language, edition or use: the dash is spaced in
 # Russian, Polish and Swedish ("Rzymie — odrzekł"), unspaced in English Gutenberg
 # files ("joke--it"), opens a line of dialogue ("— Czekaj"); "»" opens and closes
-# Swedish quotations (»den där»); „“ and ‚‘ close with “ ‘, which open in English;
+# Swedish quotations (»den där»); „“ and ‚‘ close with “ ‘, which open in English;  # noqa: RUF003
 # "¡" and "¿" open Spanish-style questions in Tagalog; "…" is spaced in Finnish
 # ("olla ... milloin") and not in English; a note marker is glued ("куртку[11]").
 # Such a token records its spacing in the source, as the quotes do: a backtick on a
@@ -206,9 +206,7 @@ class RoundTripWordTokenizer(NLTKWordTokenizer):
         return tokens
 
 
-def _glued_suffix(
-    text: str, tokens: list[str], ends: list[int], a: int, b: int, mark: str
-) -> bool:
+def _glued_suffix(text: str, tokens: list[str], ends: list[int], a: int, b: int, mark: str) -> bool:
     """Whether ``text[a:b]`` is a lower-case suffix glued by ``mark`` to the word before:
     a colon suffix ("EU" ":" "n" is "EU:n"; Finnish and Swedish inflect abbreviations
     and numbers so; also "http" ":" "//..."), or old Tagalog's "co,i"."""
