@@ -7,8 +7,8 @@ import warnings
 from pathlib import Path
 
 import pytest
-
 from _multilingual_text import PARAGRAPHS, book
+
 from lab.errors import CorpusError, UnknownTokenWarning
 from lab.evaluation.diagnosis import unknown_words
 from lab.evaluation.evaluate import EvalRow
@@ -70,7 +70,7 @@ def test_an_inflected_book_gets_a_lower_min_freq() -> None:
 
 
 def _row(oov: int, tokens: int = 1000) -> EvalRow:
-    return EvalRow("word-lstm", "word-lstm", "word", 500, ScoreResult(1000.0, tokens, num_oov=oov))
+    return EvalRow("word-lstm", "word-lstm", "word", 500, ScoreResult(1000.0, tokens, num_chars=5 * tokens, num_oov=oov))
 
 
 def test_report_warns_above_ten_percent_oov_and_says_what_to_do() -> None:
