@@ -70,7 +70,13 @@ def test_an_inflected_book_gets_a_lower_min_freq() -> None:
 
 
 def _row(oov: int, tokens: int = 1000) -> EvalRow:
-    return EvalRow("word-lstm", "word-lstm", "word", 500, ScoreResult(1000.0, tokens, num_chars=5 * tokens, num_oov=oov))
+    return EvalRow(
+        "word-lstm",
+        "word-lstm",
+        "word",
+        500,
+        ScoreResult(1000.0, tokens, num_chars=5 * tokens, num_oov=oov),
+    )
 
 
 def test_report_warns_above_ten_percent_oov_and_says_what_to_do() -> None:
@@ -88,3 +94,32 @@ def test_a_prompt_word_unknown_only_by_case_gets_a_hint() -> None:
         warn_unknown_prompt_tokens(["Старик", "вышел"], vocab)
     assert "the book writes 'старик' for 'Старик'" in str(caught[0].message)
     assert caught[0].category is UnknownTokenWarning
+
+
+def test_the_catalog_has_a_book_in_each_language_of_the_lesson() -> None:
+    from lab.text.catalog import catalog_entries
+    from lab.text.language import LANGUAGES
+
+    entries = catalog_entries()
+    assert {e.language for e in entries} >= set(LANGUAGES)
+    assert all(e.has_digests for e in entries if e.language != "en")  # verified like alice
+
+
+@pytest.mark.parametrize(
+    ("name", "file"),
+    [
+        ("kejsarn", "sv_kejsarn_av_portugallien.txt"),
+        ("mertvye-dushi", "ru_mertvye_dushi.txt"),
+        ("przedwiosnie", "pl_przedwiosnie.txt"),
+    ],
+)
+def test_catalog_digest_is_the_shared_copy_of_its_source(name: str, file: str) -> None:
+    import hashlib
+
+    from benchmarks.roundtrip import DEFAULT_SHARED
+    from lab.text.catalog import load_catalog
+
+    path = DEFAULT_SHARED / "multilingual" / file
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == load_catalog()[name].sha256
