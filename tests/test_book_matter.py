@@ -116,8 +116,8 @@ def test_the_catalog_has_a_book_in_each_language_of_the_lesson() -> None:
 def test_catalog_digest_is_the_shared_copy_of_its_source(name: str, file: str) -> None:
     import hashlib
 
-    from benchmarks.roundtrip import DEFAULT_SHARED
     from lab.text.catalog import load_catalog
+    from lab.text.roundtrip import DEFAULT_SHARED
 
     path = DEFAULT_SHARED / "multilingual" / file
     if not path.is_file():

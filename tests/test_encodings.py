@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from _multilingual_text import book
 
-from benchmarks.roundtrip import DEFAULT_SHARED
 from lab.text.corpora import load_corpus
 from lab.text.decoding import decode_bytes
 from lab.text.encodings import choose_encoding
+from lab.text.roundtrip import DEFAULT_SHARED
 from lab.text.tokenizers import WordTokenizer
 from lab.text.vocabulary import Vocabulary
 

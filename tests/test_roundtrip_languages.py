@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from _multilingual_text import PARAGRAPHS, book
 
-from benchmarks.roundtrip import DEFAULT_SHARED, measure_book, read_book, shared_books
+from lab.text.roundtrip import DEFAULT_SHARED, measure_book, read_book, shared_books
 from lab.text.tokenizers import WordTokenizer
 
 
