@@ -9,6 +9,7 @@ from typing import Any
 
 from lab.cli.options import (
     add_corpus_options,
+    add_language_option,
     add_sweep_options,
     sweep_config,
     with_corpus_defaults,
@@ -70,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the text is already tokenized (PTB, WikiText): split words on whitespace only "
         "(default: yes for a pre-split folder, no otherwise)",
     )
+    add_language_option(p)
     add_sweep_options(p)
     add_corpus_options(p)
     p.add_argument("--progress", action="store_true", help="show training progress bars")
@@ -78,12 +80,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    corpus = load_corpus(args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download)
+    corpus = load_corpus(
+        args.corpus,
+        cache_dir=args.cache_dir,
+        allow_download=not args.no_download,
+        start_after=args.start_after,
+        end_before=args.end_before,
+    )
     given: dict[str, Any] = {}
     if args.eos is not None:
         given["eos"] = args.eos
     if args.pretokenized is not None:
         given["pretokenized"] = args.pretokenized
+    if args.language is not None:
+        given["language"] = args.language
     try:
         config = CompareConfig(
             models=tuple(args.models),

@@ -97,7 +97,13 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     """Print where a corpus came from, its size, its split and its first lines."""
-    corpus = load_corpus(args.spec, cache_dir=args.cache_dir, allow_download=not args.no_download)
+    corpus = load_corpus(
+        args.spec,
+        cache_dir=args.cache_dir,
+        allow_download=not args.no_download,
+        start_after=getattr(args, "start_after", None),
+        end_before=getattr(args, "end_before", None),
+    )
     text = corpus.text
     print(f"corpus:  {corpus.name}")
     print(f"source:  {corpus.source}")

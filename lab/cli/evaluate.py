@@ -61,7 +61,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise LabError(str(exc)) from None
     gen = load_generator(args.run)
-    parts = load_corpus(spec, cache_dir=args.cache_dir, allow_download=not args.no_download).split()
+    parts = load_corpus(
+        spec,
+        cache_dir=args.cache_dir,
+        allow_download=not args.no_download,
+        start_after=args.start_after,
+        end_before=args.end_before,
+    ).split()
     if "data" not in manifest:
         print(
             f"textgen-lab: warning: {args.run} does not record its training data; "

@@ -99,6 +99,30 @@ def add_corpus_options(parser: Any) -> None:
     parser.add_argument(
         "--no-download", action="store_true", help="never download a corpus; fail instead"
     )
+    parser.add_argument(
+        "--start-after",
+        default=None,
+        metavar="TEXT",
+        help="cut the book up to the end of the first line holding TEXT (a title page)",
+    )
+    parser.add_argument(
+        "--end-before",
+        default=None,
+        metavar="TEXT",
+        help="cut the book from the start of the last line holding TEXT (notes, a colophon)",
+    )
+
+
+def add_language_option(parser: Any) -> None:
+    """``--language``: the book's language for sentence splitting (default: detected)."""
+    from lab.text.language import LANGUAGES
+
+    parser.add_argument(
+        "--language",
+        choices=tuple(LANGUAGES),
+        default=None,
+        help="the book's language, for sentence splitting (default: detected from the text)",
+    )
 
 
 def add_sweep_options(parser: Any, *, filters: bool = True) -> None:

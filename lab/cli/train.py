@@ -112,7 +112,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         # Everything that can be checked is checked before the run directory is touched.
         corpus = load_corpus(
-            args.corpus, cache_dir=args.cache_dir, allow_download=not args.no_download
+            args.corpus,
+            cache_dir=args.cache_dir,
+            allow_download=not args.no_download,
+            start_after=args.start_after,
+            end_before=args.end_before,
         )
         if args.resume:
             options = resumed

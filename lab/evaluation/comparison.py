@@ -23,6 +23,7 @@ from lab.models.checkpoint import check_data, read_manifest
 from lab.models.protocol import Generator
 from lab.text.corpora import Corpus
 from lab.text.tokenizers import AnyTokenizer, make_tokenizer
+from lab.text.unknown_words import book_min_freq, unknown_words_note
 from lab.text.vocabulary import EOS, Vocabulary
 
 DEFAULT_MODELS: tuple[str, ...] = registry.compared_kinds()
@@ -97,14 +98,18 @@ def run_comparison(
     parts = corpus.split()
     data = parts.fingerprint()
     text = dict(config.text_options)
-    min_freq = text.pop("min_freq", WORD_VOCAB_MIN_FREQ)
+    min_freq = text.pop("min_freq", None)
     shared_tokenizer = make_tokenizer("word", **text)
     word_tokens = shared_tokenizer.tokenize(parts.train)
+    notes: list[str] = [f"Edition matter: {cut}." for cut in corpus.cuts]
+    if min_freq is None:  # the book's own default: see lab.text.unknown_words
+        min_freq, _ = book_min_freq(word_tokens)
+        if min_freq != WORD_VOCAB_MIN_FREQ:
+            notes.append(unknown_words_note(min_freq, WORD_VOCAB_MIN_FREQ))
     shared_vocab = Vocabulary.build(word_tokens, min_freq=min_freq)
     generators: dict[str, Generator] = {}
     train_seconds: dict[str, float] = {}
     reused: list[str] = []
-    notes: list[str] = []
     for kind in config.models:
         run = Path(runs_dir) / kind
         gen = _reuse(run, kind, data, shared_tokenizer, shared_vocab, notes)

@@ -19,6 +19,7 @@ from lab.evaluation.comparison import CompareResult
 from lab.evaluation.evaluate import EvalRow
 from lab.evaluation.sweep import SweepRow
 from lab.models import registry
+from lab.text.unknown_words import unknown_words_warning
 
 #: Stop reasons that mean "a limit was hit", with how the report names the limit and its flag.
 LIMITS: Mapping[str, tuple[str, str]] = {
@@ -37,9 +38,9 @@ def is_neural(kind: str) -> bool:
 
 
 def warnings(result: CompareResult) -> list[str]:
-    """Every warning about ``result``, grouped by model in score order: under-training
-    first, then any loss to a baseline."""
-    lines: list[str] = []
+    """Every warning about ``result``: too many unknown words first, then by model in
+    score order: under-training, then any loss to a baseline."""
+    lines: list[str] = unknown_words(result.scores)
     for row in result.scores:
         fit = result.fits.get(row.model)
         if fit is not None:
@@ -47,6 +48,16 @@ def warnings(result: CompareResult) -> list[str]:
         if is_neural(row.kind):
             lines.extend(loses_to_baseline(row, result.scores))
     return lines
+
+
+def unknown_words(scores: Sequence[EvalRow]) -> list[str]:
+    """One warning when the word models' test split has more than 10% ``<unk>`` tokens
+    (the word models share one vocabulary, so one row says it for all)."""
+    word = [r for r in scores if r.tokenizer == "word" and r.score.num_tokens]
+    if not word:
+        return []
+    row = max(word, key=lambda r: r.score.oov_rate)
+    return unknown_words_warning(row.score.oov_rate, row.vocab_size)
 
 
 def undertrained(model: str, fit: Mapping[str, Any]) -> list[str]:

@@ -82,6 +82,7 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
             lowercase=vocab_config.lowercase,
             eos=vocab_config.eos,
             pretokenized=vocab_config.pretokenized,
+            language=vocab_config.language,
         )
         self._vocab: Vocabulary | None = None
         self.metrics: dict[str, Any] = {}  #: what the last ``fit`` measured (in ``config.json``)

@@ -21,6 +21,8 @@ from lab.errors import OptionError
 
 T = TypeVar("T")
 Unit = Literal["word", "char"]
+#: The lesson's languages (see :mod:`lab.text.language`).
+Language = Literal["en", "fi", "sv", "ru", "pl", "tl"]
 
 
 def option(default: Any, help: str) -> Any:
@@ -55,6 +57,9 @@ class VocabConfig:
     pretokenized: bool = option(
         False, "text is already tokenized (PTB, WikiText): split words on whitespace only"
     )
+    language: Language | None = option(
+        None, "the book's language, for sentence splitting (default: detected from the text)"
+    )
 
     def __post_init__(self) -> None:
         if self.unit not in ("word", "char"):
@@ -65,6 +70,8 @@ class VocabConfig:
             raise OptionError("min_freq must be >= 1")
         if self.max_size is not None and self.max_size < 4:
             raise OptionError("max_size must be >= 4")
+        if self.language not in (None, *typing.get_args(Language)):
+            raise OptionError(f"language must be one of {', '.join(typing.get_args(Language))}")
 
 
 def from_fields(cls: type[T], data: Mapping[str, Any]) -> T:

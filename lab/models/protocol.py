@@ -95,8 +95,13 @@ def warn_unknown_prompt_tokens(prompt_tokens: Sequence[str], vocab: Vocabulary) 
     """Warn (:class:`~lab.errors.UnknownTokenWarning`) that some prompt tokens will be read as ``<unk>``."""
     unknown = sorted({t for t in prompt_tokens if t not in vocab})
     if unknown:
+        from lab.text.unknown_words import case_hints
+
+        hints = case_hints(unknown, vocab)
+        hint = "; the book writes " + ", ".join(f"{f!r} for {t!r}" for t, f in hints.items())
         warnings.warn(
-            f"prompt tokens not in the vocabulary, read as {UNK}: {' '.join(map(repr, unknown))}",
+            f"prompt tokens not in the vocabulary, read as {UNK}: {' '.join(map(repr, unknown))}"
+            + (hint if hints else ""),
             UnknownTokenWarning,
             stacklevel=3,
         )

@@ -45,6 +45,8 @@ class CatalogEntry:
     nltk_fileid: str | None = None
     strip_gutenberg: bool = True
     licence: str = ""
+    #: The book's language (``en fi sv ru pl tl``): one book per language of the lesson.
+    language: str = "en"
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", self.name):

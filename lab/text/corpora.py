@@ -39,7 +39,9 @@ from typing import Any
 
 from lab.errors import CorpusError, warn
 from lab.text.catalog import CatalogEntry, load_catalog
+from lab.text.decoding import note
 from lab.text.download import cached_path, fetch_corpus
+from lab.text.edition import strip_edition
 from lab.text.gutenberg import decode_text, strip_gutenberg
 from lab.text.nltk_download import INDEX_ENV, download_package, nltk_index_url, read_downloaded
 from lab.text.splitting import CorpusSplit, split_corpus
@@ -72,6 +74,8 @@ class Corpus:
     #: What :func:`load_corpus` was asked for, made absolute for files and folders:
     #: passing it to ``load_corpus`` again, from anywhere, loads the same corpus.
     spec: str = field(default="", compare=False)  # how it was asked for, not what it is
+    #: What was cut as edition matter (:class:`~lab.text.edition.EditionCut` descriptions).
+    cuts: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if not self.text.strip():
@@ -104,8 +108,16 @@ def load_corpus(
     allow_download: bool = True,
     catalog: Mapping[str, CatalogEntry] | None = None,
     nltk_index: str | None = None,
+    start_after: str | None = None,
+    end_before: str | None = None,
 ) -> Corpus:
     """Load a corpus by path, catalog name or NLTK Gutenberg file id (see the module doc).
+
+    A file or a downloaded book also loses the edition matter
+    :func:`~lab.text.edition.strip_edition` recognises (notes sections, library
+    colophons, title blocks); ``start_after`` / ``end_before`` cut the text
+    before the line holding one text and from the line holding the other, for
+    any text corpus. Each cut is printed as a note and kept in ``cuts``.
 
     Args:
         cache_dir: where downloaded texts are cached (default: see
@@ -118,7 +130,24 @@ def load_corpus(
     """
     corpus = _load(spec, cache_dir, allow_download, catalog, nltk_index)
     where, _, path = corpus.source.partition(":")
+    automatic = where in ("file", "cache", "download")  # NLTK's copies are clean already
+    if corpus.parts is None and (automatic or start_after or end_before):
+        corpus = _without_edition(corpus, automatic, start_after, end_before)
     return replace(corpus, spec=path if where in ("file", "dir") else spec)  # paths made absolute
+
+
+def _without_edition(
+    corpus: Corpus, automatic: bool, start_after: str | None, end_before: str | None
+) -> Corpus:
+    """``corpus`` without the user's cuts and (``automatic``) the edition matter found,
+    every cut said in a note."""
+    text, cuts = strip_edition(
+        corpus.text, start_after=start_after, end_before=end_before, detect=automatic
+    )
+    described = tuple(c.describe() for c in cuts)
+    for line in described:
+        note(f"{corpus.name}: {line}")
+    return replace(corpus, text=text, cuts=described)
 
 
 def _load(

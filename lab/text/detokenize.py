@@ -12,7 +12,6 @@ one. What the regexes do well, undoing NLTK's contraction splits (``can``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from nltk.tokenize.treebank import TreebankWordDetokenizer
@@ -20,8 +19,6 @@ from nltk.tokenize.treebank import TreebankWordDetokenizer
 from lab.text.word_tokens import attaches_to_next, attaches_to_previous, quote_text
 
 __all__ = ["RoundTripDetokenizer", "detokenize_sentence"]
-
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 class RoundTripDetokenizer(TreebankWordDetokenizer):
@@ -34,11 +31,7 @@ class RoundTripDetokenizer(TreebankWordDetokenizer):
     def tokenize(self, tokens: Sequence[str], convert_parentheses: bool = False) -> str:
         pieces: list[str] = []
         for i, token in enumerate(tokens):
-            if i and not (
-                attaches_to_next(tokens[i - 1])
-                or attaches_to_previous(token)
-                or _in_number_range(tokens, i)
-            ):
+            if i and not (attaches_to_next(tokens[i - 1]) or attaches_to_previous(token)):
                 pieces.append(" ")
             pieces.append(quote_text(token))
         # NLTK's contraction patterns expect the padding its own detokenizer adds.
@@ -49,20 +42,6 @@ class RoundTripDetokenizer(TreebankWordDetokenizer):
 
     def detokenize(self, tokens: Sequence[str], convert_parentheses: bool = False) -> str:
         return self.tokenize(tokens, convert_parentheses)
-
-
-def _in_number_range(tokens: Sequence[str], i: int) -> bool:
-    """Whether ``tokens[i - 1]`` and ``tokens[i]`` are a number and the en dash of a
-    range ("1990–2000"), unspaced although an en dash between words is spaced."""
-    if tokens[i - 1] == "–":
-        return i >= 2 and _is_number(tokens[i - 2]) and _is_number(tokens[i])
-    if tokens[i] == "–":
-        return i + 1 < len(tokens) and _is_number(tokens[i - 1]) and _is_number(tokens[i + 1])
-    return False
-
-
-def _is_number(token: str) -> bool:
-    return bool(_NUMBER.fullmatch(token))
 
 
 _DETOKENIZER = RoundTripDetokenizer()

@@ -52,7 +52,8 @@ MAX_CREDIT_LINES = 6
 
 def decode_text(data: bytes, *, name: str = "the text") -> str:
     """Bytes to text (:func:`lab.text.decoding.decode_bytes`: UTF-8 or UTF-16 by BOM,
-    UTF-8, else Windows-1252/Latin-1 when plausibly text; refused otherwise), with
+    UTF-8, else the 8-bit encoding that reads as a lesson language; refused when not
+    text), with
     line endings made ``\\n``.
 
     >>> decode_text(b"\\xef\\xbb\\xbfcaf\\xc3\\xa9\\r\\n") == "café\\n"

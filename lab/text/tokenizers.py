@@ -1,6 +1,7 @@
 """Tokenizers: text to string tokens and back, at word or character level.
 
-Word tokenizers split text with NLTK (Punkt sentences, then the Treebank-style
+Word tokenizers split text with NLTK (Punkt sentences in the book's language,
+:mod:`lab.text.sentences`, then the Treebank-style
 ``NLTKWordTokenizer``) so punctuation and clitics ("n't", "'s") become tokens,
 and every sentence ends with ``<eos>``. The tokens keep what detokenization
 needs (which way a quote faces, curly apostrophes; :mod:`lab.text.word_tokens`),
@@ -38,9 +39,10 @@ __all__ = [
 ]
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-# A dash ending a hard-wrapped line is glued to the next line's word, as mid-line
-# dashes are ("joke--it"); joining the lines with a space would invent "joke-- it".
-_DASH_AT_LINE_END = re.compile(r"(--|—)[ \t]*\n\s*")
+# A dash glued to the word ending a hard-wrapped line is glued to the next line's
+# word too ("joke--\nit" is "joke--it"; a space would invent "joke-- it"). A spaced
+# dash ("sanoi --\nja", Finnish editions) keeps its space.
+_DASH_AT_LINE_END = re.compile(r"(?<=\S)(--|—)[ \t]*\n\s*")
 
 PARAGRAPH = "\n"
 """The token after the ``<eos>`` that ends a paragraph (prose only, ``eos="sentence"``).
@@ -81,6 +83,9 @@ class WordTokenizer:
         pretokenized: the text is already tokenized (Penn Treebank,
             WikiText): words are split on whitespace only, so token counts
             are those of the published tables; NLTK would split again.
+        language: the text's language (``en fi sv ru pl tl``), for sentence
+            splitting; ``None`` detects it from each text long enough to tell
+            (:mod:`lab.text.sentences`), else splits as English.
 
     >>> WordTokenizer().tokenize("Alice wasn't there.")
     ['Alice', 'was', "n't", 'there', '.', '<eos>']
@@ -89,11 +94,16 @@ class WordTokenizer:
     lowercase: bool = False
     eos: Literal["sentence", "line"] = "sentence"
     pretokenized: bool = False
+    language: str | None = None
     kind: Literal["word"] = "word"
 
     def __post_init__(self) -> None:
         if self.eos not in ("sentence", "line"):
             raise ValueError(f"eos must be 'sentence' or 'line', not {self.eos!r}")
+        if self.language is not None:
+            from lab.text.language import language_name
+
+            language_name(self.language)  # ValueError for a language outside the lesson
 
     @cached_property
     def _words(self) -> Any:
@@ -101,23 +111,22 @@ class WordTokenizer:
 
         return RoundTripWordTokenizer()
 
-    @cached_property
-    def _sentences(self) -> Any:
-        return _punkt_sentence_splitter()
-
     def split_paragraphs(self, text: str) -> list[list[str]]:
         """The units of ``text`` (see :meth:`split_units`) grouped by paragraph.
 
         In line mode every unit is a paragraph of its own: one-sentence-per-line
         corpora have no paragraphs to keep.
         """
+        from lab.text.sentences import book_language, sentence_splitter
+
         if self.eos == "line":
             return [[line.strip()] for line in text.splitlines() if line.strip()]
+        split = sentence_splitter(book_language(text, self.language), text)
         paragraphs: list[list[str]] = []
         for paragraph in _PARAGRAPH_BREAK.split(text):
             joined = " ".join(_DASH_AT_LINE_END.sub(r"\1", paragraph).split())
             if joined:
-                paragraphs.append(self._sentences(joined))
+                paragraphs.append(split(joined))
         return paragraphs
 
     def split_units(self, text: str) -> list[str]:
@@ -240,24 +249,14 @@ def make_tokenizer(
     lowercase: bool = False,
     eos: Literal["sentence", "line"] = "sentence",
     pretokenized: bool = False,
+    language: str | None = None,
 ) -> AnyTokenizer:
-    """The tokenizer for a model unit (``eos`` and ``pretokenized`` apply to words only)."""
+    """The tokenizer for a model unit (``eos``, ``pretokenized`` and ``language``
+    apply to words only)."""
     if unit == "char":
         return CharTokenizer(lowercase=lowercase)
     if unit == "word":
-        return WordTokenizer(lowercase=lowercase, eos=eos, pretokenized=pretokenized)
+        return WordTokenizer(
+            lowercase=lowercase, eos=eos, pretokenized=pretokenized, language=language
+        )
     raise ValueError(f"unit must be 'word' or 'char', not {unit!r}")
-
-
-def _punkt_sentence_splitter() -> Any:
-    """NLTK's pretrained English Punkt model when its data is installed, else an
-    untrained Punkt tokenizer: a little worse on abbreviations ("Mr."), but the
-    package then works offline with no NLTK data at all."""
-    try:
-        from nltk.tokenize import PunktTokenizer
-
-        return PunktTokenizer("english").tokenize
-    except (LookupError, ImportError, OSError):
-        from nltk.tokenize.punkt import PunktSentenceTokenizer
-
-        return PunktSentenceTokenizer().tokenize
