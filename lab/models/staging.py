@@ -108,6 +108,48 @@ def recover_run(directory: Path) -> None:
         _remove(stale)
 
 
+def run_contents(directory: Path) -> tuple[bool, list[str]]:
+    """``(holds a run, names of what else is there)`` for ``directory``.
+
+    A run is a folder this project wrote: a ``config.json`` that reads as a
+    run's, naming a known kind. Its files are the ones that ``config.json``
+    lists and the ones its kind writes; anything else (a user's notes, a
+    subfolder, a ``config.json`` of another program) is someone's, which no
+    save may replace. A missing folder holds nothing.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return False, []
+    names = sorted(p.name + ("/" if p.is_dir() and not p.is_symlink() else "") for p in directory.iterdir())
+    known = _run_files(directory)
+    if known is None:
+        return False, names
+    return True, [n for n in names if n not in known]
+
+
+def _run_files(directory: Path) -> set[str] | None:
+    """The files a run in ``directory`` consists of, or ``None`` if no run is there."""
+    from lab.errors import LabError
+    from lab.models import registry
+    from lab.models.checkpoint import VOCAB_FILE, read_manifest
+
+    if not (directory / _MANIFEST).is_file():
+        return None
+    try:
+        manifest = read_manifest(directory)
+        cls = registry.kind(str(manifest["kind"])).generator_class()
+    except (LabError, ImportError):
+        return None
+    listed = manifest.get("files")
+    return {
+        _MANIFEST,
+        VOCAB_FILE,
+        *(listed if isinstance(listed, dict) else {}),
+        *cls.state_files,
+        *cls.carried_files,
+    }
+
+
 def _remove(path: Path) -> None:
     """Remove a stage or an old run (a symlink swapped out of ``DIR`` is unlinked, not followed)."""
     if path.is_symlink():
@@ -143,8 +185,11 @@ def _publish(stage: Path, directory: Path) -> None:
     os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes 0700; a run is as readable as any folder
     if not directory.exists() or (directory.is_dir() and not any(directory.iterdir())):
         os.replace(stage, directory)
-    elif not (directory / _MANIFEST).exists():  # someone's folder: never swapped away
-        raise CheckpointError(f"{directory} holds files but no run; refusing to replace them")
+    elif (contents := run_contents(directory))[1]:  # someone's files: never swapped away
+        what = "a run and files it did not write" if contents[0] else "files but no run"
+        raise CheckpointError(
+            f"{directory} holds {what} ({', '.join(contents[1][:5])}); refusing to replace them"
+        )
     elif _exchange(stage, directory):
         _crash_point("swapped")  # window 2: DIR is the new run, the old one is in ``stage``
     else:

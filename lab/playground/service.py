@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lab.errors import LabError, OptionError, UnknownTokenWarning
+from lab.models.checkpoint import load_run
 from lab.models.protocol import Generator, SamplingConfig, check_generation_args
-from lab.models.registry import load_generator
 from lab.models.scoring import perplexity
 
 #: Longest text the surprisal view scores and longest walk it keeps: one page, not a book.
@@ -81,7 +81,7 @@ class Playground:
         """Load each run directory (a missing or broken one is a one-line :class:`LabError`)."""
         names = run_names(runs)
         return cls(
-            {n: load_generator(Path(r)) for n, r in zip(names, runs, strict=True)},
+            {n: load_run(Path(r)) for n, r in zip(names, runs, strict=True)},
             dict(zip(names, map(Path, runs), strict=True)),
         )
 
