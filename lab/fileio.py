@@ -84,7 +84,9 @@ def read_regular_file(
     file grows meanwhile.
     """
     cap = limit(CORPUS_BYTES) if cap_bytes is None else cap_bytes
-    try:
+    try:  # stat first: a socket cannot even be opened; fstat again after (it may be swapped)
+        if not stat.S_ISREG(mode := os.stat(path).st_mode):
+            raise error(f"{what} {path} is {_file_kind(mode)}, not a regular file")
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from None

@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.pretokenized is not None and options.get("unit", entry.unit) == "char":
         raise LabError(f"--pretokenized applies to word models; {args.model} reads characters")
-    _check_size(options)  # a network too big is refused before the corpus is read
+    _check_size(options, entry)  # a network too big is refused before the corpus is read
     # Imported here, not at start-up; it loads torch only under torchrun, so --help,
     # the other commands and the count models never pay for it (210 MB and ~3 s here).
     from lab.neural import distributed
@@ -163,17 +163,22 @@ def _local_path(spec: str) -> Path | None:
     return path if path.exists() else None
 
 
-def _check_size(options: dict[str, Any]) -> None:
-    """Refuse a network over the parameter cap from its flags alone (the vocabulary is not
-    known yet: ``--max-size`` when given, else none; the build checks again with it)."""
-    if not any(k in options for k in ("hidden_dim", "embedding_dim", "num_layers")):
+def _check_size(options: dict[str, Any], entry: registry.ModelKind) -> None:
+    """Refuse a network over the parameter cap from its settings alone (the vocabulary is
+    not known yet: ``--max-size`` when given, else none; the build checks again with it)."""
+    shape = ("embedding_dim", "hidden_dim", "num_layers", "tie_weights")
+    if not entry.neural or not any(k in options for k in shape):
         return
+
+    def value(name: str) -> Any:
+        return options[name] if name in options else entry.default_value(name)
+
     check_network_size(
         int(options.get("max_size") or 0),
-        int(options.get("embedding_dim", 1)),
-        int(options.get("hidden_dim", 1)),
-        int(options.get("num_layers", 1)),
-        tied=bool(options.get("tie_weights", False)),
+        int(value("embedding_dim")),
+        int(value("hidden_dim")),
+        int(value("num_layers")),
+        tied=bool(value("tie_weights")),
     )
 
 
