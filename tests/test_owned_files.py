@@ -201,3 +201,14 @@ def test_the_python_api_never_swaps_away_a_users_file_in_a_run(
     with pytest.raises(CheckpointError, match="files it did not write"):
         gen.save(run)
     assert (run / "keep.txt").read_text() == "mine"
+
+
+def test_an_error_inside_a_save_names_the_run_not_the_stage(tmp_path: Path) -> None:
+    from lab.errors import CheckpointError
+    from lab.models.staging import staged_run
+
+    run = tmp_path / "run"
+    with pytest.raises(CheckpointError) as caught, staged_run(run) as stage:
+        raise CheckpointError(f"{stage / 'weights.safetensors'} is broken")
+    assert str(caught.value) == f"{run / 'weights.safetensors'} is broken"
+    assert not run.exists() and [p.name for p in tmp_path.iterdir()] == []

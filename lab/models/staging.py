@@ -58,7 +58,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from lab.errors import CheckpointError
+from lab.errors import CheckpointError, LabError
 
 #: ``keep=ALL``: carry every file of the published run into the new one.
 ALL = "all"
@@ -91,6 +91,10 @@ def staged_run(directory: Path, *, keep: Iterable[str] | str = ()) -> Iterator[P
         _publish(stage, target)
     except OSError as exc:
         raise _save_error(directory, exc) from None
+    except LabError as exc:  # name the user's folder, never the hidden stage
+        if str(stage) not in str(exc):
+            raise
+        raise type(exc)(str(exc).replace(str(stage), str(directory))) from None
     finally:
         _remove(stage)  # the stage, or the old run swapped into it
 
@@ -120,7 +124,9 @@ def run_contents(directory: Path) -> tuple[bool, list[str]]:
     directory = Path(directory)
     if not directory.is_dir():
         return False, []
-    names = sorted(p.name + ("/" if p.is_dir() and not p.is_symlink() else "") for p in directory.iterdir())
+    names = sorted(
+        p.name + ("/" if p.is_dir() and not p.is_symlink() else "") for p in directory.iterdir()
+    )
     known = _run_files(directory)
     if known is None:
         return False, names
@@ -129,7 +135,6 @@ def run_contents(directory: Path) -> tuple[bool, list[str]]:
 
 def _run_files(directory: Path) -> set[str] | None:
     """The files a run in ``directory`` consists of, or ``None`` if no run is there."""
-    from lab.errors import LabError
     from lab.models import registry
     from lab.models.checkpoint import VOCAB_FILE, read_manifest
 
