@@ -33,7 +33,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, prose_text: str) -> list[Path
 
 @pytest.fixture(scope="module")
 def client(runs: list[Path]) -> TestClient:
-    return TestClient(create_app(Playground.load(runs)))
+    return TestClient(create_app(Playground.load(runs)), base_url="http://127.0.0.1:8765")
 
 
 def test_the_page_and_its_files_are_served_locally(client: TestClient) -> None:
@@ -108,8 +108,8 @@ def test_surprisal_adds_up_to_the_score(client: TestClient, runs: list[Path]) ->
     [
         ("/api/next", {"model": "markov", "top_p": 1.5}, "top_p must be in (0, 1], not 1.5"),
         ("/api/next", {"model": "markov", "temperature": 0}, "temperature must be a positive"),
-        ("/api/next", {"model": "markov", "top_k": "many"}, "top-k must be a number"),
-        ("/api/next", {"model": "markov", "top_k": 2.5}, "top-k must be a whole number"),
+        ("/api/next", {"model": "markov", "top_k": "many"}, "top_k must be a number"),
+        ("/api/next", {"model": "markov", "top_k": 2.5}, "top_k must be a whole number"),
         ("/api/next", {"model": "gpt-9"}, "unknown model 'gpt-9'"),
         ("/api/step", {"model": "markov", "pick": "<unk>"}, "never generated"),
         ("/api/step", {"model": "markov", "pick": "zebra"}, "not a token of markov"),
@@ -127,7 +127,9 @@ def test_bad_settings_are_one_line_400s(
 
 
 def test_a_body_that_is_not_json_is_a_400(client: TestClient) -> None:
-    response = client.post("/api/next", content=b"{oops")
+    response = client.post(
+        "/api/next", content=b"{oops", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400 and "not JSON" in response.json()["error"]
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.errors import CorpusError, LabError
+from lab.fileio import read_regular_file
 from lab.text.catalog import CatalogEntry, catalog_entries
 from lab.text.corpora import load_corpus, nltk_gutenberg_fileids
 from lab.text.digests import read_record, record_path, sha256_hex, text_sha256
@@ -157,10 +158,7 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 def run_digest(args: argparse.Namespace) -> int:
     """Print the raw-file and text SHA-256 of a file, as the catalog and records use them."""
-    try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise CorpusError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
+    data = read_regular_file(args.file, error=CorpusError)
     text = decode_text(data)
     text = text if args.no_strip else strip_gutenberg(text)
     print(f"sha256:      {sha256_hex(data)}  (raw file, {len(data):,} bytes)")

@@ -19,8 +19,7 @@ from lab.evaluation.sweep import (
 )
 from lab.evaluation.tables import REPETITION_COLUMNS, Table, format_metric
 from lab.fileio import write_text_atomic
-from lab.models.checkpoint import check_data, read_manifest
-from lab.models.registry import load_generator
+from lab.models.checkpoint import check_data, load_run, read_manifest, recorded_corpus
 from lab.text.corpora import load_corpus
 
 
@@ -53,14 +52,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     manifest = read_manifest(args.run)
-    spec = args.corpus or manifest.get("corpus", {}).get("spec")
+    spec = args.corpus or recorded_corpus(manifest)
     if not spec:
         raise LabError(f"{args.run} does not record its corpus; pass --corpus")
     try:
         sweep = sweep_config(args)
     except ValueError as exc:
         raise LabError(str(exc)) from None
-    gen = load_generator(args.run)
+    gen = load_run(args.run)
     parts = load_corpus(
         spec,
         cache_dir=args.cache_dir,

@@ -9,13 +9,26 @@ from pathlib import Path
 from typing import Any
 
 from lab.cli.options import finite_float, seed_int
-from lab.errors import UnknownTokenWarning
-from lab.models.protocol import Generator, Sample, SamplingConfig, check_generation_args
-from lab.models.registry import load_generator
+from lab.errors import OptionError, UnknownTokenWarning
+from lab.limits import (
+    MAX_TOKENS,
+    NUM_SAMPLES,
+    TOTAL_TOKENS,
+    generation_settings,
+    raised,
+    stated,
+)
+from lab.models.checkpoint import load_run
+from lab.models.protocol import Generator, Sample
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("generate", help="sample text from a trained run")
+    p = subparsers.add_parser(
+        "generate",
+        help="sample text from a trained run",
+        description="Sample continuations of a prompt from a trained run.",
+        epilog=f"Limits: {stated(MAX_TOKENS, NUM_SAMPLES, TOTAL_TOKENS)}.",
+    )
     p.add_argument("run", type=Path, help="run directory written by 'textgen-lab train'")
     p.add_argument("--prompt", default="", help="text to prime the model with")
     p.add_argument("--max-tokens", type=int, default=60, help="tokens to generate per sample")
@@ -35,25 +48,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default: 0)")
     p.add_argument("--stop-at-eos", action="store_true", help="end each sample at its first <eos>")
+    p.add_argument(
+        "--max-total-tokens",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"raise the cap on --num-samples x --max-tokens for this call "
+        f"(default: {TOTAL_TOKENS.default:,}, or ${TOTAL_TOKENS.env})",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    # Checked before the model is loaded; OptionError is a one-line CLI error.
-    sampling = SamplingConfig(
-        greedy=args.greedy, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p
-    )
-    check_generation_args(args.max_tokens, args.num_samples)
-    gen = load_generator(args.run)
-    samples = generate_reporting_unknowns(
-        gen,
-        args.prompt,
-        max_tokens=args.max_tokens,
-        sampling=sampling,
-        num_samples=args.num_samples,
-        seed=args.seed,
-        stop_at_eos=args.stop_at_eos,
-    )
+    if args.max_total_tokens is not None and args.max_total_tokens < 1:
+        raise OptionError(f"--max-total-tokens must be >= 1, not {args.max_total_tokens}")
+    with raised(TOTAL_TOKENS, args.max_total_tokens):
+        # Checked before the model is loaded, by the playground's validator too.
+        settings = generation_settings(vars(args))
+        gen = load_run(args.run)
+        samples = generate_reporting_unknowns(
+            gen,
+            args.prompt,
+            max_tokens=settings.max_tokens,
+            sampling=settings.sampling(),
+            num_samples=settings.num_samples,
+            seed=settings.seed,
+            stop_at_eos=args.stop_at_eos,
+        )
     for i, sample in enumerate(samples, 1):
         prefix = f"[{i}] " if len(samples) > 1 else ""
         print(prefix + (sample.full_text or sample.text))

@@ -10,7 +10,6 @@ models work.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 from pathlib import Path
 
 from lab.errors import LabError, OptionError
@@ -37,21 +36,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=run)
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is a loopback name or address (``localhost``, 127.0.0.0/8, ``::1``).
-
-    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
-    (True, True, False)
-    """
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def run(args: argparse.Namespace) -> int:
+    from lab.playground.service import is_loopback
+
     if not is_loopback(args.host) and not args.allow_remote:
         raise OptionError(
             f"--host {args.host} is not a loopback address; the playground has no login, "
@@ -74,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     port = args.port or free_port(args.host)
     names = ", ".join(playground.models)
     print(f"textgen-lab playground: {names}; open http://{args.host}:{port}/ (Ctrl-C stops)")
-    uvicorn.run(create_app(playground), host=args.host, port=port, log_level="warning")
+    app = create_app(playground, allow_remote=args.allow_remote)
+    uvicorn.run(app, host=args.host, port=port, log_level="warning")
     return 0
 
 

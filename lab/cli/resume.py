@@ -17,7 +17,7 @@ from typing import Any
 
 from lab.errors import LabError
 from lab.models import registry
-from lab.models.checkpoint import read_manifest
+from lab.models.checkpoint import read_manifest, recorded_corpus
 from lab.models.rundir import recover_interrupted_save
 
 #: Options a resumed run may change: budgets, the learning-rate schedule, where it runs.
@@ -41,7 +41,14 @@ def resumed_settings(
     kind = str(manifest["kind"])
     if model is not None and model != kind:
         raise LabError(f"{out} holds a {kind} run; --model {model} cannot resume it")
-    spec = corpus or manifest.get("corpus", {}).get("spec")
+    recorded = recorded_corpus(manifest)
+    if corpus is not None and "data" not in manifest and not _same(corpus, recorded):
+        # Nothing to check another corpus against: it would train on another book silently.
+        raise LabError(
+            f"{out} does not record the data it was trained on, so --corpus {corpus} cannot be "
+            + (f"checked; resume without --corpus (on {recorded})" if recorded else "checked")
+        )
+    spec = corpus or recorded
     if not spec:
         raise LabError(f"{out} does not record its corpus; pass --corpus")
     saved = _saved_options(manifest)
@@ -66,3 +73,13 @@ def _saved_options(manifest: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(section, dict):
             options.update(section)
     return options
+
+
+def _same(spec: str, recorded: str | None) -> bool:
+    """Whether ``spec`` names the recorded corpus (a path may be given another way)."""
+    if recorded is None:
+        return False
+    try:
+        return spec == recorded or Path(spec).expanduser().samefile(recorded)
+    except OSError:
+        return False

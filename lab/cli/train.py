@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from lab.cli.resume import resumed_settings
 from lab.errors import LabError
 from lab.evaluation.evaluate import floor_score
 from lab.evaluation.prompts import book_prompts
+from lab.limits import CORPUS_BYTES, PARAMETERS, check_network_size, stated
 from lab.models import registry
 from lab.models.base import GeneratorBase
 from lab.models.checkpoint import check_data, update_manifest
@@ -39,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "train",
         help="train a model on a corpus",
         description="Train a model and save it to --out (config.json, vocab.json, weights).",
+        epilog=f"Limits: {stated(PARAMETERS, CORPUS_BYTES)}. --force replaces only a run "
+        "textgen-lab wrote, and only once the new run is saved; a folder holding anything "
+        "else is refused.",
     )
     p.add_argument(
         "--model",
@@ -53,7 +58,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="catalog name, NLTK Gutenberg file id, file or folder "
         "(default: alice, or the corpus of the run --resume continues)",
     )
-    p.add_argument("--out", type=run_directory, required=True, help="run directory to write")
+    p.add_argument(
+        "--out",
+        type=run_directory,
+        required=True,
+        help="run directory to write (new, empty, or a run to --force/--resume)",
+    )
     add_corpus_options(p)
     p.add_argument(
         "--resume",
@@ -62,7 +72,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "learning rate, patience and the device may change)",
     )
     p.add_argument(
-        "--force", action="store_true", help="replace a run already in --out (default: refuse)"
+        "--force",
+        action="store_true",
+        help="replace a run already in --out once the new one is saved (never other files)",
     )
     p.add_argument(
         "--prompt",
@@ -104,36 +116,74 @@ def run(args: argparse.Namespace) -> int:
         raise LabError(
             f"--resume applies to models trained in epochs; {args.model} trains in one pass"
         )
+    if args.pretokenized is not None and options.get("unit", entry.unit) == "char":
+        raise LabError(f"--pretokenized applies to word models; {args.model} reads characters")
+    _check_size(options, entry)  # a network too big is refused before the corpus is read
     # Imported here, not at start-up; it loads torch only under torchrun, so --help,
     # the other commands and the count models never pay for it (210 MB and ~3 s here).
     from lab.neural import distributed
 
     ctx = distributed.init_from_env()  # a no-op unless launched by torchrun
     try:
-        # Everything that can be checked is checked before the run directory is touched.
-        corpus = load_corpus(
-            args.corpus,
-            cache_dir=args.cache_dir,
-            allow_download=not args.no_download,
-            start_after=args.start_after,
-            end_before=args.end_before,
+        # rank 0 owns (and locks) the run directory, before the corpus is read: a second
+        # writer learns at once that it lost; nothing in the folder is touched until a save.
+        claim = (
+            claim_run_directory(
+                args.out, force=args.force, resume=args.resume, corpus=_local_path(args.corpus)
+            )
+            if ctx.is_main
+            else contextlib.nullcontext(args.out)
         )
-        if args.resume:
-            options = resumed
-        else:
-            options = with_corpus_defaults(options, corpus, quiet=not ctx.is_main)
-        gen = registry.generator_class(args.model).from_options(options)
-        parts = corpus.split()
-        # In every checkpoint, so a run killed mid-training resumes on (only) its own data.
-        gen.run_record = {"corpus": corpus.record(), "data": parts.fingerprint()}
-        if args.resume:  # continue on the same data only
-            check_data(args.out, parts.fingerprint(), required=False)
-        if not ctx.is_main:  # rank 0 owns (and locks) the run directory
-            return _train(args, gen, corpus, parts, is_main=False)
-        with claim_run_directory(args.out, force=args.force, resume=args.resume):
-            return _train(args, gen, corpus, parts, is_main=True)
+        with claim:
+            corpus = load_corpus(
+                args.corpus,
+                cache_dir=args.cache_dir,
+                allow_download=not args.no_download,
+                start_after=args.start_after,
+                end_before=args.end_before,
+            )
+            if args.resume:
+                options = resumed
+            else:
+                options = with_corpus_defaults(options, corpus, quiet=not ctx.is_main)
+                if (
+                    options.get("unit", entry.unit) == "char"
+                ):  # a pre-split folder's word-level defaults do not apply
+                    options.pop("pretokenized", None)
+            gen = registry.generator_class(args.model).from_options(options)
+            parts = corpus.split()
+            # In every checkpoint, so a run killed mid-training resumes on (only) its own data.
+            gen.run_record = {"corpus": corpus.record(), "data": parts.fingerprint()}
+            if args.resume:  # continue on the same data only
+                check_data(args.out, parts.fingerprint(), required=False)
+            return _train(args, gen, corpus, parts, is_main=ctx.is_main)
     finally:
         distributed.shutdown()
+
+
+def _local_path(spec: str) -> Path | None:
+    """The file or folder a corpus spec names, if it names one here (else a catalog name)."""
+    path = Path(spec).expanduser()
+    return path if path.exists() else None
+
+
+def _check_size(options: dict[str, Any], entry: registry.ModelKind) -> None:
+    """Refuse a network over the parameter cap from its settings alone (the vocabulary is
+    not known yet: ``--max-size`` when given, else none; the build checks again with it)."""
+    shape = ("embedding_dim", "hidden_dim", "num_layers", "tie_weights")
+    if not entry.neural or not any(k in options for k in shape):
+        return
+
+    def value(name: str) -> Any:
+        return options[name] if name in options else entry.default_value(name)
+
+    check_network_size(
+        int(options.get("max_size") or 0),
+        int(value("embedding_dim")),
+        int(value("hidden_dim")),
+        int(value("num_layers")),
+        tied=bool(value("tie_weights")),
+    )
 
 
 def _train(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lab.errors import CheckpointError
+from lab.errors import CheckpointError, LabError
 from lab.fileio import write_text_atomic
 from lab.models.staging import ALL, staged_run
 from lab.text.tokenizers import AnyTokenizer, tokenizer_from_dict
@@ -98,14 +98,36 @@ def read_manifest(directory: Path) -> dict[str, Any]:
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"cannot read {path}: {exc}") from None
+    except RecursionError:
+        raise CheckpointError(f"cannot read {path}: its JSON is nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
         raise CheckpointError(f"{path} does not name a model kind")
+    for key in _SECTIONS:
+        if key in data and not isinstance(data[key], dict):
+            raise CheckpointError(f"{path}: {key} is {_short(data[key])}, not an object")
     version = data.get("format_version", 0)
     if not isinstance(version, int) or isinstance(version, bool):
         raise CheckpointError(f"{path} has a bad format_version {version!r}")
     if version > FORMAT_VERSION:
         raise CheckpointError(f"{path} was written by a newer textgen-lab")
     return data
+
+
+#: The parts of ``config.json`` that are objects when present (an edit may have made them not).
+_SECTIONS = ("config", "tokenizer", "files", "corpus", "data", "metrics", "final")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def recorded_corpus(manifest: dict[str, Any]) -> str | None:
+    """The corpus spec a run records (``None`` if it records none), checked to be text."""
+    spec = (manifest.get("corpus") or {}).get("spec")
+    if spec is not None and not isinstance(spec, str):
+        raise CheckpointError(f"{CONFIG_FILE}: corpus spec is {_short(spec)}, not text")
+    return spec or None
 
 
 def read_tokenizer_and_vocab(
@@ -115,7 +137,7 @@ def read_tokenizer_and_vocab(
     try:
         tokenizer = tokenizer_from_dict(manifest["tokenizer"])
         vocab = Vocabulary.load(Path(directory) / VOCAB_FILE)
-    except (AttributeError, KeyError, TypeError, ValueError, OSError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, OSError, RecursionError) as exc:
         raise CheckpointError(f"{directory}: broken tokenizer or vocabulary ({exc})") from None
     return tokenizer, vocab
 
@@ -127,6 +149,38 @@ def update_manifest(directory: Path, **fields: Any) -> None:
     manifest.update(fields)
     with staged_run(directory, keep=ALL) as stage:
         write_text_atomic(stage / CONFIG_FILE, json.dumps(manifest, indent=2, sort_keys=True))
+
+
+#: What a malformed JSON value (a list where an object was, a string for a number, a
+#: number too large) raises in the code that reads a run's files.
+_DATA_ERRORS = (
+    AttributeError,
+    KeyError,
+    TypeError,
+    ValueError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+    MemoryError,
+)
+
+
+def load_run(directory: Path) -> Any:
+    """:func:`lab.models.registry.load_generator`, with a run whose files were edited into
+    shapes its loader does not expect reported as one :class:`CheckpointError` line."""
+    from lab.models.registry import load_generator  # the registry imports this module
+
+    try:
+        return load_generator(Path(directory))
+    except CheckpointError:
+        raise
+    except _DATA_ERRORS as exc:
+        if isinstance(exc, LabError):
+            raise
+        detail = (str(exc).strip().splitlines() or [""])[0][:120]
+        raise CheckpointError(
+            f"{directory} cannot be loaded: its files are damaged ({type(exc).__name__}: {detail})"
+        ) from exc
 
 
 def check_data(

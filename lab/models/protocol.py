@@ -11,14 +11,14 @@ This module imports no torch, so the count baselines implement it too.
 from __future__ import annotations
 
 import functools
-import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypedDict, runtime_checkable
 
-from lab.errors import OptionError, UnknownTokenWarning
+from lab.errors import UnknownTokenWarning
+from lab.limits import check_generation_args  # the caps live with every other cap
 from lab.models.config import VocabConfig
 from lab.models.probabilities import NextTokenDistribution, TokenLogprob
 from lab.models.sampling import GREEDY, SamplingConfig
@@ -104,48 +104,6 @@ def warn_unknown_prompt_tokens(prompt_tokens: Sequence[str], vocab: Vocabulary) 
             + (hint if hints else ""),
             UnknownTokenWarning,
             stacklevel=3,
-        )
-
-
-#: Generation limits, so a typo cannot ask for gigabytes or hours; raise them with
-#: these environment variables when you really mean it.
-MAX_TOKENS_ENV, MAX_SAMPLES_ENV = "TEXTGEN_LAB_MAX_TOKENS", "TEXTGEN_LAB_MAX_SAMPLES"
-DEFAULT_MAX_TOKENS, DEFAULT_MAX_SAMPLES = 20_000, 1_000
-
-
-def generation_limits() -> tuple[int, int]:
-    """``(max_tokens, num_samples)`` caps: the defaults, or the environment's."""
-    limits = []
-    for env, default in (
-        (MAX_TOKENS_ENV, DEFAULT_MAX_TOKENS),
-        (MAX_SAMPLES_ENV, DEFAULT_MAX_SAMPLES),
-    ):
-        raw = os.environ.get(env, "")
-        try:
-            limits.append(int(raw) if raw else default)
-        except ValueError:
-            raise OptionError(f"{env} must be a whole number, not {raw!r}") from None
-    return limits[0], limits[1]
-
-
-def check_generation_args(max_tokens: int, num_samples: int) -> None:
-    """Reject nonsensical or runaway generation lengths early, with one clear message.
-
-    Every generator calls this before generating, and the CLI calls it before
-    loading a model, so the same mistake gets the same :class:`OptionError`.
-    """
-    if max_tokens < 0:
-        raise OptionError(f"max_tokens must be >= 0, not {max_tokens}")
-    if num_samples < 1:
-        raise OptionError(f"num_samples must be >= 1, not {num_samples}")
-    token_cap, sample_cap = generation_limits()
-    if max_tokens > token_cap:
-        raise OptionError(
-            f"max_tokens {max_tokens:,} is over the limit of {token_cap:,} (set {MAX_TOKENS_ENV} to raise it)"
-        )
-    if num_samples > sample_cap:
-        raise OptionError(
-            f"num_samples {num_samples:,} is over the limit of {sample_cap:,} (set {MAX_SAMPLES_ENV} to raise it)"
         )
 
 

@@ -21,45 +21,50 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lab.errors import CheckpointError, LabError
-from lab.models.checkpoint import CONFIG_FILE
-from lab.models.staging import recover_run
+from lab.models.staging import recover_run, run_contents
 
 
 @contextlib.contextmanager
 def claim_run_directory(
-    directory: Path, *, force: bool = False, resume: bool = False
+    directory: Path, *, force: bool = False, resume: bool = False, corpus: Path | None = None
 ) -> Iterator[Path]:
     """Check and lock ``directory`` for writing a run; yields it (see the module docstring).
 
-    Nothing is removed here: the first save replaces the run there as a whole
-    (:mod:`lab.models.staging`), so a ``--force`` run that fails before it leaves
-    the old run intact. A folder that holds files but no run is refused (every
-    save replaces the whole folder), or with ``force`` emptied. Leftovers of
-    writers killed mid-save are cleaned up first (:func:`~lab.models.staging.recover_run`).
+    Nothing is removed here, ever: the first save replaces the run there as a
+    whole (:mod:`lab.models.staging`), so a ``--force`` run that fails before
+    it publishes leaves the old run intact. ``force`` replaces only a run this
+    project wrote; a folder holding anything else is refused, naming what is
+    there, as is an ``--out`` that is or holds ``corpus``, the current folder,
+    the project or ``/``. Leftovers of writers killed mid-save are cleaned up
+    first (:func:`~lab.models.staging.recover_run`).
     """
-    directory = _checked_path(directory)
+    directory = _checked_path(directory, corpus)
     with _locked(directory) as holder:
         if holder:
             raise CheckpointError(
                 f"{directory} is being written by {holder}; wait for it or choose another --out"
             )
         recover_run(directory)  # we hold the lock: what is left there, no live writer owns
-        holds_run = (directory / CONFIG_FILE).exists()
+        holds_run, foreign = run_contents(directory)
+        if foreign:
+            raise CheckpointError(_foreign_message(directory, holds_run, foreign))
         if resume and not holds_run:
             raise CheckpointError(f"nothing to resume: {directory} holds no run")
         if holds_run and not (resume or force):
             raise CheckpointError(
                 f"{directory} already holds a run; pass --force to replace it or --resume to continue it"
             )
-        if not holds_run and directory.is_dir() and any(directory.iterdir()):
-            if not force:  # publishing a run replaces the whole folder: never someone's files
-                raise CheckpointError(
-                    f"{directory} holds files but no run; pass --force to replace them "
-                    "or choose an empty --out"
-                )
-            shutil.rmtree(directory)
         _check_writable(directory)
         yield directory
+
+
+def _foreign_message(directory: Path, holds_run: bool, foreign: list[str]) -> str:
+    shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+    what = "a run and files it did not write" if holds_run else "files but no run"
+    return (
+        f"{directory} holds {what} ({shown}); a save replaces the whole folder, so it is "
+        "refused even with --force: move them or choose another --out"
+    )
 
 
 def recover_interrupted_save(directory: Path) -> None:
@@ -71,12 +76,13 @@ def recover_interrupted_save(directory: Path) -> None:
             recover_run(directory)
 
 
-def _checked_path(directory: Path) -> Path:
+def _checked_path(directory: Path, corpus: Path | None = None) -> Path:
     """``directory`` as given, refused with one line if it cannot be a run directory."""
     if not str(directory).strip():
         raise CheckpointError("the run directory (--out) must not be empty")
     directory = Path(directory).expanduser()
-    if not Path(os.path.abspath(directory)).name:
+    where = Path(os.path.realpath(directory))
+    if not where.name:
         raise CheckpointError(f"{directory} cannot be a run directory (it has no name)")
     if directory.exists() and not directory.is_dir():
         raise CheckpointError(f"{directory} exists and is not a directory")
@@ -86,6 +92,20 @@ def _checked_path(directory: Path) -> Path:
             if not ancestor.is_dir():
                 raise CheckpointError(f"cannot create {directory}: {ancestor} is a file")
             break
+    protected = {
+        "the corpus": corpus,
+        "the current folder": Path.cwd(),
+        "the textgen-lab project": Path(__file__).parents[2],  # the folder holding lab/
+    }
+    for what, path in protected.items():
+        if path is None:
+            continue
+        path = Path(os.path.realpath(path))
+        if where == path or where in path.parents:
+            relation = "is" if where == path else "contains"
+            raise CheckpointError(
+                f"--out {directory} {relation} {what} ({path}); a run needs a folder of its own"
+            )
     return directory
 
 

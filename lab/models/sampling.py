@@ -37,6 +37,7 @@ from typing import TypeVar
 import numpy as np
 
 from lab.errors import OptionError
+from lab.limits import MIN_TEMPERATURE
 
 T = TypeVar("T")
 
@@ -63,6 +64,10 @@ class SamplingConfig:
     def __post_init__(self) -> None:
         if not (self.temperature > 0 and math.isfinite(self.temperature)):
             raise OptionError(f"temperature must be a positive number, not {self.temperature}")
+        if self.temperature < MIN_TEMPERATURE:  # logits / T would overflow: greedy is the limit
+            raise OptionError(
+                f"temperature must be >= {MIN_TEMPERATURE:g} (or greedy), not {self.temperature:g}"
+            )
         if self.top_k is not None and self.top_k < 1:
             raise OptionError(f"top_k must be >= 1, not {self.top_k}")
         if self.top_p is not None and not 0 < self.top_p <= 1:

@@ -58,7 +58,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from lab.errors import CheckpointError
+from lab.errors import CheckpointError, LabError
 
 #: ``keep=ALL``: carry every file of the published run into the new one.
 ALL = "all"
@@ -91,6 +91,10 @@ def staged_run(directory: Path, *, keep: Iterable[str] | str = ()) -> Iterator[P
         _publish(stage, target)
     except OSError as exc:
         raise _save_error(directory, exc) from None
+    except LabError as exc:  # name the user's folder, never the hidden stage
+        if str(stage) not in str(exc):
+            raise
+        raise type(exc)(str(exc).replace(str(stage), str(directory))) from None
     finally:
         _remove(stage)  # the stage, or the old run swapped into it
 
@@ -106,6 +110,49 @@ def recover_run(directory: Path) -> None:
         os.rename(asides[-1], directory)
     for stale, _ in found:
         _remove(stale)
+
+
+def run_contents(directory: Path) -> tuple[bool, list[str]]:
+    """``(holds a run, names of what else is there)`` for ``directory``.
+
+    A run is a folder this project wrote: a ``config.json`` that reads as a
+    run's, naming a known kind. Its files are the ones that ``config.json``
+    lists and the ones its kind writes; anything else (a user's notes, a
+    subfolder, a ``config.json`` of another program) is someone's, which no
+    save may replace. A missing folder holds nothing.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return False, []
+    names = sorted(
+        p.name + ("/" if p.is_dir() and not p.is_symlink() else "") for p in directory.iterdir()
+    )
+    known = _run_files(directory)
+    if known is None:
+        return False, names
+    return True, [n for n in names if n not in known]
+
+
+def _run_files(directory: Path) -> set[str] | None:
+    """The files a run in ``directory`` consists of, or ``None`` if no run is there."""
+    from lab.models import registry
+    from lab.models.checkpoint import VOCAB_FILE, read_manifest
+
+    if not (directory / _MANIFEST).is_file():
+        return None
+    try:
+        manifest = read_manifest(directory)
+        cls = registry.kind(str(manifest["kind"])).generator_class()
+    except (LabError, ImportError):
+        return None
+    listed = manifest.get("files")
+    return {
+        _MANIFEST,
+        VOCAB_FILE,
+        *(listed if isinstance(listed, dict) else {}),
+        *cls.state_files,
+        *cls.carried_files,
+    }
 
 
 def _remove(path: Path) -> None:
@@ -143,8 +190,11 @@ def _publish(stage: Path, directory: Path) -> None:
     os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes 0700; a run is as readable as any folder
     if not directory.exists() or (directory.is_dir() and not any(directory.iterdir())):
         os.replace(stage, directory)
-    elif not (directory / _MANIFEST).exists():  # someone's folder: never swapped away
-        raise CheckpointError(f"{directory} holds files but no run; refusing to replace them")
+    elif (contents := run_contents(directory))[1]:  # someone's files: never swapped away
+        what = "a run and files it did not write" if contents[0] else "files but no run"
+        raise CheckpointError(
+            f"{directory} holds {what} ({', '.join(contents[1][:5])}); refusing to replace them"
+        )
     elif _exchange(stage, directory):
         _crash_point("swapped")  # window 2: DIR is the new run, the old one is in ``stage``
     else:

@@ -23,6 +23,7 @@ from safetensors import safe_open
 from torch import Tensor, nn
 
 from lab.errors import OptionError
+from lab.limits import check_network_size
 from lab.neural.config import ModelConfig
 from lab.neural.network import Hidden, RNNLanguageModel, detach_hidden
 
@@ -106,6 +107,13 @@ def build_model(
     :func:`adaptive_cutoffs`), on ``device``; one line (an :class:`OptionError`, not a crash log)
     when the machine cannot hold it (``--hidden-dim 1000000000``, or a
     ``config.json`` saying so)."""
+    check_network_size(  # refused from its shape, before a byte is allocated
+        vocab_size,
+        config.embedding_dim,
+        config.hidden_dim,
+        config.num_layers,
+        tied=config.tie_weights,
+    )
     try:
         if uses_adaptive(config, vocab_size):
             return AdaptiveRNNLanguageModel(vocab_size, config, cutoffs).to(device)

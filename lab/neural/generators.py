@@ -10,6 +10,7 @@ defaults (unit, sizes, batch shape). A run directory holds ``config.json``,
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -175,6 +176,8 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
             return TrainerState.from_dict(data)
         except Exception as exc:  # truncated, garbage, pickled code, missing keys
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if isinstance(exc, pickle.UnpicklingError):  # not torch's advice to load it anyway
+                reason = "it holds pickled objects, not only tensors; refused (they could run code)"
             raise CheckpointError(f"cannot resume from {path}: {reason[:200]}") from None
 
     # -- scoring ---------------------------------------------------------------

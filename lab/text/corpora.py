@@ -38,6 +38,7 @@ from types import MappingProxyType
 from typing import Any
 
 from lab.errors import CorpusError, warn
+from lab.fileio import read_regular_file
 from lab.text.catalog import CatalogEntry, load_catalog
 from lab.text.decoding import note
 from lab.text.download import cached_path, fetch_corpus
@@ -251,17 +252,15 @@ def _load_dir(path: Path) -> Corpus:
 
 
 def _load_file(path: Path) -> Corpus:
-    if not path.is_file():
+    if not path.exists():  # a device or FIFO exists: read_regular_file says what it is
         raise CorpusError(f"no such corpus file: {path}")
     text = strip_gutenberg(_read_path(path))
     return Corpus(path.stem, text, f"file:{path.resolve()}")
 
 
 def _read_path(path: Path) -> str:
-    try:
-        return decode_text(path.read_bytes(), name=str(path))
-    except OSError as exc:
-        raise CorpusError(f"cannot read corpus file {path}: {exc.strerror or exc}") from exc
+    data = read_regular_file(path, what="corpus file", error=CorpusError)  # no devices, capped
+    return decode_text(data, name=str(path))
 
 
 def _nltk_reader() -> Any | None:

@@ -9,8 +9,11 @@ file. Nothing here touches the network unless :func:`fetch_corpus` is called.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import os
-import time
+import socket
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -83,11 +86,13 @@ def fetch_corpus(
         raise CorpusError(f"unknown corpus {name!r}; choose one of: {', '.join(entries)}")
     entry = entries[name]
     target = cached_path(name, cache_dir)
-    if target.is_file() and not force:
-        return target
     expected = (sha256 or "").lower() or None
     if expected is not None and not SHA256_PATTERN.fullmatch(expected):
-        raise CorpusError(f"sha256 must be 64 hex digits, got {expected!r}")
+        raise CorpusError(f"sha256 must be 64 hex digits, got {sha256!r}")
+    if target.is_file() and not force:
+        if expected is not None:  # the cached copy must be the one asked for, too
+            _check_cached(target, expected)
+        return target
     records = record_path(target)
     record = read_record(records) if verify and expected is None else None
     source = url or entry.url
@@ -118,6 +123,22 @@ def fetch_corpus(
     return target
 
 
+def _check_cached(target: Path, expected: str) -> None:
+    """Refuse a cached text whose recorded raw digest and text digest both differ from ``expected``."""
+    try:
+        record = read_record(record_path(target))
+    except CorpusError:
+        record = None
+    known = {text_sha256(target.read_text(encoding="utf-8"))}
+    if record is not None:
+        known |= {record.raw_sha256, record.text_sha256}
+    if expected not in known:
+        raise CorpusError(
+            f"the cached {target} does not have sha256 {expected}; "
+            "pass --force to download it again"
+        )
+
+
 def download_bytes(url: str, *, timeout: float = 30.0, deadline: float = 300.0) -> bytes:
     """GET ``url`` (http/https only); errors are one line.
 
@@ -130,28 +151,31 @@ def download_bytes(url: str, *, timeout: float = 30.0, deadline: float = 300.0) 
     if not url.startswith(("http://", "https://")):
         raise CorpusError(f"only http(s) downloads are supported, got {url!r}")
     request = urllib.request.Request(url, headers={"User-Agent": "textgen-lab"})
-    started = time.monotonic()
     chunks: list[bytes] = []
     size = 0
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            expected = response.headers.get("Content-Length")
-            content_type = response.headers.get("Content-Type", "")
-            while chunk := response.read(64 * 1024):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_DOWNLOAD_BYTES:
-                    raise CorpusError(
-                        f"download from {url} is larger than {MAX_DOWNLOAD_BYTES} bytes"
-                    )
-                if time.monotonic() - started > deadline:
-                    raise CorpusError(f"download from {url} took longer than {deadline:.0f} s")
-    except urllib.error.HTTPError as exc:
-        raise CorpusError(f"download failed: HTTP {exc.code} {exc.reason} for {url}") from exc
-    except urllib.error.URLError as exc:
-        raise CorpusError(f"download failed: {exc.reason} for {url}") from exc
-    except (OSError, ValueError) as exc:  # timeouts, resets, malformed URLs
-        raise CorpusError(f"download failed: {exc} for {url}") from exc
+    late = CorpusError(f"download from {url} took longer than {deadline:g} s")
+    with _Deadline(deadline) as watch:
+        try:
+            with watch.opener().open(request, timeout=timeout) as response:
+                expected = response.headers.get("Content-Length")
+                content_type = response.headers.get("Content-Type", "")
+                while chunk := response.read(64 * 1024):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > MAX_DOWNLOAD_BYTES:
+                        raise CorpusError(
+                            f"download from {url} is larger than {MAX_DOWNLOAD_BYTES} bytes"
+                        )
+                    if watch.expired:
+                        raise late
+        except CorpusError:
+            raise
+        except Exception as exc:
+            if watch.expired:  # the watchdog cut the connection: whatever broke, it was late
+                raise late from None
+            raise _download_error(url, exc) from exc
+        if watch.expired:
+            raise late
     data = b"".join(chunks)
     if expected is not None and expected.isdigit() and int(expected) != len(data):
         raise CorpusError(
@@ -160,6 +184,79 @@ def download_bytes(url: str, *, timeout: float = 30.0, deadline: float = 300.0) 
     if "html" in content_type.lower() or _looks_like_html(data):
         raise CorpusError(f"{url} sent an HTML page, not a text corpus")
     return data
+
+
+def _download_error(url: str, exc: Exception) -> CorpusError:
+    if isinstance(exc, urllib.error.HTTPError):
+        return CorpusError(f"download failed: HTTP {exc.code} {exc.reason} for {url}")
+    if isinstance(exc, urllib.error.URLError):
+        return CorpusError(f"download failed: {exc.reason} for {url}")
+    if isinstance(exc, OSError | ValueError | http.client.HTTPException):
+        return CorpusError(f"download failed: {exc} for {url}")  # timeouts, resets, bad URLs
+    raise exc
+
+
+class _Deadline:
+    """A wall-clock limit on a whole download, however slowly the bytes arrive.
+
+    A per-read timeout does not bound a server that sends a byte a second (each
+    read waits less than the timeout), and checking the clock between reads
+    does not either (one read of 64 KiB waits for all of them). So a timer
+    shuts the connection's socket down when time is up, which ends any read at
+    once; the connections are recorded as the opener makes them (redirects too).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def _watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def opener(self) -> urllib.request.OpenerDirector:
+        """A urllib opener whose connections this deadline can cut."""
+        watch = self._watch
+
+        class Connection(http.client.HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                watch(self.sock)
+
+        class SecureConnection(http.client.HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                watch(self.sock)
+
+        class Handler(urllib.request.HTTPHandler):
+            def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+                return self.do_open(Connection, req)
+
+        class SecureHandler(urllib.request.HTTPSHandler):
+            def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+                return self.do_open(SecureConnection, req, context=self._context)  # type: ignore[attr-defined]
+
+        return urllib.request.build_opener(Handler, SecureHandler)
 
 
 def _looks_like_html(data: bytes) -> bool:
