@@ -106,9 +106,9 @@ def run(args: argparse.Namespace) -> int:
         )
     # Imported here, not at start-up; it loads torch only under torchrun, so --help,
     # the other commands and the count models never pay for it (210 MB and ~3 s here).
-    from lab.neural import distributed
+    from lab.neural.config import join_process_group, leave_process_group
 
-    ctx = distributed.init_from_env()  # a no-op unless launched by torchrun
+    ctx = join_process_group()  # a no-op unless launched by torchrun
     try:
         # Everything that can be checked is checked before the run directory is touched.
         corpus = load_corpus(
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         with claim_run_directory(args.out, force=args.force, resume=args.resume):
             return _train(args, gen, corpus, parts, is_main=True)
     finally:
-        distributed.shutdown()
+        leave_process_group()
 
 
 def _train(
