@@ -10,7 +10,8 @@ from typing import Any
 
 from lab.cli.options import finite_float, seed_int
 from lab.errors import UnknownTokenWarning
-from lab.models.protocol import Generator, Sample, SamplingConfig, check_generation_args
+from lab.models.base import Generator
+from lab.models.protocol import Sample, SamplingConfig, check_generation_args
 from lab.models.registry import load_generator
 
 

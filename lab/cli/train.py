@@ -45,7 +45,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=list(registry.KINDS),
         default=None,
         help="; ".join(f"{k.name}: {k.summary}" for k in registry.KINDS.values())
-        + " (default: word-lstm, or the kind of the run --resume continues)",
+        + f" (default: {registry.with_role('default').name}, or the kind of the run --resume "
+        "continues)",
     )
     p.add_argument(
         "--corpus",
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         args.model, args.corpus, resumed = resumed_settings(
             args.out, args.model, args.corpus, given
         )
-    args.model = args.model or "word-lstm"
+    args.model = args.model or registry.with_role("default").name
     args.corpus = args.corpus or "alice"
     entry = registry.kind(args.model)
     options = collect_options(args, entry.option_classes())

@@ -206,7 +206,7 @@ def default_threads() -> int:
 # is distributed: a process that never joined a group (every plain run, and every
 # count model) need not load it to learn that.
 #
-#     torchrun --standalone --nproc_per_node 2 -m lab train --model word-lstm --out runs/word
+#     torchrun --standalone --nproc_per_node 2 -m lab train --out runs/word
 
 
 def _joined() -> ModuleType | None:

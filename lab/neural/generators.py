@@ -45,8 +45,6 @@ TRAINER_FILE = "trainer_state.pt"
 class RNNGenerator(GeneratorBase[NeuralConfig]):
     """A recurrent language model with its tokenizer and vocabulary."""
 
-    kind: ClassVar[str] = ""
-    config_class: ClassVar[type[Any]] = NeuralConfig
     state_files: ClassVar[tuple[str, ...]] = (WEIGHTS_FILE,)
     carried_files: ClassVar[tuple[str, ...]] = (TRAINER_FILE,)
 
@@ -245,10 +243,6 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
 class WordLSTMGenerator(RNNGenerator):
     """Word-level LSTM: NLTK word tokens, ``<eos>`` after each sentence, tied 2x200."""
 
-    kind: ClassVar[str] = "word-lstm"
-
 
 class CharLSTMGenerator(RNNGenerator):
     """Character-level LSTM: every character a token, newlines included."""
-
-    kind: ClassVar[str] = "char-lstm"

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lab.errors import LabError, OptionError, UnknownTokenWarning
-from lab.models.protocol import Generator, SamplingConfig, check_generation_args
+from lab.models.base import Generator
+from lab.models.protocol import SamplingConfig, check_generation_args
 from lab.models.registry import load_generator
 from lab.models.scoring import perplexity
 
