@@ -73,7 +73,7 @@ def prompt_tail(tokens: Sequence[str]) -> list[str]:
 
 
 class CountGenerator(GeneratorBase[ConfigT]):
-    """Base class of the baselines: a :class:`lab.models.protocol.Generator` whose state is
+    """Base class of the baselines: a :class:`lab.models.base.GeneratorBase` whose state is
     a vocabulary plus JSON-serialisable count tables (``model.json``)."""
 
     state_files: ClassVar[tuple[str, ...]] = (MODEL_FILE,)

@@ -35,7 +35,7 @@ of tuples: a Penn Treebank 5-gram model in a few hundred MB less), and
 :mod:`baselines.kn_estimation` turns counts into per-level tables of sorted
 keys, which :mod:`baselines.kn_lookup` searches (``np.searchsorted``, over a
 whole text at once when scoring); this module is the model those make up. ``nltk.lm`` is avoided on purpose (slow, and
-infinite perplexity for any unseen word). The :class:`lab.models.protocol.Generator`
+infinite perplexity for any unseen word). The :class:`lab.models.base.GeneratorBase`
 around this is :class:`baselines.ngram.NGramGenerator`.
 """
 

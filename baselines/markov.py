@@ -5,7 +5,7 @@ built over the vocabulary-mapped word tokens, one run per sentence without its
 ``<eos>`` (markovify adds ``___BEGIN__``/``___END__``). markovify's own
 ``move``/``walk`` draw from the global ``random`` module, so this module reads
 ``chain.model[state]`` follower counts itself and picks with
-:func:`baselines.sampling.choose` and the caller's ``random.Random(seed)``:
+:func:`lab.models.sampling.choose` and the caller's ``random.Random(seed)``:
 samples are reproducible and sampling options (greedy, temperature, top-k,
 top-p) apply to the counts. ``<unk>`` and ``<pad>`` are never emitted. An
 unseen state (e.g. from a prompt) backs off to the chain of the next smaller
@@ -25,7 +25,7 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import markovify
 
@@ -75,9 +75,6 @@ class MarkovGenerator(CountGenerator[MarkovConfig]):
     >>> mc.generate("The", max_tokens=3, stop_at_eos=True)[0].full_text  # greedy: ties by order
     'The cat sat.'
     """
-
-    kind: ClassVar[str] = "markov"
-    config_class: ClassVar[type[Any]] = MarkovConfig
 
     _chains: dict[int, Any] | None = None  # state size -> markovify.Chain
     _unigram: list[tuple[str, int]] = []  # noqa: RUF012 - replaced, never mutated

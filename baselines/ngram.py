@@ -1,5 +1,5 @@
 """Kneser-Ney n-gram generator: :class:`baselines.kneser_ney.KneserNey` behind the
-:class:`lab.models.protocol.Generator` protocol.
+:class:`lab.models.base.GeneratorBase`.
 
 Fitting counts the n-grams of the training stream (each token with its
 sentence context, see :mod:`baselines.ngram_counts`); scoring and generation
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +55,7 @@ class NGramConfig:
 
 
 class NGramGenerator(CountGenerator[NGramConfig]):
-    """Kneser-Ney n-gram :class:`lab.models.protocol.Generator` over the shared word vocabulary.
+    """Kneser-Ney n-gram :class:`lab.models.base.GeneratorBase` over the shared word vocabulary.
 
     >>> from lab.models.config import VocabConfig
     >>> lm = NGramGenerator(NGramConfig(order=2), VocabConfig(min_freq=1))
@@ -63,9 +63,6 @@ class NGramGenerator(CountGenerator[NGramConfig]):
     >>> lm.generate("The", max_tokens=1)[0].tokens
     ('cat',)
     """
-
-    kind: ClassVar[str] = "ngram"
-    config_class: ClassVar[type[Any]] = NGramConfig
 
     _model: KneserNey | None = None
 

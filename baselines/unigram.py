@@ -14,7 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from baselines.count_model import CountGenerator
 
@@ -26,7 +26,7 @@ class UnigramConfig:
 
 
 class UnigramGenerator(CountGenerator[UnigramConfig]):
-    """Laplace-smoothed unigram :class:`lab.models.protocol.Generator`.
+    """Laplace-smoothed unigram :class:`lab.models.base.GeneratorBase`.
 
     >>> from lab.models.config import VocabConfig
     >>> lm = UnigramGenerator(UnigramConfig(), VocabConfig(min_freq=1))
@@ -34,9 +34,6 @@ class UnigramGenerator(CountGenerator[UnigramConfig]):
     >>> lm.generate("", max_tokens=2)[0].tokens
     ('a', 'a')
     """
-
-    kind: ClassVar[str] = "unigram"
-    config_class: ClassVar[type[Any]] = UnigramConfig
 
     _counts: list[int] | None = None
 

@@ -19,10 +19,10 @@ import random
 import torch
 
 from benchmarks.common import SHARED, Result, interleaved
-from lab.neural.adaptive import adaptive_cutoffs, build_model
 from lab.neural.config import ModelConfig, TrainConfig
-from lab.neural.network import RNNLanguageModel
-from lab.neural.training import evaluate_nll, train_model
+from lab.neural.epoch import evaluate_nll
+from lab.neural.network import RNNLanguageModel, adaptive_cutoffs, build_model
+from lab.neural.training import train_model
 
 PTB = SHARED / "corpora" / "ptb"
 VOCAB = 10_000

@@ -57,9 +57,9 @@ def validation_nll(model: Any, ids: list[int], streams: int) -> float:
     """
     import torch
 
-    from lab.neural.adaptive import AdaptiveRNNLanguageModel
     from lab.neural.batching import batchify, get_batch
-    from lab.neural.training import evaluate_nll
+    from lab.neural.epoch import evaluate_nll
+    from lab.neural.network import AdaptiveRNNLanguageModel
 
     if not isinstance(model, AdaptiveRNNLanguageModel):
         total, count = evaluate_nll(model, ids, device=torch.device("cpu"), streams=streams)
@@ -91,9 +91,10 @@ def train_within(spec: Spec, data: Data, budget_seconds: float) -> dict[str, Any
     import torch
 
     from lab.errors import LabError
-    from lab.neural.adaptive import AdaptiveRNNLanguageModel, build_model
     from lab.neural.config import ModelConfig, TrainConfig
-    from lab.neural.training import EPOCHS, TrainerState, evaluate_nll, train_model
+    from lab.neural.epoch import evaluate_nll
+    from lab.neural.network import AdaptiveRNNLanguageModel, build_model
+    from lab.neural.training import EPOCHS, TrainerState, train_model
 
     cpu = torch.device("cpu")
     cpu0, wall0 = time.process_time(), time.perf_counter()

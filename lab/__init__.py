@@ -24,8 +24,8 @@ import importlib
 from typing import Any
 
 _EXPORTS: dict[str, str] = {
-    # the protocol, its records, and the base every model is built on
-    "Generator": "lab.models.protocol",
+    # the contract every model meets (GeneratorBase; Generator in annotations) and its records
+    "Generator": "lab.models.base",
     "GeneratorBase": "lab.models.base",
     "Sample": "lab.models.protocol",
     "FitResult": "lab.models.protocol",

@@ -34,9 +34,8 @@ class OptionError(LabError, ValueError):
 class NotFittedError(LabError, AttributeError):
     """A model was asked to score, generate or save before ``fit`` or ``load``.
 
-    Also an ``AttributeError`` (as scikit-learn's is), so ``hasattr`` and
-    ``isinstance(model, Generator)`` answer False for an unfitted model on
-    Python 3.11 (whose protocol check reads the ``vocab`` property) instead of raising.
+    Also an ``AttributeError`` (as scikit-learn's is), so ``hasattr(model, "vocab")``
+    answers False for an unfitted model instead of raising.
     """
 
 

@@ -1,4 +1,4 @@
-"""The adaptive-softmax output layer (lab.neural.adaptive): exact probabilities, a
+"""The adaptive-softmax output layer (lab.neural.network.AdaptiveRNNLanguageModel): exact probabilities, a
 model that learns, the same scores after a reload, and the auto rule."""
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from safetensors.torch import load_file, save_file
 
 from lab.errors import CheckpointError, OptionError
 from lab.models.checkpoint import file_digest
-from lab.neural import adaptive
-from lab.neural.adaptive import (
+from lab.neural import network
+from lab.neural.config import ModelConfig
+from lab.neural.generators import WordLSTMGenerator
+from lab.neural.network import (
     AUTO_MIN_VOCAB,
     AdaptiveRNNLanguageModel,
+    RNNLanguageModel,
     adaptive_cutoffs,
     build_model,
 )
-from lab.neural.config import ModelConfig
-from lab.neural.generators import WordLSTMGenerator
-from lab.neural.network import RNNLanguageModel
 
 UNTIED = {"embedding_dim": 16, "hidden_dim": 16, "tie_weights": False}
 
@@ -101,14 +101,14 @@ def test_a_run_loads_with_the_cutoffs_it_was_trained_with_whatever_the_rule_says
     prose_text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A run trained under another rule (as runs saved before the rule changed were).
-    monkeypatch.setattr(adaptive, "adaptive_cutoffs", lambda vocab: [vocab // 2])
+    monkeypatch.setattr(network, "adaptive_cutoffs", lambda vocab: [vocab // 2])
     gen = _fitted_adaptive(prose_text)
     vocab = len(gen.vocab)
     gen.save(tmp_path / "run")
     score = gen.score(prose_text[:1500]).nll_nats
     monkeypatch.undo()
-    assert adaptive.adaptive_cutoffs(vocab) != [vocab // 2]
-    assert adaptive.saved_cutoffs(tmp_path / "run" / "weights.safetensors", vocab) == [vocab // 2]
+    assert network.adaptive_cutoffs(vocab) != [vocab // 2]
+    assert network.saved_cutoffs(tmp_path / "run" / "weights.safetensors", vocab) == [vocab // 2]
     again = WordLSTMGenerator.load(tmp_path / "run")
     assert isinstance(again.model, AdaptiveRNNLanguageModel)
     assert again.model.adaptive.cutoffs == [vocab // 2, vocab]
@@ -127,7 +127,7 @@ def test_weights_whose_clusters_do_not_add_up_to_the_vocabulary_are_refused_in_o
     manifest = json.loads((tmp_path / "run" / "config.json").read_text())
     manifest["files"]["weights.safetensors"] = file_digest(weights)  # made to agree
     (tmp_path / "run" / "config.json").write_text(json.dumps(manifest))
-    assert adaptive.saved_cutoffs(weights, len(gen.vocab)) is None
+    assert network.saved_cutoffs(weights, len(gen.vocab)) is None
     with pytest.raises(CheckpointError, match="cannot load") as info:
         WordLSTMGenerator.load(tmp_path / "run")
     assert "\n" not in str(info.value)

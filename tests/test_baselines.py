@@ -21,8 +21,9 @@ from baselines.markov import MarkovConfig, MarkovGenerator
 from baselines.ngram import NGramConfig, NGramGenerator
 from baselines.unigram import UnigramConfig, UnigramGenerator
 from lab.errors import CheckpointError, CorpusError, LabError, NotFittedError
+from lab.models.base import GeneratorBase
 from lab.models.config import VocabConfig
-from lab.models.protocol import GREEDY, Generator, SamplingConfig
+from lab.models.protocol import GREEDY, SamplingConfig
 from lab.models.registry import generator_class, load_generator
 from lab.text.vocabulary import EOS, PAD, UNK, Vocabulary
 
@@ -61,7 +62,7 @@ def fitted(train_text: str) -> dict[str, CountGenerator]:
 def test_meets_the_protocol_and_registry(kind: str, fitted: dict[str, CountGenerator]) -> None:
     cls = MODELS[kind][0]
     assert generator_class(kind) is cls and cls.kind == kind
-    assert isinstance(fitted[kind], Generator)
+    assert isinstance(fitted[kind], GeneratorBase)
     info = fitted[kind].describe()
     assert info["kind"] == kind and info["vocab_size"] == len(fitted[kind].vocab)
     json.dumps(info)
@@ -70,7 +71,7 @@ def test_meets_the_protocol_and_registry(kind: str, fitted: dict[str, CountGener
 @pytest.mark.parametrize("kind", MODELS)
 def test_unfitted_model_says_so(kind: str) -> None:
     model = MODELS[kind][0]()
-    # An AttributeError too, so isinstance(model, Generator) cannot blow up on it.
+    # An AttributeError too, so isinstance(model, GeneratorBase) cannot blow up on it.
     assert issubclass(NotFittedError, AttributeError)
     with pytest.raises(NotFittedError):
         model.score("alpha bravo.")

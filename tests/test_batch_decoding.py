@@ -1,69 +1,19 @@
-"""One batch per sweep (lab.neural.batch_decoding): every row follows the one sampling
-rule with its own settings, a request's samples depend on its seed alone, and the
+"""One batch per sweep (lab.neural.generation.decode_requests): every row goes through
+the exercises' decoding loop and sampler with its request's settings, a request's
+samples depend on its seed alone, generate is generate_batch of one request, and the
 sweep asks for everything in one call."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
 import torch
-from test_sampler_parity import random_case, reference_distribution
 
 from lab.evaluation.sweep import SweepConfig, sweep_generator
 from lab.models.protocol import GenerationRequest, SamplingConfig
-from lab.neural.batch_decoding import RowSampling, draw_rows, row_distribution
-from lab.neural.decoding import ban_tokens
+from lab.neural import decoding, generation
 from lab.neural.generators import WordLSTMGenerator
 
 GREEDY = SamplingConfig(greedy=True)
-
-
-def batch_distribution(logits: torch.Tensor, settings: list[SamplingConfig], banned: list[int]):
-    """The rows' distributions over ids, as draw_rows draws from them (float64)."""
-    rows = RowSampling.of(settings, logits.size(-1))
-    return row_distribution(ban_tokens(logits.double(), banned), rows)
-
-
-def test_every_row_keeps_the_reference_support_and_probabilities() -> None:
-    """500 random (logits, settings) cases, decoded 8 to a batch with mixed settings."""
-    rng = random.Random(1)
-    for group in range(60):
-        vocab = rng.randint(2, 30)
-        cases = []
-        while len(cases) < 8:
-            logits, sampling, banned = random_case(rng)
-            if logits.size(-1) == vocab and not sampling.greedy:
-                cases.append((logits, sampling))
-        banned = rng.sample(range(vocab), k=rng.randint(0, min(2, vocab - 1)))
-        batch = torch.cat([c[0] for c in cases])
-        ours = batch_distribution(batch, [c[1] for c in cases], banned)
-        for row, (logits, sampling) in enumerate(cases):
-            reference = reference_distribution(logits, sampling, banned)
-            context = (group, row, logits.tolist(), sampling, banned)
-            assert [p > 0 for p in ours[row].tolist()] == [p > 0 for p in reference], context
-            assert ours[row].tolist() == pytest.approx(reference, abs=1e-9), context
-
-
-def test_greedy_rows_take_the_arg_max_with_ties_to_the_lower_id() -> None:
-    logits = torch.tensor([[0.0, 3.0, 3.0, 1.0], [5.0, 0.0, 5.0, 0.0]])
-    rows = RowSampling.of([GREEDY, GREEDY], 4)
-    assert draw_rows(logits, rows, torch.rand(2, dtype=torch.float64)).tolist() == [1, 0]
-
-
-def test_draws_follow_each_rows_distribution() -> None:
-    """20,000 rows of the same logits, half at T=0.5 with top-k 3, half at T=2."""
-    logits = torch.tensor([[2.0, 1.0, 0.5, 0.0, -1.0]]).expand(20_000, -1)
-    settings = [SamplingConfig(temperature=0.5, top_k=3)] * 10_000 + [
-        SamplingConfig(temperature=2.0)
-    ] * 10_000
-    rows = RowSampling.of(settings, 5)
-    drawn = draw_rows(logits, rows, 1.0 - torch.rand(20_000, dtype=torch.float64))
-    expected = batch_distribution(logits[[0, -1]], [settings[0], settings[-1]], [])
-    for half, probs in zip((drawn[:10_000], drawn[10_000:]), expected, strict=True):
-        freq = torch.bincount(half, minlength=5).double() / half.numel()
-        assert freq.tolist() == pytest.approx(probs.tolist(), abs=0.015)
-    assert int((drawn[:10_000] > 2).sum()) == 0  # top-k 3: ids 3 and 4 never drawn
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +82,43 @@ def test_the_sweep_asks_for_every_setting_in_one_call(lstm: WordLSTMGenerator, m
     assert calls == [len(config.settings()) * 2]
     assert len(rows) == len(config.settings())
     assert rows == sweep_generator("word-lstm", lstm, config)  # and a seed reproduces it
+
+
+@pytest.mark.parametrize(
+    "sampling",
+    [GREEDY, SamplingConfig(temperature=1.3), SamplingConfig(temperature=0.7, top_k=5, top_p=0.9)],
+    ids=lambda s: s.label,
+)
+def test_generate_equals_generate_batch_for_the_same_seed(
+    lstm: WordLSTMGenerator, sampling: SamplingConfig
+) -> None:
+    for prompt, stop in (("the", False), ("she said", True)):
+        alone = lstm.generate(
+            prompt, max_tokens=12, sampling=sampling, num_samples=3, seed=5, stop_at_eos=stop
+        )
+        batched = lstm.generate_batch([request(prompt, sampling, seed=5, stop_at_eos=stop)])[0]
+        assert [s.tokens for s in alone] == [s.tokens for s in batched]
+
+
+def test_batches_decode_through_the_exercises(lstm: WordLSTMGenerator, monkeypatch) -> None:
+    """Every row of a mixed batch comes out of Exercise 8's loop, chosen by Exercise 6's
+    next_token (no second decoder or sampler to keep in step with them)."""
+    loops: list[int] = []
+    draws: list[int] = []
+    real_loop, real_next = generation.generate_ids, decoding.next_token
+
+    def loop(*args, **kwargs):  # type: ignore[no-untyped-def]
+        loops.append(kwargs["num_samples"])
+        return real_loop(*args, **kwargs)
+
+    def choose(logits, *args, **kwargs):  # type: ignore[no-untyped-def]
+        draws.append(logits.size(0))
+        return real_next(logits, *args, **kwargs)
+
+    monkeypatch.setattr(generation, "generate_ids", loop)
+    monkeypatch.setattr(generation, "next_token", choose)
+    lstm.generate_batch(
+        [request("the", GREEDY, seed=1), request("a longer prompt", SamplingConfig(), seed=2)]
+    )
+    assert loops == [6]
+    assert draws[:2] == [3, 3] and len(draws) == 2 * 12

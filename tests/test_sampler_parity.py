@@ -13,7 +13,6 @@ from lab.models.sampling import (
     SamplingConfig,
     choose,
     choose_index,
-    sampling_array,
     sampling_distribution,
 )
 from lab.neural.decoding import ban_tokens, filter_logits, next_token
@@ -86,22 +85,19 @@ def test_both_samplers_draw_from_that_distribution() -> None:
 
 
 def test_numpy_path_matches_the_reference_and_draws_like_choose() -> None:
-    """choose_index (whole-vocabulary numpy sampler of the count models) keeps the same
-    support with the same probabilities, and with the same seed picks what choose picks."""
+    """choose_index (the count models' whole-vocabulary sampler: numpy for greedy and
+    temperature, the reference itself for top-k/top-p) picks, with the same seed, what
+    choose picks."""
     rng = random.Random(1)
     for case in range(300):
         logits, sampling, banned = random_case(rng)
         weights = torch.softmax(logits.double(), dim=-1)[0].numpy().copy()
         weights[banned] = 0.0
         reference = sampling_distribution(weights.tolist(), sampling)
-        ours = sampling_array(weights, sampling).tolist()
-        assert [p > 0 for p in ours] == [p > 0 for p in reference], (case, sampling)
-        assert ours == pytest.approx(reference, abs=1e-12), (case, sampling)
-        picks = [choose_index(weights, sampling, random.Random(s)) for s in range(5)]
+        picks = [choose_index(weights, sampling, random.Random(s)) for s in range(20)]
         assert all(reference[i] > 0 for i in picks)
-        if sampling.is_plain or sampling.greedy:  # the same single draw on the same cumulative sums
-            same = [
-                choose(range(len(weights)), weights.tolist(), sampling, random.Random(s))
-                for s in range(5)
-            ]
-            assert picks == same, (case, sampling)
+        same = [
+            choose(range(len(weights)), weights.tolist(), sampling, random.Random(s))
+            for s in range(20)
+        ]
+        assert picks == same, (case, sampling)  # the same single draw on the same weights

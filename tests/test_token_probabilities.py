@@ -10,7 +10,8 @@ from test_protocol import CASES, NEURAL
 
 from lab.errors import OptionError
 from lab.models import registry
-from lab.models.protocol import GREEDY, Generator, SamplingConfig
+from lab.models.base import Generator
+from lab.models.protocol import GREEDY, SamplingConfig
 from lab.models.registry import KINDS, generator_class
 from lab.text.splitting import split_corpus
 from lab.text.vocabulary import EOS, PAD, UNK

@@ -20,6 +20,7 @@ from lab.evaluation.sweep import (
 from lab.evaluation.tables import REPETITION_COLUMNS, Table, format_metric
 from lab.fileio import write_text_atomic
 from lab.models.checkpoint import check_data, load_run, read_manifest, recorded_corpus
+from lab.models.registry import floor_kind
 from lab.text.corpora import load_corpus
 
 
@@ -112,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             "corpus": spec,
             "split": args.split,
             "score": row.to_dict(),
-            "unigram": floor.to_dict(),
+            floor_kind().name: floor.to_dict(),
             "sweep": [{**r.to_dict(), "samples": r.samples} for r in rows],
         }
         write_text_atomic(args.json, json.dumps(finite_json(doc), indent=2, allow_nan=False))

@@ -18,8 +18,9 @@ from lab.limits import (
     raised,
     stated,
 )
+from lab.models.base import Generator
 from lab.models.checkpoint import load_run
-from lab.models.protocol import Generator, Sample
+from lab.models.protocol import Sample
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=list(registry.KINDS),
         default=None,
         help="; ".join(f"{k.name}: {k.summary}" for k in registry.KINDS.values())
-        + " (default: word-lstm, or the kind of the run --resume continues)",
+        + f" (default: {registry.with_role('default').name}, or the kind of the run --resume "
+        "continues)",
     )
     p.add_argument(
         "--corpus",
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         args.model, args.corpus, resumed = resumed_settings(
             args.out, args.model, args.corpus, given
         )
-    args.model = args.model or "word-lstm"
+    args.model = args.model or registry.with_role("default").name
     args.corpus = args.corpus or "alice"
     entry = registry.kind(args.model)
     options = collect_options(args, entry.option_classes())
@@ -121,9 +122,9 @@ def run(args: argparse.Namespace) -> int:
     _check_size(options, entry)  # a network too big is refused before the corpus is read
     # Imported here, not at start-up; it loads torch only under torchrun, so --help,
     # the other commands and the count models never pay for it (210 MB and ~3 s here).
-    from lab.neural import distributed
+    from lab.neural.config import join_process_group, leave_process_group
 
-    ctx = distributed.init_from_env()  # a no-op unless launched by torchrun
+    ctx = join_process_group()  # a no-op unless launched by torchrun
     try:
         # rank 0 owns (and locks) the run directory, before the corpus is read: a second
         # writer learns at once that it lost; nothing in the folder is touched until a save.
@@ -158,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
                 check_data(args.out, parts.fingerprint(), required=False)
             return _train(args, gen, corpus, parts, is_main=ctx.is_main)
     finally:
-        distributed.shutdown()
+        leave_process_group()
 
 
 def _local_path(spec: str) -> Path | None:

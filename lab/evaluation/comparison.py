@@ -19,8 +19,8 @@ from lab.evaluation.evaluate import EvalRow, evaluate_all
 from lab.evaluation.prompts import book_prompts
 from lab.evaluation.sweep import SweepConfig, SweepRow, sweep_generator
 from lab.models import registry
+from lab.models.base import Generator
 from lab.models.checkpoint import check_data, read_manifest
-from lab.models.protocol import Generator
 from lab.text.corpora import Corpus
 from lab.text.tokenizers import AnyTokenizer, make_tokenizer
 from lab.text.unknown_words import book_min_freq, unknown_words_note
@@ -28,8 +28,8 @@ from lab.text.vocabulary import EOS, Vocabulary
 
 DEFAULT_MODELS: tuple[str, ...] = registry.compared_kinds()
 WORD_VOCAB_MIN_FREQ = 2
-#: The judge of sample quality: a Kneser-Ney trigram of the training text (shared vocabulary).
-JUDGE_KIND = "ngram"
+#: The judge of sample quality (the registry's "judge" kind, the Kneser-Ney n-gram) as a
+#: trigram of the training text (shared vocabulary).
 JUDGE_OPTIONS: dict[str, Any] = {"order": 3, "modified": True}
 
 
@@ -136,7 +136,7 @@ def run_comparison(
     log("scoring the test split")
     scores = evaluate_all(generators, parts.test, parts.train)
     sweep_cfg, prompt_note = _resolve_prompts(config.sweep, shared_vocab, parts.valid)
-    judge = registry.generator_class(JUDGE_KIND).from_options(JUDGE_OPTIONS)
+    judge = registry.with_role("judge").generator_class().from_options(JUDGE_OPTIONS)
     judge.fit(parts.train, vocab=shared_vocab)
     training_words = [t for t in word_tokens if t != EOS]
     rows: list[SweepRow] = []

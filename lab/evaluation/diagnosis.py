@@ -27,8 +27,6 @@ LIMITS: Mapping[str, tuple[str, str]] = {
     "token budget": ("its token budget", "raise --max-tokens (and --epochs if that binds next)"),
     "time cap": ("its time cap", "raise --max-minutes or use a faster machine"),
 }
-#: The count baseline a neural model must beat on closed-vocabulary perplexity and bits/char.
-BASELINE_KIND = "ngram"
 
 
 def is_neural(kind: str) -> bool:
@@ -82,14 +80,12 @@ def loses_to_baseline(row: EvalRow, scores: Sequence[EvalRow]) -> list[str]:
     losses: list[str] = []
     above: list[str] = []  # baselines with lower open-vocabulary bits/char
     floor = registry.floor_kind().name
+    # The count baseline a neural model must beat on closed-vocabulary perplexity and bits/char.
+    baseline = registry.with_role("baseline").name
     for base in scores:
-        if base.kind not in (BASELINE_KIND, floor) or base.model == row.model:
+        if base.kind not in (baseline, floor) or base.model == row.model:
             continue
-        if (
-            base.kind == BASELINE_KIND
-            and _same_tokens(row, base)
-            and row.score.ppl > base.score.ppl
-        ):
+        if base.kind == baseline and _same_tokens(row, base) and row.score.ppl > base.score.ppl:
             losses.append(
                 f"closed-vocabulary perplexity {row.score.ppl:.2f} is above {base.model}'s "
                 f"{base.score.ppl:.2f}"

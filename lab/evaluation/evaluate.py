@@ -12,7 +12,7 @@ from typing import Any
 
 from lab.evaluation.spelling import SpellingModel, unknown_tokens
 from lab.models import registry
-from lab.models.protocol import Generator
+from lab.models.base import Generator
 from lab.models.scoring import ScoreResult
 from lab.text.tokenizers import AnyTokenizer
 from lab.text.vocabulary import Vocabulary

@@ -28,7 +28,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 from baselines.kneser_ney import KneserNey, count_ngrams
-from lab.models.protocol import Generator
+from lab.models.base import Generator
 from lab.text.vocabulary import SPECIALS, Vocabulary
 
 #: Unicode scalar values (code points minus surrogates): the alphabet of any text.

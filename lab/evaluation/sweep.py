@@ -1,7 +1,7 @@
 """The temperature sweep: greedy plus a grid of temperatures, for any Generator.
 
 Every setting's samples of every prompt are asked for in one
-:meth:`~lab.models.protocol.Generator.generate_batch` call (one decoding batch
+:meth:`~lab.models.base.GeneratorBase.generate_batch` call (one decoding batch
 for the neural models), each (setting, prompt) with a seed of its own
 (independent across settings unless ``common_random_numbers``), and
 repetition/diversity metrics are computed on the *word* tokens of
@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from lab.evaluation.metrics import repetition_metrics
-from lab.models.protocol import GenerationRequest, Generator, Sample, SamplingConfig
+from lab.models.base import Generator
+from lab.models.protocol import GenerationRequest, Sample, SamplingConfig
 from lab.models.scoring import perplexity
 from lab.text.tokenizers import PARAGRAPH, WordTokenizer
 from lab.text.vocabulary import EOS

@@ -82,10 +82,10 @@ EXERCISES: tuple[Exercise, ...] = (
         4,
         "One training step",
         "lab/neural/training.py",
-        ("train_step",),
+        ("next_token_loss", "train_step"),
         "One truncated-BPTT update: detach the carried state, clear old gradients, compute "
-        "the mean cross-entropy of the next-token predictions, backpropagate, clip the "
-        "gradient norm and step the optimizer.",
+        "the mean cross-entropy of the next-token predictions (`next_token_loss`, the "
+        "default `loss_fn`), backpropagate, clip the gradient norm and step the optimizer.",
         5,
         "test_ex4_train_step.py",
     ),

@@ -1,8 +1,7 @@
-"""The model layer: the :class:`~lab.models.protocol.Generator` contract and what
-every model shares.
+"""The model layer: the one generator contract and what every model shares.
 
-:mod:`~lab.models.protocol` (the contract and its records),
-:mod:`~lab.models.base` (one ``GeneratorBase`` for every model),
+:mod:`~lab.models.base` (``GeneratorBase``, the contract every model meets),
+:mod:`~lab.models.protocol` (the records it trades in),
 :mod:`~lab.models.sampling` (decoding settings and the reference sampler),
 :mod:`~lab.models.scoring` (perplexity and bits per character),
 :mod:`~lab.models.config` (vocabulary settings, options as dataclasses),

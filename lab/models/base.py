@@ -15,7 +15,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
 
 from lab.errors import CheckpointError, NotFittedError, OptionError
 from lab.models import registry
@@ -27,11 +27,8 @@ from lab.models.checkpoint import (
 )
 from lab.models.config import (
     VocabConfig,
-    apply_options,
-    build_config,
     config_from_dict,
     config_to_dict,
-    section_classes,
 )
 from lab.models.probabilities import TokenProbabilities
 from lab.models.protocol import (
@@ -53,13 +50,16 @@ V = TypeVar("V")
 
 
 class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
-    """Base class of every model; subclasses implement the rest of
-    :class:`~lab.models.protocol.Generator` (``fit``, ``score``, ``generate``)
-    plus ``_save_state``/``_load_state`` for their own tables or weights, and the
-    two per-token hooks of :class:`~lab.models.probabilities.TokenProbabilities`."""
+    """The one contract every model meets (``Generator`` in annotations): built from
+    options, trained (``fit``), scored in natural-log likelihoods of held-out text
+    (``score``), sampled after a prompt tokenized by its own tokenizer, randomness
+    only from ``seed`` (``generate``, ``generate_batch``), saved and loaded, with
+    the per-token views of :class:`~lab.models.probabilities.TokenProbabilities`.
+    A model implements ``_fit``, ``score``, ``_generate``, ``_save_state`` and
+    ``_load_state`` and the two per-token hooks."""
 
-    kind: ClassVar[str]
-    config_class: ClassVar[type[Any]]
+    #: The registry entry's name, set for each class an entry names (:func:`registry.kind_of`).
+    kind: ClassVar[str] = ""
     #: The files ``_save_state`` writes, whose digests ``config.json`` records.
     state_files: ClassVar[tuple[str, ...]] = ()
     #: Run files the save at the end of ``fit`` keeps (the LSTM's state for ``--resume``).
@@ -67,7 +67,7 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
 
     def __init__(self, config: ConfigT | None = None, vocab_config: VocabConfig | None = None):
         if config is None or vocab_config is None:
-            default_config, default_vocab = self._configs({})
+            default_config, default_vocab = registry.kind(self.kind).configs({})
             config = default_config if config is None else config
             vocab_config = default_vocab if vocab_config is None else vocab_config
         entry = registry.kind(self.kind)
@@ -89,27 +89,18 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         #: ``config.json`` fields of every save, even mid-training: corpus and data (``train``).
         self.run_record: dict[str, Any] = {}
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.kind = registry.kind_of(cls) or cls.kind  # a subclass of a kind keeps its kind
+
     # -- construction ------------------------------------------------------------
-    @classmethod
-    def option_classes(cls) -> tuple[type, ...]:
-        """Dataclasses whose fields are this model's options (CLI flags)."""
-        return (*section_classes(cls.config_class), VocabConfig)
-
-    @classmethod
-    def _configs(cls, options: Mapping[str, Any]) -> tuple[ConfigT, VocabConfig]:
-        """The registry defaults for this kind, then ``options``, as configs."""
-        merged = {**registry.kind(cls.kind).defaults, **options}
-        blank = [c() for c in cls.option_classes()]
-        *sections, vocab = apply_options(blank, merged, kind=cls.kind)
-        return build_config(cls.config_class, sections), vocab
-
     @classmethod
     def from_options(cls: type[G], options: Mapping[str, Any]) -> G:
         """A generator with this kind's defaults except for ``options`` (field -> value).
 
         An unknown option or a bad value is an :class:`~lab.errors.OptionError`.
         """
-        config, vocab = cls._configs(options)
+        config, vocab = registry.kind(cls.kind).configs(options)
         return cls(config, vocab)
 
     # -- what every model has ----------------------------------------------------
@@ -140,19 +131,6 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         self._vocab = vocab
         return vocab
 
-    def _record_fit(self, result: FitResult) -> None:
-        """Keep what ``fit`` measured, in the same shape for every model."""
-        self.metrics = {
-            "best_epoch": result.best_epoch,
-            "epochs": result.epochs,
-            "train_seconds": result.seconds,
-            "valid": result.best_valid.to_dict() if result.best_valid else None,
-            "history": list(result.history),
-            "stop_reason": result.stop_reason,
-            "still_improving": result.still_improving,
-            "train_tokens": result.train_tokens,
-        }
-
     # -- training and generation: checked here, done by each model ---------------------
     def fit(
         self,
@@ -164,7 +142,7 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         checkpoint_dir: Path | None = None,
         resume: bool = False,
     ) -> FitResult:
-        """Learn from ``train_text`` (see :meth:`lab.models.protocol.Generator.fit`).
+        """Learn from ``train_text``, selecting on ``valid_text`` if given.
 
         With ``checkpoint_dir`` the fitted model is saved there at the end (and,
         for models trained in epochs, as it improves); ``resume=True`` continues
@@ -176,7 +154,7 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
             raise OptionError("resume needs the run directory to resume from")
         request = FitRequest(train_text, valid_text, vocab, progress, checkpoint_dir, resume)
         result = self._fit(request)
-        self._record_fit(result)
+        self.metrics = result.metrics()
         if checkpoint_dir is not None and self._writes_runs():
             self.save(Path(checkpoint_dir), keep=self.carried_files)
         return result
@@ -191,14 +169,14 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         seed: int = 0,
         stop_at_eos: bool = False,
     ) -> list[Sample]:
-        """Continue ``prompt`` (see :meth:`lab.models.protocol.Generator.generate`);
-        bad lengths are an :class:`~lab.errors.OptionError` before any work."""
+        """``num_samples`` continuations of ``prompt``, primed with it; bad lengths are an
+        :class:`~lab.errors.OptionError` before any work."""
         request = GenerationRequest(prompt, max_tokens, sampling, num_samples, seed, stop_at_eos)
         return self._generate(request)
 
     def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[list[Sample]]:
-        """The samples of several requests, one list per request (see
-        :meth:`lab.models.protocol.Generator.generate_batch`)."""
+        """The samples of several requests, one list per request, each reproducible from
+        its own seed whatever else is in the batch (the LSTMs decode all rows at once)."""
         return self._generate_batch(list(requests))
 
     def _generate_batch(self, requests: list[GenerationRequest]) -> list[list[Sample]]:
@@ -215,7 +193,7 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
 
     @abstractmethod
     def score(self, text: str) -> ScoreResult:
-        """See :meth:`lab.models.protocol.Generator.score`."""
+        """Total NLL (nats) of ``text`` after a ``<eos>`` start, ``<eos>`` included."""
 
     def _writes_runs(self) -> bool:
         """Whether this process writes run directories (not so on torchrun's other ranks)."""
@@ -260,7 +238,8 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
             tokenizer = manifest.get("tokenizer", {})
             if "unit" not in vocab and isinstance(tokenizer, dict) and "kind" in tokenizer:
                 vocab["unit"] = tokenizer["kind"]  # a run saved before VocabConfig.unit
-            config, vocab_config = config_from_dict(cls.config_class, {**data, "vocab": vocab})
+            config_class: type[Any] = registry.kind(cls.kind).config_class()
+            config, vocab_config = config_from_dict(config_class, {**data, "vocab": vocab})
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{directory}: bad {cls.kind} configuration ({exc})") from None
         return manifest, config, vocab_config
@@ -310,3 +289,7 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
     def _describe_state(self) -> dict[str, Any]:
         """Sizes of the learnt tables or network, for :meth:`describe` (fitted models only)."""
         return {}
+
+
+#: Any model, in annotations (``isinstance`` takes :class:`GeneratorBase`).
+Generator: TypeAlias = GeneratorBase[Any]

@@ -9,7 +9,7 @@ Two views that make a model's behaviour visible (the playground draws them):
   very weights and candidate order the model's sampler uses, so greedy ties,
   top-k cuts and the top-p nucleus are exactly those of ``generate``.
 * :class:`TokenLogprob`, one per predicted token of a text, whose negated sum
-  is the ``nll_nats`` of :meth:`~lab.models.protocol.Generator.score` (the
+  is the ``nll_nats`` of :meth:`~lab.models.base.GeneratorBase.score` (the
   same tokens, the same start context, the same ``<unk>`` convention).
 
 The models supply raw weights through one hook each (see

@@ -1,25 +1,23 @@
-"""The one contract every text generator meets, and the small records it trades in.
+"""The small records every generator trades in: requests, samples, training results,
+and the checks on generation arguments.
 
-Training, sampling, evaluation and reports are free functions over
-:class:`Generator`; adding a model means writing one class on
-:class:`lab.models.base.GeneratorBase` and one entry in
-:mod:`lab.models.registry`, never another ``if model == ...`` branch.
-
-This module imports no torch, so the count baselines implement it too.
+The contract itself is one class, :class:`lab.models.base.GeneratorBase`
+(``Generator`` in annotations); adding a model means writing one class on it and
+one entry in :mod:`lab.models.registry`, never another ``if model == ...`` branch.
+This module imports no torch, so the count baselines use it too.
 """
 
 from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypedDict, runtime_checkable
+from typing import Any, TypedDict
 
 from lab.errors import UnknownTokenWarning
 from lab.limits import check_generation_args  # the caps live with every other cap
-from lab.models.config import VocabConfig
 from lab.models.probabilities import NextTokenDistribution, TokenLogprob
 from lab.models.sampling import GREEDY, SamplingConfig
 from lab.models.scoring import ScoreResult
@@ -32,7 +30,6 @@ __all__ = [
     "FitRequest",
     "FitResult",
     "GenerationRequest",
-    "Generator",
     "NextTokenDistribution",
     "Sample",
     "SamplingConfig",
@@ -109,7 +106,7 @@ def warn_unknown_prompt_tokens(prompt_tokens: Sequence[str], vocab: Vocabulary) 
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """The arguments of :meth:`Generator.generate`, checked once on construction."""
+    """The arguments of ``generate``, checked once on construction."""
 
     prompt: str
     max_tokens: int = 50
@@ -124,7 +121,7 @@ class GenerationRequest:
 
 @dataclass(frozen=True)
 class FitRequest:
-    """The arguments of :meth:`Generator.fit`, as the base hands them to a model."""
+    """The arguments of ``fit``, as the base hands them to a model."""
 
     train_text: str
     valid_text: str | None = None
@@ -167,84 +164,15 @@ class FitResult:
     still_improving: bool = False
     train_tokens: int = 0
 
-
-@runtime_checkable
-class Generator(Protocol):
-    """A language model that can be built, trained, scored, sampled, saved and loaded.
-
-    ``score`` returns natural-log likelihoods of held-out text; ``generate``
-    primes the model with the prompt (tokenized by the model's own tokenizer)
-    and continues it. Randomness comes only from ``seed``. ``fit`` with a
-    ``checkpoint_dir`` leaves a loadable run there; ``resume=True`` continues
-    the run saved there (models that train in one pass refuse it).
-    ``next_token_distribution`` shows what the sampler would draw from next,
-    before and after the settings; ``token_logprobs`` splits ``score`` into
-    one natural-log probability per token.
-    """
-
-    kind: ClassVar[str]
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Generator: ...
-
-    @classmethod
-    def load(cls, directory: Path) -> Generator: ...
-
-    @property
-    def tokenizer(self) -> AnyTokenizer: ...
-
-    @property
-    def vocab(self) -> Vocabulary: ...
-
-    @property
-    def vocab_config(self) -> VocabConfig: ...
-
-    def fit(
-        self,
-        train_text: str,
-        valid_text: str | None = None,
-        *,
-        vocab: Vocabulary | None = None,
-        progress: bool = False,
-        checkpoint_dir: Path | None = None,
-        resume: bool = False,
-    ) -> FitResult: ...
-
-    def score(self, text: str) -> ScoreResult: ...
-
-    def generate(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int = 50,
-        sampling: SamplingConfig = GREEDY,
-        num_samples: int = 1,
-        seed: int = 0,
-        stop_at_eos: bool = False,
-    ) -> list[Sample]: ...
-
-    def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[list[Sample]]:
-        """The samples of every request, one list per request, each request's
-        reproducible from its own seed whatever else is in the batch. Models that
-        decode many rows at once (the LSTMs) do them all in one batch, which is
-        what makes a temperature sweep cheap; the draws need not be the same ones
-        :meth:`generate` makes with that seed."""
-        ...
-
-    def next_token_distribution(
-        self,
-        prompt: str | Sequence[str],
-        *,
-        sampling: SamplingConfig | None = None,
-        top_n: int = 10,
-    ) -> NextTokenDistribution: ...
-
-    def sample_next_token(
-        self, prompt: str | Sequence[str], *, sampling: SamplingConfig | None = None, seed: int = 0
-    ) -> str: ...
-
-    def token_logprobs(self, text: str) -> list[TokenLogprob]: ...
-
-    def save(self, directory: Path) -> None: ...
-
-    def describe(self) -> dict[str, Any]: ...
+    def metrics(self) -> dict[str, Any]:
+        """What ``fit`` measured, as ``config.json`` records it for every model."""
+        return {
+            "best_epoch": self.best_epoch,
+            "epochs": self.epochs,
+            "train_seconds": self.seconds,
+            "valid": self.best_valid.to_dict() if self.best_valid else None,
+            "history": list(self.history),
+            "stop_reason": self.stop_reason,
+            "still_improving": self.still_improving,
+            "train_tokens": self.train_tokens,
+        }

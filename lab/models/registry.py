@@ -3,8 +3,12 @@
 Each :class:`ModelKind` names its generator class and its (torch-free) config
 class by import path, so listing the kinds, building the CLI or loading a
 Markov run never imports torch. Everything else asks this table (its unit,
-defaults, presets, whether it resumes, whether it is the floor) instead of
-asking "which kind is this?".
+defaults, presets, whether it resumes, its roles) instead of asking "which
+kind is this?": a generator class learns its ``kind`` from its entry here
+(:meth:`lab.models.base.GeneratorBase.__init_subclass__`), and the roles
+(the default kind, the floor every model must beat, the count baseline a
+network must beat, the judge of samples) are :data:`Role` values of the
+entries, read with :func:`with_role`. No other module names a kind.
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from lab.errors import CheckpointError, LabError
 from lab.models.checkpoint import read_manifest
-from lab.models.config import Unit, VocabConfig, section_classes
+from lab.models.config import Unit, VocabConfig, apply_options, build_config, section_classes
 
 if TYPE_CHECKING:
-    from lab.models.base import GeneratorBase
-    from lab.models.protocol import Generator
+    from lab.models.base import Generator, GeneratorBase
 
 Preset = Literal["quick", "full"]
+#: ``default``: what ``train`` trains unless told; ``floor``: the model every comparison
+#: scores as the floor (the unigram); ``baseline``: the count model a network must beat
+#: on perplexity and bits/char; ``judge``: the model that scores other models' samples.
+Role = Literal["default", "floor", "baseline", "judge"]
 
 
 def _frozen(data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -49,7 +56,7 @@ class ModelKind:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     resumable: bool = False
-    floor: bool = False
+    roles: frozenset[Role] = frozenset()
     #: Trained by gradient descent in epochs (the LSTMs): the models a comparison
     #: expects to beat the count baselines, and whose training curves it draws.
     neural: bool = False
@@ -72,6 +79,13 @@ class ModelKind:
     def option_classes(self) -> tuple[type, ...]:
         """Dataclasses whose fields are this kind's options (CLI flags)."""
         return (*section_classes(self.config_class()), VocabConfig)
+
+    def configs(self, options: Mapping[str, Any]) -> tuple[Any, VocabConfig]:
+        """This kind's defaults, then ``options`` (field -> value), as its configuration and
+        vocabulary settings; an unknown option or a bad value is an ``OptionError``."""
+        blank = [c() for c in self.option_classes()]
+        *sections, vocab = apply_options(blank, {**self.defaults, **options}, kind=self.name)
+        return build_config(self.config_class(), sections), vocab
 
     def default_value(self, name: str) -> Any:
         """This kind's default for option ``name``."""
@@ -96,6 +110,7 @@ def _neural_kind(
     unit: Unit,
     defaults: Mapping[str, Any],
     presets: Mapping[str, Mapping[str, Any]],
+    roles: frozenset[Role] = frozenset(),
 ) -> ModelKind:
     """A recurrent generator of :mod:`lab.neural.generators`: one unit, trained in
     epochs with checkpoints (so ``--resume`` works)."""
@@ -109,6 +124,7 @@ def _neural_kind(
         presets=_frozen(presets),
         resumable=True,
         neural=True,
+        roles=roles,
     )
 
 
@@ -119,7 +135,7 @@ def _count_kind(
     summary: str,
     *,
     presets: Mapping[str, Mapping[str, Any]] | None = None,
-    floor: bool = False,
+    roles: frozenset[Role] = frozenset(),
 ) -> ModelKind:
     """A count model of :mod:`baselines`: word or character units, words seen at
     least twice (as the word LSTM's), trained in one pass (nothing to resume)."""
@@ -131,7 +147,7 @@ def _count_kind(
         units=("word", "char"),
         defaults=_frozen({"min_freq": 2}),
         presets=_frozen(presets or {}),
-        floor=floor,
+        roles=roles,
     )
 
 
@@ -145,6 +161,7 @@ _KINDS: tuple[ModelKind, ...] = (
         # quick: on Alice, 600k tokens (21 epochs, 50 s on 2 cores) reach test ppl 34.60;
         # the former 1M cap let early stopping run 31 epochs (916k tokens, 80 s) for 34.57.
         presets={"quick": {"epochs": 40, "max_tokens": 600_000}, "full": {"epochs": 40}},
+        roles=frozenset({"default"}),
     ),
     _neural_kind(
         "char-lstm",
@@ -181,13 +198,14 @@ _KINDS: tuple[ModelKind, ...] = (
         "NGramConfig",
         "interpolated Kneser-Ney n-gram, order 1-5",
         presets={"quick": {"order": 4}, "full": {"order": 5}},
+        roles=frozenset({"baseline", "judge"}),
     ),
     _count_kind(
         "unigram",
         "UnigramGenerator",
         "UnigramConfig",
         "add-one unigram: the floor every model must beat",
-        floor=True,
+        roles=frozenset({"floor"}),
     ),
 )
 
@@ -207,14 +225,27 @@ def generator_class(name: str) -> type[GeneratorBase[Any]]:
     return kind(name).generator_class()
 
 
+def with_role(role: Role) -> ModelKind:
+    """The one kind that plays ``role`` (see :data:`Role`)."""
+    (entry,) = (k for k in _KINDS if role in k.roles)
+    return entry
+
+
 def floor_kind() -> ModelKind:
     """The kind every comparison scores as its floor (the unigram)."""
-    return next(k for k in _KINDS if k.floor)
+    return with_role("floor")
 
 
 def compared_kinds() -> tuple[str, ...]:
     """The kinds a comparison trains by default: every kind but the floor."""
-    return tuple(k.name for k in _KINDS if not k.floor)
+    return tuple(k.name for k in _KINDS if "floor" not in k.roles)
+
+
+def kind_of(generator: type) -> str | None:
+    """The name of the kind whose generator is the class ``generator`` (``None`` for a
+    class no entry names, such as a shared base class)."""
+    path = f"{generator.__module__}:{generator.__qualname__}"
+    return next((k.name for k in _KINDS if k.generator == path), None)
 
 
 def load_generator(directory: Path) -> Generator:

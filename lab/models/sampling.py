@@ -15,9 +15,11 @@ model. The rule, applied in this order:
 5. one draw from what is left, proportional to the weights.
 
 Zero weights (banned tokens such as ``<pad>`` and ``<unk>``) are never chosen.
-This module is the reference: the count models sample with :func:`choose`,
-and the networks' torch sampler (:mod:`lab.neural.decoding`) is tested to keep
-the same support with the same probabilities (``tests/test_sampling.py``).
+This module is the reference: the count models sample with :func:`choose`
+(:func:`choose_index` is its numpy form for whole vocabularies), and the
+networks' torch sampler, the lab's Exercises 6 and 7 (:mod:`lab.neural.decoding`),
+is tested to keep the same support with the same probabilities
+(``tests/test_sampler_parity.py``).
 
 >>> import random
 >>> choose(["a", "b", "c"], [1, 5, 2], GREEDY, random.Random(0))
@@ -158,46 +160,30 @@ def sampling_distribution(weights: Sequence[float], sampling: SamplingConfig) ->
 
 
 def choose_index(weights: np.ndarray, sampling: SamplingConfig, rng: random.Random) -> int:
-    """:func:`choose` for a whole vocabulary's weights at once, in numpy.
+    """:func:`choose` for a whole vocabulary's weights at once: the index chosen.
 
-    The same rule and the same single ``rng.random()`` draw per call, without a
-    Python loop over the vocabulary: what the n-gram and unigram models use at
-    every generated token. Returns the chosen index.
+    What the n-gram and unigram models call at every generated token. Greedy and
+    temperature sampling (the sweep's settings) run in numpy, with the same single
+    ``rng.random()`` draw as :func:`choose` and no Python loop over the vocabulary;
+    a top-k or top-p cut goes through :func:`choose` itself, the one definition of
+    the cuts outside the torch exercises.
     """
+    w = _check_array(weights)
     if sampling.greedy:
-        _check_array(weights)
-        return int(np.argmax(weights))  # the first maximum, as choose() takes
-    probs = sampling_array(weights, sampling)
-    cumulative = np.cumsum(probs)
+        return int(np.argmax(w))  # the first maximum, as choose() takes
+    if sampling.top_k is not None or (sampling.top_p or 1.0) < 1.0:
+        return choose(range(len(w)), w.tolist(), sampling, rng)
+    if sampling.temperature != 1.0:  # w ** (1/T), scaled so the largest weight is 1
+        kept = w > 0
+        log_w = np.log(w[kept])
+        w = np.zeros_like(w)
+        w[kept] = np.exp((log_w - log_w.max()) / sampling.temperature)
+    cumulative = np.cumsum(w / w.sum())
     # side="right" skips zero-weight entries, whose interval is empty (as bisect_right).
     index = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
-    if index >= len(probs):  # the draw rounded up to the total: the last non-zero entry
-        index = int(np.flatnonzero(probs)[-1])
+    if index >= len(w):  # the draw rounded up to the total: the last non-zero entry
+        index = int(np.flatnonzero(w)[-1])
     return index
-
-
-def sampling_array(weights: np.ndarray, sampling: SamplingConfig) -> np.ndarray:
-    """:func:`sampling_distribution` in numpy: the probabilities one draw is taken from."""
-    w = _check_array(weights).astype(np.float64, copy=True)
-    if sampling.greedy:
-        out = np.zeros_like(w)
-        out[int(np.argmax(w))] = 1.0
-        return out
-    kept = w > 0
-    if sampling.temperature != 1.0:
-        log_w = np.log(w[kept])
-        w[kept] = np.exp((log_w - log_w.max()) / sampling.temperature)
-    if sampling.top_k is not None and sampling.top_k < int(np.count_nonzero(w)):
-        order = np.argsort(-w, kind="stable")  # ties: lower id first
-        w[order[sampling.top_k :]] = 0.0
-    if sampling.top_p is not None and sampling.top_p < 1.0:
-        order = np.argsort(-w, kind="stable")
-        shares = w[order] / w.sum()
-        mass_before = np.cumsum(shares) - shares
-        drop = mass_before >= sampling.top_p - TOP_P_TOLERANCE
-        drop[0] = False
-        w[order[drop]] = 0.0
-    return w / w.sum()
 
 
 def _check_array(weights: np.ndarray) -> np.ndarray:

@@ -1,19 +1,28 @@
-"""Configuration of the recurrent generators: the network's shape and how it trains.
+"""Configuration of the recurrent generators: the network's shape, how it trains, and
+where it runs (device, CPU threads, ``torchrun`` processes).
 
-Frozen dataclasses, validated on construction, saved as JSON with every
-checkpoint (so sampling can rebuild the exact network) and turned into CLI
-flags from their fields' help. This module imports no torch, so the command
-line can list the options without loading it.
+The options are frozen dataclasses, validated on construction, saved as JSON
+with every checkpoint (so sampling can rebuild the exact network) and turned
+into CLI flags from their fields' help. The functions after them resolve the
+``device`` and ``num_threads`` options and a ``torchrun`` job's place on this
+machine. This module imports torch only inside those functions, so the
+command line can list the options without loading it.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import sys
 from dataclasses import dataclass, field
-from typing import Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Literal
 
-from lab.errors import OptionError
+from lab.errors import LabError, OptionError
 from lab.models.config import option
+
+if TYPE_CHECKING:
+    import torch
 
 Cell = Literal["lstm", "gru", "rnn"]
 Optimizer = Literal["adam", "sgd"]
@@ -129,3 +138,152 @@ class NeuralConfig:
 
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+
+# -- the device and CPU threads ------------------------------------------------------------
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` picks CUDA, then Apple MPS, then CPU; anything else is checked."""
+    import torch
+
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise LabError(f"unknown device {name!r}; use auto, cpu, cuda or mps") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise LabError("--device cuda was asked for but no CUDA GPU is available")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise LabError("--device mps was asked for but MPS is not available")
+    return device
+
+
+def configure_cpu_threads(num_threads: int | None) -> None:
+    """Set intra-op threads deliberately and flush denormals, which otherwise can
+    slow recurrent nets badly (pytorch#23862).
+
+    ``None`` means :func:`default_threads`. The measurement behind it
+    (``python -m benchmarks --only threads``): on a quiet 2-core machine 2 threads
+    train 1.67x as fast as 1, but threads beyond the cores, as with 2 torchrun
+    processes of 2 threads each, ran 1.7x *slower* than 1 thread. So every
+    usable core, shared out among the processes on this machine, and never more.
+    """
+    import torch
+
+    if num_threads is not None and num_threads < 1:
+        raise LabError("--num-threads must be >= 1")
+    torch.set_num_threads(num_threads or default_threads())
+    torch.set_flush_denormal(True)
+
+
+def default_threads() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and
+    ``taskset`` narrow), divided among torchrun's processes on this node."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    local = os.environ.get("LOCAL_WORLD_SIZE", "1")
+    processes = int(local) if local.isdigit() and int(local) > 0 else 1
+    return max(1, cores // processes)
+
+
+# -- data-parallel training across processes (torchrun) -----------------------------------
+#
+# One process per device (or per CPU socket/machine); each trains on its own
+# ``batch_size`` columns of the token stream and DistributedDataParallel averages
+# the gradients, so ``N`` processes with batch ``B`` take the same steps as one
+# process with batch ``N * B``. Every process evaluates the same validation text
+# with the same weights, so early-stopping decisions agree; only rank 0 writes
+# checkpoints and prints. Without ``torchrun`` (no ``WORLD_SIZE`` in the
+# environment) everything here is a no-op, and torch is imported only when a job
+# is distributed: a process that never joined a group (every plain run, and every
+# count model) need not load it to learn that.
+#
+#     torchrun --standalone --nproc_per_node 2 -m lab train --out runs/word
+
+
+def _joined() -> ModuleType | None:
+    """``torch.distributed`` if this process is in a process group, else ``None``; a
+    process that never imported it cannot be in one."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or not (dist.is_available() and dist.is_initialized()):
+        return None
+    return dist
+
+
+@dataclass(frozen=True)
+class DistContext:
+    """This process's place in the job."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def process_context() -> DistContext:
+    """The running job's context (a single process when torch.distributed is not set up)."""
+    dist = _joined()
+    if dist is None:
+        return DistContext()
+    return DistContext(
+        dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0"))
+    )
+
+
+def join_process_group() -> DistContext:
+    """Join the process group ``torchrun`` describes in the environment, if any.
+
+    NCCL on CUDA (each process on GPU ``LOCAL_RANK``), gloo on the CPU.
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return process_context()
+    import torch
+    import torch.distributed as dist
+
+    if not dist.is_available():
+        return process_context()
+    if not dist.is_initialized():
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        if torch.cuda.is_available():
+            torch.cuda.set_device(local_rank)
+        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    return process_context()
+
+
+def leave_process_group() -> None:
+    """Leave the process group (at the end of a ``torchrun`` job)."""
+    dist = _joined()
+    if dist is not None:
+        dist.destroy_process_group()
+
+
+def any_rank(flag: bool) -> bool:
+    """True on every rank if ``flag`` is true on any: decisions taken from local
+    measurements (a wall-clock budget) must not split the job."""
+    ctx = process_context()
+    if ctx.world_size == 1:
+        return flag
+    import torch
+    import torch.distributed as dist
+
+    value = torch.tensor([int(flag)], device=_collective_device())
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
+def _collective_device() -> torch.device:
+    import torch
+    import torch.distributed as dist
+
+    return torch.device("cuda") if dist.get_backend() == "nccl" else torch.device("cpu")

@@ -5,17 +5,33 @@ and everything it said lives on in the hidden state; after that each step
 feeds only the token just chosen, with the state carried forward, so a step
 costs the same at token 5 and at token 500 (re-reading the growing text, as
 a loop over ``model(whole_sequence)`` does, makes it quadratic).
-:meth:`lab.neural.generators.RNNGenerator.generate` calls this with
-Exercise 6's ``next_token`` as ``choose``; sweeps decode many settings at
-once with the same rule (:mod:`lab.neural.batch_decoding`).
+
+Every sample the generators produce comes out of :func:`generate_ids`
+(Exercise 8) with Exercise 6's ``next_token`` choosing: :func:`decode_requests`
+decodes many requests (a sweep's every setting, prompt and sample) as one
+batch, one forward pass per step for all of them, because decoding one
+request at a time spends most of its time on per-step overhead (a 5-sample
+batch costs nearly what a 100-sample one does on a CPU). Each request's rows
+are drawn with a :class:`torch.Generator` seeded with *its* seed, so its
+samples depend on that seed alone, whichever requests share the batch, and
+``generate`` is ``generate_batch`` of one request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
+
+from lab.models.protocol import GenerationRequest, Sample, make_sample, warn_unknown_prompt_tokens
+from lab.neural.decoding import ban_tokens, next_token
+from lab.neural.network import Hidden, RNNLanguageModel, step_decoding
+from lab.text.tokenizers import AnyTokenizer
+from lab.text.vocabulary import Vocabulary
+
+#: Rows decoded together at most; a bigger batch is decoded in chunks of whole requests.
+MAX_ROWS = 512
 
 ChooseFn = Callable[[Tensor], Tensor]
 """``choose(logits (B, V)) -> ids (B,)``: picks each row's next token (greedy or sampled)."""
@@ -70,3 +86,146 @@ def generate_ids(
             last = logits[-1]
     return out
     # END SOLUTION
+
+
+def decode_requests(
+    model: RNNLanguageModel,
+    tokenizer: AnyTokenizer,
+    vocab: Vocabulary,
+    requests: Sequence[GenerationRequest],
+    device: torch.device,
+) -> list[list[Sample]]:
+    """The samples of every request, one list per request, in chunks of whole
+    requests of at most :data:`MAX_ROWS` rows (a request larger than that alone)."""
+    return [
+        samples
+        for chunk in _chunks(requests)
+        for samples in _decode_chunk(model, tokenizer, vocab, chunk, device)
+    ]
+
+
+def _chunks(requests: Sequence[GenerationRequest]) -> Iterator[list[GenerationRequest]]:
+    chunk: list[GenerationRequest] = []
+    for request in requests:
+        if chunk and sum(r.num_samples for r in chunk) + request.num_samples > MAX_ROWS:
+            yield chunk
+            chunk = []
+        chunk.append(request)
+    if chunk:
+        yield chunk
+
+
+def _decode_chunk(
+    model: RNNLanguageModel,
+    tokenizer: AnyTokenizer,
+    vocab: Vocabulary,
+    requests: Sequence[GenerationRequest],
+    device: torch.device,
+) -> list[list[Sample]]:
+    """One :func:`generate_ids` call for every row of ``requests``; each request's rows
+    are chosen by ``next_token`` with its own settings and seeded generator."""
+    prompts = [tokenizer.tokenize_prompt(r.prompt) for r in requests]
+    for tokens in dict.fromkeys(map(tuple, prompts)):
+        warn_unknown_prompt_tokens(tokens, vocab)
+    encoded = [[vocab.eos_id, *vocab.encode(tokens)] for tokens in prompts]
+    counts = [r.num_samples for r in requests]
+    generators = [torch.Generator(device=device).manual_seed(r.seed) for r in requests]
+    banned = vocab.never_emit_ids
+
+    def choose(logits: Tensor) -> Tensor:
+        """Each request's rows of ``logits`` through Exercise 6, with its own generator."""
+        allowed = ban_tokens(logits.float(), banned)
+        parts = allowed.split(counts)
+        return torch.cat(
+            [
+                next_token(rows, r.sampling, generator=g)
+                for rows, r, g in zip(parts, requests, generators, strict=True)
+            ]
+        )
+
+    stop = vocab.eos_id if all(r.stop_at_eos for r in requests) else None
+    net: nn.Module = model
+    if any(ids != encoded[0] for ids in encoded):
+        net = _PrimedPrompts(model, encoded, counts, device)
+    model.eval()
+    with torch.inference_mode(), step_decoding():
+        out = generate_ids(
+            net,
+            encoded[0],
+            max(r.max_tokens for r in requests),
+            choose,
+            num_samples=sum(counts),
+            stop_id=stop,
+        )
+    results, row = [], 0
+    for request, prompt_tokens in zip(requests, prompts, strict=True):
+        samples = []
+        for ids in out[row : row + request.num_samples, : request.max_tokens].tolist():
+            if request.stop_at_eos and vocab.eos_id in ids:
+                ids = ids[: ids.index(vocab.eos_id) + 1]
+            samples.append(make_sample(tokenizer, prompt_tokens, vocab.decode(ids)))
+        results.append(samples)
+        row += request.num_samples
+    return results
+
+
+class _PrimedPrompts(nn.Module):
+    """``model`` as :func:`generate_ids` sees it when the rows' prompts differ.
+
+    The loop primes with one prompt for every row; here each distinct prompt is
+    read once, from a zero state, and the priming call (the loop's first) gets
+    every row's own prompt's last logits and state instead. Every later call (one
+    token per row, with the carried state) goes to ``model`` itself.
+    """
+
+    def __init__(
+        self,
+        model: RNNLanguageModel,
+        prompts: Sequence[list[int]],
+        counts: Sequence[int],
+        device: torch.device,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.primed: tuple[Tensor, Hidden] | None = None
+        self._prompts, self._counts, self._device = prompts, counts, device
+
+    def forward(self, tokens: Tensor, hidden: Hidden | None = None) -> tuple[Tensor, Hidden]:
+        if self.primed is not None:
+            return self.model(tokens, hidden)
+        read: dict[tuple[int, ...], tuple[Tensor, Hidden]] = {}
+        for ids in self._prompts:
+            if tuple(ids) not in read:
+                logits, state = self.model(torch.tensor(ids, device=self._device).view(-1, 1))
+                read[tuple(ids)] = (logits[-1:], state)
+        rows = [read[tuple(ids)] for ids in self._prompts]
+        last = _cat_states([logits for logits, _ in rows], self._counts)
+        self.primed = (last, _cat_states([state for _, state in rows], self._counts))
+        return self.primed
+
+
+def _cat_states(states: Sequence[Hidden], counts: Sequence[int]) -> Hidden:
+    """Batch-1 tensors ``(T, 1, H)`` (logits, or a GRU's state) or pairs of them (an
+    LSTM's ``(h, c)``), repeated ``counts`` times each and joined along the batch
+    dimension."""
+
+    def join(parts: Sequence[Tensor]) -> Tensor:
+        return torch.cat([t.expand(-1, n, -1) for t, n in zip(parts, counts, strict=True)], 1)
+
+    if isinstance(states[0], Tensor):
+        return join([s for s in states if isinstance(s, Tensor)])
+    pairs = [s for s in states if isinstance(s, tuple)]
+    return join([h for h, _ in pairs]), join([c for _, c in pairs])
+
+
+def next_token_probs(
+    model: RNNLanguageModel, ids: Sequence[int], *, device: torch.device
+) -> list[float]:
+    """Softmax over the vocabulary after reading all of ``ids`` (at least the start
+    token) in one pass, as :func:`generate_ids` primes before its first draw."""
+    model.eval()
+    context = torch.as_tensor(ids, dtype=torch.long, device=device).view(-1, 1)
+    with torch.inference_mode(), step_decoding():
+        logits, _ = model(context)
+        probs = torch.softmax(logits[-1, 0].double(), dim=-1)
+    return [float(p) for p in probs.tolist()]

@@ -1,5 +1,5 @@
 """The recurrent generators: one :class:`~lab.neural.network.RNNLanguageModel` with its
-tokenizer and vocabulary, behind the :class:`~lab.models.protocol.Generator` protocol.
+tokenizer and vocabulary, on :class:`~lab.models.base.GeneratorBase`.
 
 The word and character LSTMs are the same class with different registry
 defaults (unit, sizes, batch shape). A run directory holds ``config.json``,
@@ -23,26 +23,19 @@ from lab.errors import CheckpointError, CorpusError
 from lab.fileio import write_with_atomic
 from lab.models.base import GeneratorBase
 from lab.models.config import VocabConfig
-from lab.models.protocol import (
-    FitRequest,
-    FitResult,
-    GenerationRequest,
-    Sample,
-    make_sample,
-    warn_unknown_prompt_tokens,
-)
+from lab.models.protocol import FitRequest, FitResult, GenerationRequest, Sample
 from lab.models.scoring import ScoreResult
 from lab.models.staging import ALL, staged_run
-from lab.neural import distributed
-from lab.neural.adaptive import build_model, saved_cutoffs
-from lab.neural.batch_decoding import decode_requests
-from lab.neural.config import NeuralConfig
-from lab.neural.decoding import next_token
-from lab.neural.device import configure_cpu_threads, resolve_device, step_decoding
-from lab.neural.generation import generate_ids
-from lab.neural.network import RNNLanguageModel, count_parameters
-from lab.neural.token_probabilities import next_token_probs, token_nlls
-from lab.neural.training import TrainerState, evaluate_nll, train_model
+from lab.neural.config import (
+    NeuralConfig,
+    configure_cpu_threads,
+    process_context,
+    resolve_device,
+)
+from lab.neural.epoch import evaluate_nll, token_nlls
+from lab.neural.generation import decode_requests, next_token_probs
+from lab.neural.network import RNNLanguageModel, build_model, count_parameters, saved_cutoffs
+from lab.neural.training import TrainerState, train_model
 
 __all__ = ["CharLSTMGenerator", "RNNGenerator", "WordLSTMGenerator"]
 
@@ -53,8 +46,6 @@ TRAINER_FILE = "trainer_state.pt"
 class RNNGenerator(GeneratorBase[NeuralConfig]):
     """A recurrent language model with its tokenizer and vocabulary."""
 
-    kind: ClassVar[str] = ""
-    config_class: ClassVar[type[Any]] = NeuralConfig
     state_files: ClassVar[tuple[str, ...]] = (WEIGHTS_FILE,)
     carried_files: ClassVar[tuple[str, ...]] = (TRAINER_FILE,)
 
@@ -95,7 +86,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
             train_ids = [self.vocab.eos_id, *self.vocab.encode(tokens)]
         valid_text = request.valid_text
         valid_ids = self.encode(valid_text) if valid_text else None
-        streams = cfg.batch_size * distributed.current().world_size
+        streams = cfg.batch_size * process_context().world_size
         if len(train_ids) < 2 * streams:  # batchify needs two rows: checked here, in words
             raise CorpusError(
                 f"the training text has {len(train_ids):,} tokens, too few for {streams} "
@@ -103,7 +94,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
                 "or a longer text"
             )
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
-        ctx = distributed.current()
+        ctx = process_context()
         # One writer under torchrun: rank 0.
         run_dir = Path(checkpoint_dir) if checkpoint_dir is not None and ctx.is_main else None
 
@@ -162,7 +153,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
         )
 
     def _writes_runs(self) -> bool:
-        return distributed.current().is_main
+        return process_context().is_main
 
     def _load_for_resume(self, directory: Path) -> TrainerState:
         path = directory / TRAINER_FILE
@@ -203,45 +194,14 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
 
     # -- generation ------------------------------------------------------------
     def _generate(self, request: GenerationRequest) -> list[Sample]:
-        """Prime the state with ``prompt`` once, then emit one token at a time
-        per sample, carrying the state (never re-reading the text). All
-        ``num_samples`` continuations are one batch."""
-        max_tokens, num_samples, sampling = (
-            request.max_tokens,
-            request.num_samples,
-            request.sampling,
-        )
-        stop_at_eos = request.stop_at_eos
-        model, vocab = self._model(), self.vocab
-        prompt_tokens = self.tokenizer.tokenize_prompt(request.prompt)
-        warn_unknown_prompt_tokens(prompt_tokens, vocab)
-        rng = torch.Generator(device=self.device).manual_seed(request.seed)
-        banned = vocab.never_emit_ids
-        model.eval()
-        # oneDNN's LSTM is several times slower for step-by-step decoding
-        # (benchmarks/decoding_speed.py measures it), so it is off here.
-        with torch.inference_mode(), step_decoding():
-            out = generate_ids(
-                model,
-                [vocab.eos_id, *vocab.encode(prompt_tokens)],
-                max_tokens,
-                lambda logits: next_token(logits, sampling, generator=rng, banned_ids=banned),
-                num_samples=num_samples,
-                stop_id=vocab.eos_id if stop_at_eos else None,
-            )
-        return [
-            self._sample(prompt_tokens, out[i].tolist(), stop_at_eos) for i in range(num_samples)
-        ]
+        """Prime the state with the prompt once, then emit one token at a time per
+        sample, carrying the state (never re-reading the text): the batch of one."""
+        return self._generate_batch([request])[0]
 
     def _generate_batch(self, requests: list[GenerationRequest]) -> list[list[Sample]]:
-        """Every request's rows in one batch (a temperature, a seed per row); see
-        :mod:`lab.neural.batch_decoding`."""
+        """Every request's rows in one batch (a setting and a seed per request); see
+        :func:`lab.neural.generation.decode_requests`."""
         return decode_requests(self._model(), self.tokenizer, self.vocab, requests, self.device)
-
-    def _sample(self, prompt_tokens: list[str], ids: list[int], stop_at_eos: bool) -> Sample:
-        if stop_at_eos and self.vocab.eos_id in ids:
-            ids = ids[: ids.index(self.vocab.eos_id) + 1]
-        return make_sample(self.tokenizer, prompt_tokens, self.vocab.decode(ids))
 
     # -- persistence -----------------------------------------------------------
     def _save_state(self, directory: Path) -> None:
@@ -286,10 +246,6 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
 class WordLSTMGenerator(RNNGenerator):
     """Word-level LSTM: NLTK word tokens, ``<eos>`` after each sentence, tied 2x200."""
 
-    kind: ClassVar[str] = "word-lstm"
-
 
 class CharLSTMGenerator(RNNGenerator):
     """Character-level LSTM: every character a token, newlines included."""
-
-    kind: ClassVar[str] = "char-lstm"

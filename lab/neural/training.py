@@ -25,13 +25,14 @@ from tqdm.auto import tqdm
 from lab.errors import LabError
 from lab.models.protocol import EpochRecord
 from lab.models.scoring import perplexity
-from lab.neural import distributed
-from lab.neural.adaptive import AdaptiveRNNLanguageModel, adaptive_train_step
 from lab.neural.batching import batchify, num_batches
-from lab.neural.config import TrainConfig
-from lab.neural.epoch import train_epoch
-from lab.neural.held_out import evaluate_nll
-from lab.neural.network import Hidden, RNNLanguageModel, detach_hidden
+from lab.neural.config import TrainConfig, any_rank, process_context
+from lab.neural.epoch import evaluate_nll, train_epoch
+from lab.neural.network import AdaptiveRNNLanguageModel, Hidden, RNNLanguageModel, detach_hidden
+
+LossFn = Callable[[nn.Module, Tensor, Tensor, Hidden], tuple[Tensor, Hidden]]
+"""``loss_fn(model, x, y, hidden) -> (mean loss, new state)``: the forward pass and
+its loss, the one part of a training step that differs between output layers."""
 
 
 @dataclass
@@ -77,6 +78,23 @@ class TrainOutcome:
         return self.state.epoch > 0 and self.state.best_epoch == self.state.epoch
 
 
+def next_token_loss(
+    model: nn.Module, x: Tensor, y: Tensor, hidden: Hidden
+) -> tuple[Tensor, Hidden]:
+    """The mean cross-entropy (nats per token) of ``model``'s predictions for the
+    targets ``y`` (``(T, B)``) after reading ``x`` from ``hidden``, and the new state.
+
+    Exercise 4: run the model on ``x`` from ``hidden``; the loss is the mean
+    cross-entropy of the logits ``(T, B, V)``, flattened to one row per
+    position, against ``y`` flattened the same way.
+    """
+    # BEGIN SOLUTION
+    logits, hidden = model(x, hidden)
+    loss = nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1))
+    return loss, hidden
+    # END SOLUTION
+
+
 def train_step(
     model: nn.Module,
     x: Tensor,
@@ -84,6 +102,8 @@ def train_step(
     hidden: Hidden,
     optimizer: torch.optim.Optimizer,
     clip: float,
+    *,
+    loss_fn: LossFn = next_token_loss,
 ) -> tuple[float, Hidden]:
     """One truncated-BPTT update on inputs ``x`` and targets ``y`` (both ``(T, B)``).
 
@@ -91,22 +111,32 @@ def train_step(
     gradient stops at the window boundary instead of running back through
     the whole history; clipping the gradient norm keeps an exploding
     gradient from wrecking the weights. Returns the mean loss (nats per
-    token) and the new state to carry into the next window.
+    token) and the new state to carry into the next window. ``loss_fn``
+    computes the loss: :func:`next_token_loss`, or the adaptive softmax's
+    :func:`head_loss`, which never builds the full distribution.
 
-    Exercise 4: detach ``hidden``, zero the gradients, forward, mean
-    cross-entropy of the logits against ``y``, backward, clip the gradient
-    norm to ``clip``, step the optimizer.
+    Exercise 4: detach ``hidden``, zero the gradients, ``loss, hidden =
+    loss_fn(model, x, y, hidden)``, backward, clip the gradient norm to
+    ``clip``, step the optimizer; return the loss as a float and the state.
     """
     # BEGIN SOLUTION
     hidden = detach_hidden(hidden)
     optimizer.zero_grad(set_to_none=True)
-    logits, hidden = model(x, hidden)
-    loss = nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1))
+    loss, hidden = loss_fn(model, x, y, hidden)
     loss.backward()
     nn.utils.clip_grad_norm_(model.parameters(), clip)
     optimizer.step()
     return loss.item(), hidden
     # END SOLUTION
+
+
+def head_loss(model: nn.Module, x: Tensor, y: Tensor, hidden: Hidden) -> tuple[Tensor, Hidden]:
+    """The loss of an :class:`~lab.neural.network.AdaptiveRNNLanguageModel`, through its
+    head and the targets' clusters only (:func:`next_token_loss` would ask it for the
+    full distribution, the cost it exists to avoid); through ``forward``, so that
+    DistributedDataParallel sees the computation."""
+    loss, hidden = model(x, hidden, y)
+    return loss, hidden
 
 
 def train_model(
@@ -128,10 +158,10 @@ def train_model(
     reproducible without touching the caller's global RNG.
 
     Under ``torchrun`` each process takes its own ``batch_size`` columns of
-    the stream and gradients are averaged (:mod:`lab.neural.distributed`).
+    the stream and gradients are averaged (:mod:`lab.neural.config`).
     """
     state = state or TrainerState()
-    ctx = distributed.current()
+    ctx = process_context()
     width = config.batch_size
     columns = batchify(train_ids, width * ctx.world_size)[
         :, ctx.rank * width : (ctx.rank + 1) * width
@@ -154,9 +184,7 @@ def train_model(
         scheduler.load_state_dict(state.scheduler)
     if state.rng is not None:
         torch.set_rng_state(state.rng)
-    # The adaptive softmax computes its loss through its own head (Exercise 4's
-    # train_step would ask it for the full distribution, the cost it exists to avoid).
-    step = adaptive_train_step if isinstance(model, AdaptiveRNNLanguageModel) else train_step
+    loss_fn = head_loss if isinstance(model, AdaptiveRNNLanguageModel) else next_token_loss
     started = time.perf_counter() - state.elapsed_seconds
     stopped_early = False
     state.stop_reason = EPOCHS
@@ -186,7 +214,7 @@ def train_model(
         epoch_loss, epoch_tokens = train_epoch(
             source,
             config.bptt,
-            lambda x, y, h: step(net, x, y, h, optimizer, config.clip),
+            lambda x, y, h: train_step(net, x, y, h, optimizer, config.clip, loss_fn=loss_fn),
             model.init_hidden(config.batch_size),
             on_batch,
         )
@@ -243,7 +271,7 @@ def train_model(
         if on_epoch_end is not None:
             on_epoch_end(state, improved)
         converged = state.bad_epochs >= config.patience
-        if distributed.any_rank(converged or bool(budget_hit)):
+        if any_rank(converged or bool(budget_hit)):
             stopped_early = True
             state.stop_reason = budget_hit or (CONVERGED if converged else TIME_CAP)
             break
@@ -261,7 +289,7 @@ def _budget_hit(config: TrainConfig, tokens: int, seconds: float) -> str:
     """
     if config.max_tokens is not None and tokens >= config.max_tokens:
         return TOKEN_BUDGET
-    if config.max_minutes is not None and distributed.any_rank(seconds > 60 * config.max_minutes):
+    if config.max_minutes is not None and any_rank(seconds > 60 * config.max_minutes):
         return TIME_CAP
     return ""
 

@@ -7,8 +7,8 @@ probability before the settings (the model's own distribution) and after them
 model with its own seed and appends it to that model's walk, so the choice the
 lesson is about (after "play", a space and "e" nearly tied) can be watched.
 
-The tables come from :meth:`~lab.models.protocol.Generator.next_token_distribution`
-and the draws from :meth:`~lab.models.protocol.Generator.sample_next_token`, so
+The tables come from :meth:`~lab.models.base.GeneratorBase.next_token_distribution`
+and the draws from :meth:`~lab.models.base.GeneratorBase.sample_next_token`, so
 they are exactly what ``generate`` would do. Without ipywidgets (the ``notebook``
 extra) :func:`explorer` raises one clear :class:`~lab.errors.LabError`;
 :func:`render` alone needs nothing but the standard library.
@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lab.errors import LabError, OptionError
-from lab.models.protocol import Generator
+from lab.models.base import Generator
 from lab.models.sampling import SamplingConfig
 
 BAR_WIDTH = 24  # characters for probability 1

@@ -19,9 +19,10 @@ from typing import Any, TypeVar
 
 from lab.errors import LabError, OptionError, UnknownTokenWarning
 from lab.limits import generation_settings
+from lab.models.base import Generator
 from lab.models.checkpoint import load_run
 from lab.models.probabilities import MAX_TOP_N
-from lab.models.protocol import Generator, SamplingConfig
+from lab.models.protocol import SamplingConfig
 from lab.models.scoring import perplexity
 
 #: Longest text the surprisal view scores and longest walk it keeps: one page, not a book.

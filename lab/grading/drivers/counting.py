@@ -44,7 +44,7 @@ def _markov(
             return [self.stoi[t] if t in self.stoi else self.stoi[vocabulary.UNK] for t in tokens]
 
         def decode(self, ids: Iterable[int]) -> list[str]:
-            return [self.itos[i] for i in ids]
+            return list(map(self.itos.__getitem__, ids))
 
     model = markov.MarkovGenerator(
         markov.MarkovConfig(state_size=state_size),

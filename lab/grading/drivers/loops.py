@@ -2,13 +2,16 @@
 zero state (Exercise 3), the training loop (5), the decoding loop (8) and loop detection (11).
 
 The loops are driven with stand-ins written here (a recording ``step``, a
-``choose`` that is plain arg-max or a seeded draw, a ``get_batch`` of their
-own), so a bug in another exercise never costs these points.
+``choose`` that is plain arg-max or a seeded draw, a ``get_batch`` that knows
+only the driver's own windows), so a bug in another exercise never costs these
+points. No stand-in is a module-level name: each exists for one driver call,
+so a submission cannot import one to answer an exercise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .inputs import stand_in_lm, tiny_rnn
@@ -46,18 +49,30 @@ def _network_init_hidden(vocab: int, config: dict[str, Any], batch: int) -> Any:
     }
 
 
-def _stand_in_get_batch(source: Any, i: int, bptt: int) -> tuple[Any, Any]:
-    length = min(bptt, source.size(0) - 1 - i)
-    return source[i : i + length], source[i + 1 : i + 1 + length]
+@contextlib.contextmanager
+def _windows_of(source: Any, bptt: int) -> Iterator[Any]:
+    """The submission's ``lab.neural.epoch`` with Exercise 2's ``get_batch`` replaced, for
+    this call only, by a stand-in that knows only ``source``'s own windows (cut here by
+    ``split``, not by Exercise 2's arithmetic), however the loop refers to it (imported
+    name or ``batching.get_batch``). Asked anything else, or after the call, it raises:
+    a stand-in that scores nothing when a submission calls it from its own code."""
+    pairs = zip(source[:-1].split(bptt), source[1:].split(bptt), strict=True)
+    windows = dict(zip(range(0, source.size(0) - 1, bptt), pairs, strict=True))
+    live = [True]
 
+    def stand_in(src: Any, i: int, step: int) -> tuple[Any, Any]:
+        if not live[0] or src is not source or step != bptt or i not in windows:
+            raise RuntimeError("the grader's stand-in for get_batch answers only its own driver")
+        return windows[i]
 
-def _epoch_module() -> Any:
-    """The submission's ``lab.neural.epoch`` with Exercise 2's ``get_batch`` replaced by the
-    stand-in, however the loop refers to it (imported name or ``batching.get_batch``)."""
-    epoch = submission("lab.neural.epoch")
-    epoch.get_batch = _stand_in_get_batch
-    submission("lab.neural.batching").get_batch = _stand_in_get_batch
-    return epoch
+    epoch, batching = submission("lab.neural.epoch"), submission("lab.neural.batching")
+    own = getattr(epoch, "get_batch", None), batching.get_batch
+    epoch.get_batch = batching.get_batch = stand_in
+    try:
+        yield epoch
+    finally:
+        live[0] = False
+        epoch.get_batch, batching.get_batch = own
 
 
 def _train_epoch(rows: int, batch: int, bptt: int, stop_after: int | None = None) -> Any:
@@ -65,7 +80,6 @@ def _train_epoch(rows: int, batch: int, bptt: int, stop_after: int | None = None
     that returns a new state per call and a loss derived from its inputs."""
     import torch
 
-    epoch = _epoch_module()
     source = torch.arange(rows * batch, dtype=torch.long).view(rows, batch)
     calls: list[dict[str, Any]] = []
     batches: list[list[Any]] = []
@@ -79,33 +93,35 @@ def _train_epoch(rows: int, batch: int, bptt: int, stop_after: int | None = None
         return stop_after is not None and len(batches) >= stop_after
 
     hidden = torch.full((1, batch, 2), -1.0)
-    total, tokens = epoch.train_epoch(source, bptt, step, hidden, on_batch)
+    with _windows_of(source, bptt) as epoch:
+        total, tokens = epoch.train_epoch(source, bptt, step, hidden, on_batch)
     return {"total": total, "tokens": tokens, "calls": calls, "batches": batches}
 
 
 def _train_epoch_learns(epochs: int, lr: float, seed: int) -> Any:
-    """Exercise 5: the submission's loop trains the stand-in model (Adam, a correct step
-    written here) on a repeating stream; the per-epoch mean losses."""
+    """Exercise 5: the submission's loop trains the stand-in model (Adam, fed gradients
+    computed here by ``torch.autograd.grad``, not by Exercise 4's step) on a repeating
+    stream; the per-epoch mean losses."""
     import torch
-    from torch import nn
 
-    epoch = _epoch_module()
     torch.manual_seed(seed)
     model = tiny_rnn()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    params = list(model.parameters())
+    optimizer = torch.optim.Adam(params, lr=lr)
     source = torch.tensor([0, 1, 2, 3, 4, 5, 6] * 12).view(4, 21).t().contiguous()
 
     def step(x: Any, y: Any, hidden: Any) -> tuple[float, Any]:
-        optimizer.zero_grad()
         logits, hidden = model(x, hidden.detach())
-        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
-        loss.backward()
+        nll = -logits.log_softmax(-1).gather(-1, y.unsqueeze(-1)).mean()
+        for param, grad in zip(params, torch.autograd.grad(nll, params), strict=True):
+            param.grad = grad
         optimizer.step()
-        return loss.item(), hidden
+        return float(nll), hidden
 
     means = []
     for _ in range(epochs):
-        total, tokens = epoch.train_epoch(source, 5, step, torch.zeros(1, 4, 5))
+        with _windows_of(source, 5) as epoch:
+            total, tokens = epoch.train_epoch(source, 5, step, torch.zeros(1, 4, 5))
         means.append(total / tokens)
     return means
 

@@ -92,11 +92,24 @@ def _next_token(
     top_k: int | None = None,
     top_p: float | None = None,
 ) -> Any:
-    """Exercise 6: the submission's ``next_token``, with Exercise 7's filters replaced by
-    :func:`_stand_in_cut` so a broken (or unwritten) top-k/top-p costs only Exercise 7."""
+    """Exercise 6: the submission's ``next_token``, with Exercise 7's filters replaced, for
+    this call only, by stand-ins that cut as the pure-Python reference sampler
+    (``sampling_distribution``) does, row by row, so a broken (or unwritten)
+    top-k/top-p costs only Exercise 7. Called after this call they raise: they are no
+    module-level names a submission could import to answer Exercise 7."""
     import torch
 
     from lab.models.protocol import GREEDY, SamplingConfig
+    from lab.models.sampling import sampling_distribution
+
+    live = [True]
+
+    def stand_in_cut(x: Any, cut: Any) -> Any:
+        if not live[0]:
+            raise RuntimeError("the grader's stand-in filters answer only their own driver")
+        probs = torch.softmax(x.double(), dim=-1).tolist()
+        kept = torch.tensor([[w > 0 for w in sampling_distribution(row, cut)] for row in probs])
+        return x.masked_fill(~kept.view(x.shape), float("-inf"))
 
     rows = tensor(logits).repeat(repeat, 1)
     if temperature is None:
@@ -106,24 +119,13 @@ def _next_token(
     gen = None if seed is None else torch.Generator().manual_seed(seed)
     decoding = submission("lab.neural.decoding")
     own = decoding.top_k_filter, decoding.top_p_filter
-    decoding.top_k_filter = lambda x, k: _stand_in_cut(x, SamplingConfig(top_k=k))
-    decoding.top_p_filter = lambda x, p: _stand_in_cut(x, SamplingConfig(top_p=p))
+    decoding.top_k_filter = lambda x, k: stand_in_cut(x, SamplingConfig(top_k=k))
+    decoding.top_p_filter = lambda x, p: stand_in_cut(x, SamplingConfig(top_p=p))
     try:
         return decoding.next_token(rows, sampling, generator=gen, banned_ids=tuple(banned_ids))
     finally:
+        live[0] = False
         decoding.top_k_filter, decoding.top_p_filter = own
-
-
-def _stand_in_cut(logits: Any, sampling: Any) -> Any:
-    """Top-k or top-p as the pure-Python reference sampler (``sampling_distribution``) does
-    it, row by row: a stand-in for Exercise 7 that quotes none of its torch solution."""
-    import torch
-
-    from lab.models.sampling import sampling_distribution
-
-    probs = torch.softmax(logits.double(), dim=-1).tolist()
-    kept = torch.tensor([[w > 0 for w in sampling_distribution(row, sampling)] for row in probs])
-    return logits.masked_fill(~kept.view(logits.shape), float("-inf"))
 
 
 def _top_k(logits: Any, k: int) -> Any:
