@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import warnings
 from collections.abc import Iterator
 
 import torch
 
+from lab.cpu_share import (
+    ThreadPlan,
+    affinity_cpus,
+    cgroup_quota,
+    cpu_limit,
+    env_threads,
+    local_processes,
+    plan_threads,
+    read_machine,
+)
 from lab.errors import LabError
 
 
@@ -31,32 +40,38 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def configure_cpu_threads(num_threads: int | None) -> None:
-    """Set intra-op threads deliberately and flush denormals, which otherwise can
-    slow recurrent nets badly (pytorch#23862).
+def configure_cpu_threads(num_threads: int | None) -> ThreadPlan:
+    """Set torch's threads to the CPU share actually available and flush denormals,
+    which otherwise can slow recurrent nets badly (pytorch#23862); returns the plan.
 
-    ``None`` means :func:`default_threads`. The measurement behind it
-    (``python -m benchmarks --only threads``): on a quiet 2-core machine 2 threads
-    train 1.67x as fast as 1, but threads beyond the cores, as with 2 torchrun
-    processes of 2 threads each, ran 1.7x *slower* than 1 thread. So every
-    usable core, shared out among the processes on this machine, and never more.
+    ``None`` means the ``TEXTGEN_LAB_THREADS`` environment variable if set, else
+    :func:`lab.cpu_share.plan_threads` on this machine's readings: one thread per
+    core that the affinity, the cgroup quota and other processes leave free. The
+    measurements behind it: on a quiet 2-core machine 2 threads train 1.67x as fast
+    as 1 (``python -m benchmarks --only threads``), but with other processes busy,
+    2 threads ran 7-10x *slower* than 1 (``python -m benchmarks --only busy``).
+    Inter-op threads are bounded once, before any parallel work (torch refuses a
+    second setting, which is then kept).
     """
     if num_threads is not None and num_threads < 1:
         raise LabError("--num-threads must be >= 1")
-    torch.set_num_threads(num_threads or default_threads())
+    requested = num_threads or env_threads()
+    if requested is None:
+        plan = plan_threads(read_machine())
+    else:
+        plan = ThreadPlan(requested, 1, f"{requested} thread(s) as asked")
+    torch.set_num_threads(plan.threads)
+    with contextlib.suppress(RuntimeError):  # parallel work has started, or it was set already
+        torch.set_num_interop_threads(plan.interop)
     torch.set_flush_denormal(True)
+    return plan
 
 
 def default_threads() -> int:
-    """The cores this process may run on (its CPU affinity, which containers and
-    ``taskset`` narrow), divided among torchrun's processes on this node."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    local = os.environ.get("LOCAL_WORLD_SIZE", "1")
-    processes = int(local) if local.isdigit() and int(local) > 0 else 1
-    return max(1, cores // processes)
+    """The CPUs this process may keep busy (its affinity, which containers and
+    ``taskset`` narrow, capped by the cgroup quota), divided among torchrun's
+    processes on this node; other processes' load is :func:`configure_cpu_threads`'s."""
+    return cpu_limit(affinity_cpus(), cgroup_quota(), local_processes())
 
 
 @contextlib.contextmanager
