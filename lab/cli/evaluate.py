@@ -19,7 +19,7 @@ from lab.evaluation.sweep import (
 )
 from lab.evaluation.tables import REPETITION_COLUMNS, Table, format_metric
 from lab.fileio import write_text_atomic
-from lab.models.checkpoint import check_data, read_manifest
+from lab.models.checkpoint import check_data, read_manifest, say_if_checkpoint
 from lab.models.registry import load_generator
 from lab.text.corpora import load_corpus
 
@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise LabError(str(exc)) from None
     gen = load_generator(args.run)
+    say_if_checkpoint(args.run, manifest)
     parts = load_corpus(spec, cache_dir=args.cache_dir, allow_download=not args.no_download).split()
     if "data" not in manifest:
         print(

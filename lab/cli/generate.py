@@ -10,6 +10,7 @@ from typing import Any
 
 from lab.cli.options import finite_float, seed_int
 from lab.errors import UnknownTokenWarning
+from lab.models.checkpoint import read_manifest, say_if_checkpoint
 from lab.models.protocol import Generator, Sample, SamplingConfig, check_generation_args
 from lab.models.registry import load_generator
 
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     )
     check_generation_args(args.max_tokens, args.num_samples)
     gen = load_generator(args.run)
+    say_if_checkpoint(args.run, read_manifest(args.run))
     samples = generate_reporting_unknowns(
         gen,
         args.prompt,
