@@ -94,7 +94,9 @@ class TrainConfig:
     seed: int = option(0, "random seed (weights, dropout)")
     device: str = option("auto", "auto, cpu, cuda or mps")
     num_threads: int | None = option(
-        None, "CPU threads for torch (default: the usable cores, shared among torchrun processes)"
+        None,
+        "CPU threads for torch (default: $TEXTGEN_LAB_THREADS, else the cores that affinity, "
+        "cgroup quota and other processes' load leave free, shared among torchrun processes)",
     )
 
     def __post_init__(self) -> None:
