@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.adaptive_softmax import adaptive_softmax
+from benchmarks.busy import busy
 from benchmarks.common import REPO, Result, fmt, machine
 from benchmarks.counts import kneser_ney, markov
 from benchmarks.neural import sweep, threads, training
@@ -35,6 +36,7 @@ BENCHMARKS: dict[str, Bench] = {
     "training": training,
     "adaptive": adaptive_softmax,
     "threads": threads,
+    "busy": busy,
     "quality": quality,
 }
 

@@ -165,7 +165,7 @@ def test_tie_weights_needs_equal_sizes() -> None:
 
 
 def test_default_threads_share_the_usable_cores_among_local_processes(monkeypatch) -> None:
-    from lab.neural.config import default_threads
+    from lab.cpu_share import default_threads
 
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
     monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)

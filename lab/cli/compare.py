@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_language_option(p)
     add_sweep_options(p)
     add_corpus_options(p)
-    p.add_argument("--progress", action="store_true", help="show training progress bars")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress: no training bars, no per-model lines (shown by default, on stderr)",
+    )
+    shown.add_argument(
+        "--progress", action="store_true", help=argparse.SUPPRESS
+    )  # the default now; kept so old commands still run
     p.set_defaults(func=run)
 
 
@@ -103,9 +112,24 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise LabError(str(exc)) from None
-    result = run_comparison(corpus, config, args.runs or args.out / "runs", progress=args.progress)
+    result = run_comparison(
+        corpus,
+        config,
+        args.runs or args.out / "runs",
+        progress=not args.quiet,
+        log=_silent if args.quiet else _to_stderr,
+    )
     paths = write_report(result, args.out)
     print(f"wrote {len(paths)} files to {args.out} in {time.perf_counter() - started:.0f}s:")
     for path in paths:
         print(f"  {path}")
     return 0
+
+
+def _to_stderr(line: str) -> None:
+    """Progress lines go to stderr, beside the bars, so stdout keeps the result."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def _silent(line: str) -> None:
+    """``--quiet``: no progress lines."""

@@ -19,7 +19,13 @@ from lab.evaluation.sweep import (
 )
 from lab.evaluation.tables import REPETITION_COLUMNS, Table, format_metric
 from lab.fileio import write_text_atomic
-from lab.models.checkpoint import check_data, load_run, read_manifest, recorded_corpus
+from lab.models.checkpoint import (
+    check_data,
+    load_run,
+    read_manifest,
+    recorded_corpus,
+    say_if_checkpoint,
+)
 from lab.models.registry import floor_kind
 from lab.text.corpora import load_corpus
 
@@ -61,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise LabError(str(exc)) from None
     gen = load_run(args.run)
+    say_if_checkpoint(args.run, manifest)
     parts = load_corpus(
         spec,
         cache_dir=args.cache_dir,

@@ -19,7 +19,7 @@ from lab.limits import (
     stated,
 )
 from lab.models.base import Generator
-from lab.models.checkpoint import load_run
+from lab.models.checkpoint import load_run, read_manifest, say_if_checkpoint
 from lab.models.protocol import Sample
 
 
@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         # Checked before the model is loaded, by the playground's validator too.
         settings = generation_settings(vars(args))
         gen = load_run(args.run)
+        say_if_checkpoint(args.run, read_manifest(args.run))
         samples = generate_reporting_unknowns(
             gen,
             args.prompt,

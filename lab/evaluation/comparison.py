@@ -8,6 +8,7 @@ so their per-token perplexities are directly comparable.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -20,7 +21,8 @@ from lab.evaluation.prompts import book_prompts
 from lab.evaluation.sweep import SweepConfig, SweepRow, sweep_generator
 from lab.models import registry
 from lab.models.base import Generator
-from lab.models.checkpoint import check_data, read_manifest
+from lab.models.checkpoint import check_data, read_manifest, run_is_complete
+from lab.models.rundir import recover_interrupted_save
 from lab.text.corpora import Corpus
 from lab.text.tokenizers import AnyTokenizer, make_tokenizer
 from lab.text.unknown_words import book_min_freq, unknown_words_note
@@ -110,24 +112,43 @@ def run_comparison(
     generators: dict[str, Generator] = {}
     train_seconds: dict[str, float] = {}
     reused: list[str] = []
-    for kind in config.models:
+    for number, kind in enumerate(config.models, 1):
         run = Path(runs_dir) / kind
-        gen = _reuse(run, kind, data, shared_tokenizer, shared_vocab, notes)
-        if gen is not None:
-            log(f"{kind}: reusing {run}")
+        fresh = registry.generator_class(kind).from_options(config.model_options(kind))
+        found, resume = _reuse(run, kind, data, shared_tokenizer, shared_vocab, notes, fresh)
+        if found is not None:
+            log(f"{kind}: reusing {run} (a finished model)")
             reused.append(kind)
+            generators[kind] = found
+            continue
+        step = f"[{number}/{len(config.models)}] {kind}"
+        if resume:
+            log(f"{step}: resuming the interrupted training in {run}; {_plan(fresh)}")
         else:
-            log(f"{kind}: training ({config.model_options(kind) or 'defaults'})")
-            fresh = registry.generator_class(kind).from_options(config.model_options(kind))
-            fresh.run_record = {"data": data, "corpus": corpus.record()}
-            gen = fresh
-            t0 = time.perf_counter()
-            # Models on the shared word tokenizer share one vocabulary.
-            vocab = shared_vocab if gen.tokenizer == shared_tokenizer else None
-            gen.fit(parts.train, parts.valid, vocab=vocab, progress=progress, checkpoint_dir=run)
-            train_seconds[kind] = time.perf_counter() - t0
-            log(f"{kind}: trained in {train_seconds[kind]:.1f}s ({gen.metrics.get('stop_reason')})")
-        generators[kind] = gen
+            log(f"{step}: training ({config.model_options(kind) or 'defaults'}); {_plan(fresh)}")
+        fresh.run_record = {"data": data, "corpus": corpus.record()}
+        t0 = time.perf_counter()
+        # Models on the shared word tokenizer share one vocabulary.
+        vocab = shared_vocab if fresh.tokenizer == shared_tokenizer else None
+        try:
+            fresh.fit(
+                parts.train,
+                parts.valid,
+                vocab=vocab,
+                progress=progress,
+                checkpoint_dir=run,
+                resume=resume,
+            )
+        except KeyboardInterrupt:
+            if (run / "config.json").exists():
+                log(
+                    f"{kind}: interrupted; {run} keeps a checkpoint marked incomplete: "
+                    "the same compare resumes it"
+                )
+            raise
+        train_seconds[kind] = time.perf_counter() - t0
+        log(f"{kind}: trained in {train_seconds[kind]:.1f}s ({fresh.metrics.get('stop_reason')})")
+        generators[kind] = fresh
     floor_kind = registry.floor_kind()
     floor = floor_kind.generator_class().from_options({})
     floor.fit(parts.train, parts.valid, vocab=shared_vocab)
@@ -168,6 +189,7 @@ def _fit_record(gen: Generator) -> dict[str, Any]:
     keys = ("stop_reason", "still_improving", "epochs", "best_epoch", "train_tokens")
     record = {k: metrics.get(k) for k in keys}
     record["train_seconds"] = metrics.get("train_seconds")
+    record["complete"] = bool(getattr(gen, "complete", True))
     record["history"] = list(metrics.get("history") or [])
     return record
 
@@ -179,26 +201,56 @@ def _reuse(
     shared_tokenizer: AnyTokenizer,
     shared_vocab: Vocabulary,
     notes: list[str],
-) -> Generator | None:
-    """A saved run of ``kind`` in ``run``, if it exists and fits this comparison.
+    fresh: Generator,
+) -> tuple[Generator | None, bool]:
+    """``(a finished run of kind in run to reuse, or None; whether to resume it instead)``.
 
     A run trained on other data is refused with one line (never silently
-    scored on this book); one that does not say what it was trained on (an
-    interrupted comparison) is trained again."""
+    scored on this book); one that does not say what it was trained on is
+    trained again. An interrupted run (a checkpoint: ``complete`` false, see
+    :func:`~lab.models.checkpoint.run_is_complete`) is never scored as if
+    finished: it is resumed when it can be (a resumable kind with its trainer
+    state, this comparison's settings), else trained again."""
+    recover_interrupted_save(run)  # a save killed between its two renames
     if not (run / "config.json").exists():
-        return None
+        return None, False
     gen = registry.load_generator(run)
     if gen.kind != kind:
         raise LabError(f"{run} holds a {gen.kind} model, expected {kind}")
     manifest = read_manifest(run)
     if "data" not in manifest:
         notes.append(f"{kind} in {run} does not record its training data; retrained")
-        return None
+        return None, False
     check_data(run, data, manifest=manifest)
     if gen.tokenizer == shared_tokenizer and gen.vocab != shared_vocab:
         notes.append(f"{kind} in {run} has another vocabulary; retrained on the shared one")
-        return None
-    return gen
+        return None, False
+    if run_is_complete(manifest):
+        return gen, False
+    same = _as_json(manifest.get("config")) == _as_json(fresh.describe()["config"])
+    if registry.kind(kind).resumable and (run / "trainer_state.pt").exists() and same:
+        notes.append(f"{kind} in {run} was an interrupted training; resumed from its checkpoint")
+        return None, True
+    notes.append(f"{kind} in {run} was an interrupted training; trained again")
+    return None, False
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as ``config.json`` holds it (tuples become lists)."""
+    return json.loads(json.dumps(value))
+
+
+def _plan(gen: Generator) -> str:
+    """The training budget of ``gen`` in words, said before it starts."""
+    train = getattr(getattr(gen, "config", None), "train", None)
+    if train is None:
+        return "one pass over the training text"
+    parts = [f"at most {train.epochs} epochs"]
+    if train.max_tokens is not None:
+        parts.insert(0, f"budget {train.max_tokens:,} tokens")
+    if train.max_minutes is not None:
+        parts.append(f"{train.max_minutes:g} min")
+    return ", ".join(parts) + f", early stop after {train.patience} epochs without improvement"
 
 
 def _resolve_prompts(

@@ -23,6 +23,7 @@ from lab.models.checkpoint import (
     check_files,
     read_manifest,
     read_tokenizer_and_vocab,
+    run_is_complete,
     write_manifest,
 )
 from lab.models.config import (
@@ -88,6 +89,9 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         self.metrics: dict[str, Any] = {}  #: what the last ``fit`` measured (in ``config.json``)
         #: ``config.json`` fields of every save, even mid-training: corpus and data (``train``).
         self.run_record: dict[str, Any] = {}
+        #: Whether training ended (budget, early stopping, convergence): saved as
+        #: ``"complete"``, false in the checkpoints written while it runs.
+        self.complete = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -153,8 +157,10 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         if resume and checkpoint_dir is None:
             raise OptionError("resume needs the run directory to resume from")
         request = FitRequest(train_text, valid_text, vocab, progress, checkpoint_dir, resume)
+        self.complete = False  # until _fit returns: an interrupt leaves only checkpoints
         result = self._fit(request)
         self.metrics = result.metrics()
+        self.complete = True
         if checkpoint_dir is not None and self._writes_runs():
             self.save(Path(checkpoint_dir), keep=self.carried_files)
         return result
@@ -215,7 +221,12 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
             config=config_to_dict(self.config, self.vocab_config),
             tokenizer=self.tokenizer,
             vocab=self.vocab,
-            extra={"metrics": self.metrics, **self._manifest_extra(), **self.run_record},
+            extra={
+                "metrics": self.metrics,
+                "complete": self.complete,
+                **self._manifest_extra(),
+                **self.run_record,
+            },
             state_files=self.state_files,
         )
 
@@ -257,6 +268,7 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         gen._tokenizer, gen._vocab = read_tokenizer_and_vocab(directory, manifest)
         metrics = manifest.get("metrics")
         gen.metrics = metrics if isinstance(metrics, dict) else {}
+        gen.complete = run_is_complete(manifest)
         gen._load_state(directory, manifest)
         return gen
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,33 @@ def read_tokenizer_and_vocab(
     except (AttributeError, KeyError, TypeError, ValueError, OSError, RecursionError) as exc:
         raise CheckpointError(f"{directory}: broken tokenizer or vocabulary ({exc})") from None
     return tokenizer, vocab
+
+
+def run_is_complete(manifest: dict[str, Any]) -> bool:
+    """Whether a run's training ended (by its budget, early stopping or convergence) rather
+    than being interrupted, leaving the checkpoint of its last finished epoch.
+
+    Runs record it as ``"complete"``. Runs saved before the field are complete when
+    their metrics say why training stopped: only the save at the end of ``fit`` wrote
+    metrics, the per-epoch checkpoints wrote none. (Their ``trainer_state.pt`` cannot
+    tell: it said ``stop_reason: "epochs"`` from the first epoch on.)
+    """
+    flag = manifest.get("complete")
+    if isinstance(flag, bool):
+        return flag
+    metrics = manifest.get("metrics")
+    return isinstance(metrics, dict) and bool(metrics.get("stop_reason"))
+
+
+def say_if_checkpoint(directory: Path, manifest: dict[str, Any]) -> None:
+    """One line on stderr if ``directory`` holds an unfinished training (it still works)."""
+    if not run_is_complete(manifest):
+        print(
+            f"textgen-lab: note: {directory} is a checkpoint of an interrupted training (its last "
+            f"finished epoch), not a finished model; 'textgen-lab train --resume --out "
+            f"{directory}' continues it",
+            file=sys.stderr,
+        )
 
 
 def update_manifest(directory: Path, **fields: Any) -> None:

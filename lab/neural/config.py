@@ -103,7 +103,9 @@ class TrainConfig:
     seed: int = option(0, "random seed (weights, dropout)")
     device: str = option("auto", "auto, cpu, cuda or mps")
     num_threads: int | None = option(
-        None, "CPU threads for torch (default: the usable cores, shared among torchrun processes)"
+        None,
+        "CPU threads for torch (default: $TEXTGEN_LAB_THREADS, else the cores that affinity, "
+        "cgroup quota and other processes' load leave free, shared among torchrun processes)",
     )
 
     def __post_init__(self) -> None:
@@ -164,34 +166,6 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def configure_cpu_threads(num_threads: int | None) -> None:
-    """Set intra-op threads deliberately and flush denormals, which otherwise can
-    slow recurrent nets badly (pytorch#23862).
-
-    ``None`` means :func:`default_threads`. The measurement behind it
-    (``python -m benchmarks --only threads``): on a quiet 2-core machine 2 threads
-    train 1.67x as fast as 1, but threads beyond the cores, as with 2 torchrun
-    processes of 2 threads each, ran 1.7x *slower* than 1 thread. So every
-    usable core, shared out among the processes on this machine, and never more.
-    """
-    import torch
-
-    if num_threads is not None and num_threads < 1:
-        raise LabError("--num-threads must be >= 1")
-    torch.set_num_threads(num_threads or default_threads())
-    torch.set_flush_denormal(True)
-
-
-def default_threads() -> int:
-    """The cores this process may run on (its CPU affinity, which containers and
-    ``taskset`` narrow), divided among torchrun's processes on this node."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    local = os.environ.get("LOCAL_WORLD_SIZE", "1")
-    processes = int(local) if local.isdigit() and int(local) > 0 else 1
-    return max(1, cores // processes)
 
 
 # -- data-parallel training across processes (torchrun) -----------------------------------

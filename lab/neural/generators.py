@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import torch
 from safetensors.torch import load_model, save_model
 
+from lab.cpu_share import configure_cpu_threads
 from lab.errors import CheckpointError, CorpusError
 from lab.fileio import write_with_atomic
 from lab.models.base import GeneratorBase
@@ -26,12 +27,7 @@ from lab.models.config import VocabConfig
 from lab.models.protocol import FitRequest, FitResult, GenerationRequest, Sample
 from lab.models.scoring import ScoreResult
 from lab.models.staging import ALL, staged_run
-from lab.neural.config import (
-    NeuralConfig,
-    configure_cpu_threads,
-    process_context,
-    resolve_device,
-)
+from lab.neural.config import NeuralConfig, process_context, resolve_device
 from lab.neural.epoch import evaluate_nll, token_nlls
 from lab.neural.generation import decode_requests, next_token_probs
 from lab.neural.network import RNNLanguageModel, build_model, count_parameters, saved_cutoffs

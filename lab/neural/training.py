@@ -187,21 +187,27 @@ def train_model(
     loss_fn = head_loss if isinstance(model, AdaptiveRNNLanguageModel) else next_token_loss
     started = time.perf_counter() - state.elapsed_seconds
     stopped_early = False
-    state.stop_reason = EPOCHS
+    # Empty until training really ends: a checkpoint saved mid-run must not claim a stop.
+    state.stop_reason = ""
+    # One bar for the whole run, its total the budget, so its estimate is the time left.
+    planned = _planned_batches(config, state, num_batches(source, config.bptt), ctx.world_size)
+    session, done_batches = time.perf_counter(), 0
+    bar = tqdm(
+        total=planned,
+        unit="batch",
+        disable=None if progress else True,  # None: off when not a TTY
+        leave=False,
+    )
 
     while state.epoch < config.epochs:
         model.train()
-        bar = tqdm(
-            total=num_batches(source, config.bptt),
-            desc=f"epoch {state.epoch + 1}/{config.epochs}",
-            disable=None if progress else True,  # None: off when not a TTY
-            leave=False,
-        )
+        bar.set_description(f"epoch {state.epoch + 1}/{config.epochs}")
         budget_hit, loss = "", 0.0
 
         def on_batch(batch_loss: float, tokens: int, bar: Any = bar) -> bool:
-            nonlocal budget_hit, loss
+            nonlocal budget_hit, loss, done_batches
             loss = batch_loss
+            done_batches += 1
             state.tokens += tokens * ctx.world_size
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}")
@@ -218,7 +224,6 @@ def train_model(
             model.init_hidden(config.batch_size),
             on_batch,
         )
-        bar.close()
 
         state.epoch += 1
         if budget_hit == DIVERGED:
@@ -263,22 +268,52 @@ def train_model(
                 f"epoch {state.epoch:3d} | train ppl {perplexity(train_nll, 1):8.2f} | "
                 f"valid ppl {perplexity(valid_nll, 1):8.2f} | "
                 f"lr {optimizer.param_groups[0]['lr']:.2e} | {state.elapsed_seconds:6.1f}s"
+                + _time_left(planned, done_batches, time.perf_counter() - session)
                 + (" *" if improved else "")
             )
         state.optimizer = optimizer.state_dict()
         state.scheduler = scheduler.state_dict() if scheduler is not None else None
         state.rng = torch.get_rng_state()
-        if on_epoch_end is not None:
-            on_epoch_end(state, improved)
+        # Decided before the checkpoint, so the last one saved says why training ended.
         converged = state.bad_epochs >= config.patience
-        if any_rank(converged or bool(budget_hit)):
+        stop = any_rank(converged or bool(budget_hit))
+        if stop:
             stopped_early = True
             state.stop_reason = budget_hit or (CONVERGED if converged else TIME_CAP)
+        elif state.epoch >= config.epochs:
+            state.stop_reason = EPOCHS
+        if on_epoch_end is not None:
+            on_epoch_end(state, improved)
+        if stop:
             break
+    bar.close()
+    if not state.stop_reason and state.epoch >= config.epochs:  # resumed after its last epoch
+        state.stop_reason = EPOCHS
 
     if state.best_weights is not None:
         model.load_state_dict(state.best_weights)
     return TrainOutcome(state, stopped_early, time.perf_counter() - started)
+
+
+def _time_left(planned: int, done: int, seconds: float) -> str:
+    """`` | ~T left`` at the pace so far if the whole budget is used (early stopping may end
+    sooner): the estimate for logs that are not a terminal, where the bar is off."""
+    if done <= 0 or planned <= done:
+        return ""
+    left = (planned - done) * seconds / done
+    return f" | ~{left / 60:.1f} min left" if left >= 60 else f" | ~{left:.0f}s left"
+
+
+def _planned_batches(
+    config: TrainConfig, state: TrainerState, per_epoch: int, world_size: int
+) -> int:
+    """Batches left in the budget: the remaining epochs, or the token budget if it ends first."""
+    batches = max(0, config.epochs - state.epoch) * per_epoch
+    if config.max_tokens is not None:
+        per_batch = config.batch_size * config.bptt * world_size
+        left = max(0, config.max_tokens - state.tokens)
+        batches = min(batches, -(-left // per_batch))
+    return batches
 
 
 def _budget_hit(config: TrainConfig, tokens: int, seconds: float) -> str:
