@@ -88,7 +88,10 @@ def tiny_lstm_setup(seed: int) -> tuple[Any, Any, Any, tuple[Any, Any], Any]:
     gen = torch.Generator().manual_seed(seed + 1)
     x = torch.randint(0, TINY_VOCAB, (4, 3), generator=gen)
     y = torch.randint(0, TINY_VOCAB, (4, 3), generator=gen)
-    hidden = (torch.randn(1, 3, TINY_DIM, generator=gen), torch.randn(1, 3, TINY_DIM, generator=gen))
+    hidden = (
+        torch.randn(1, 3, TINY_DIM, generator=gen),
+        torch.randn(1, 3, TINY_DIM, generator=gen),
+    )
     previous_x = torch.randint(0, TINY_VOCAB, (3, 3), generator=gen)
     return model, x, y, hidden, previous_x
 
