@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from lab.grading.answers import (
+    ANSWER_HEADING,
     ENTRY_NAME,
     MAX_NOTEBOOK_BYTES,
     Question,
@@ -79,6 +80,31 @@ def test_questions_and_answers_are_collected_and_empty_ones_flagged(tmp_path: Pa
     assert "Sharper:\nfewer rare words." in text
     assert "[perplexity-1] EMPTY" in text and "[bonus]\nAn extra thought." in text
     assert "Written answers: 2 of 3 answered" in format_summary(report)
+
+
+def test_the_answer_heading_is_not_part_of_the_answer(tmp_path: Path) -> None:
+    """Answer cells start with a "✍ Your answer" heading so students see which cells to edit;
+    kept or deleted, the answer is the same, and a cell left as handed out is empty."""
+    handed_out = f"#### {ANSWER_HEADING}\n\n{PLACEHOLDER}"
+    ref = write_notebook(
+        tmp_path / "ref.ipynb",
+        [markdown("**Q1.** Why?"), markdown(handed_out, "why"), markdown("**Q2.** How?"),
+         markdown(handed_out, "how"), markdown("**Q3.** When?"), markdown(handed_out, "when")],
+    )  # fmt: skip
+    questions = questions_in(ref)
+    assert {(q.question, q.placeholder) for q in questions} == {
+        (f"**Q{n}.** {w}?", PLACEHOLDER) for n, w in ((1, "Why"), (2, "How"), (3, "When"))
+    }
+    student = write_notebook(
+        tmp_path / "student.ipynb",
+        [markdown(f"#### {ANSWER_HEADING}\n\nBecause.", "why"),
+         markdown("Like this.\n# not a heading of ours", "how"), markdown(handed_out, "when")],
+    )  # fmt: skip
+    sheet = collect_answers(student, questions)
+    assert sheet.answers == {
+        "why": "Because.", "how": "Like this.\n# not a heading of ours", "when": PLACEHOLDER
+    }  # fmt: skip
+    assert [i for i in sheet.ids() if sheet.is_empty(i)] == ["when"]
 
 
 @pytest.mark.parametrize(

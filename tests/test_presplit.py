@@ -3,6 +3,7 @@ published language-modelling tables use them (Penn Treebank, WikiText)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,17 @@ def test_a_folder_is_read_as_given_without_flags_and_flags_override(tmp_path: Pa
     retokenized = NGramGenerator.load(tmp_path / "nltk")
     assert not retokenized.vocab_config.pretokenized
     assert retokenized.vocab_config.eos == "sentence"
+
+
+def test_compare_records_the_tokenizer_settings_of_a_folder(tmp_path: Path, capsys) -> None:
+    """metrics.json says how the text was read: the pre-split folder's settings survive the
+    prompts being filled in (a hand-kept field list once dropped them, recording ``{}``)."""
+    folder = write_ptb(tmp_path / "ptb")
+    out = tmp_path / "report"
+    args = ["compare", "--corpus", str(folder), "--models", "markov", "--out", str(out)]
+    assert main([*args, "--num-samples", "1", "--max-words", "3", "--num-prompts", "2"]) == 0
+    capsys.readouterr()
+    config = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["config"]
+    assert config["text_options"] == {"pretokenized": True, "eos": "line", "min_freq": 1}
+    assert config["sweep"]["prompts"]  # drawn from the book, so the config was replaced
+    assert config["resolved_options"]["markov"]["pretokenized"] is True

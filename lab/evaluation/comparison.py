@@ -171,7 +171,7 @@ def run_comparison(
     return CompareResult(
         corpus=corpus,
         split_chars={"train": len(parts.train), "valid": len(parts.valid), "test": len(parts.test)},
-        config=config if sweep_cfg == config.sweep else _replace_sweep(config, sweep_cfg),
+        config=replace(config, sweep=sweep_cfg),
         scores=scores,
         sweep=rows,
         train_seconds=train_seconds,
@@ -270,9 +270,3 @@ def _resolve_prompts(
         f"validation split, every word in the vocabulary; {seeding}."
     )
     return replace(sweep, prompts=prompts), note
-
-
-def _replace_sweep(config: CompareConfig, sweep: SweepConfig) -> CompareConfig:
-    return CompareConfig(
-        models=config.models, quick=config.quick, sweep=sweep, options=config.options
-    )

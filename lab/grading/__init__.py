@@ -11,5 +11,6 @@ running :mod:`lab.grading.drivers`), on a submission laid out by
 :mod:`lab.grading.workspace`; :mod:`lab.grading.answers` collects the
 notebook's written answers as data. :mod:`lab.grading.gradescope` writes
 Gradescope's ``results.json`` and :mod:`lab.grading.bundle` its
-``autograder.zip``.
+``autograder.zip``. :mod:`lab.grading.reference` finds the reference: the
+checkout, or what an installed wheel ships.
 """

@@ -1,7 +1,8 @@
 """The written answers in the lab notebook: collected for the instructor, graded by hand.
 
 The notebook's answer cells are markdown cells tagged ``answer`` whose
-metadata names them (``"answer_id": "temperature-1"``). The grader reads
+metadata names them (``"answer_id": "temperature-1"``), each headed
+"✍ Your answer" for the student (a heading left out of the answer). The grader reads
 the submission's notebook as JSON only (it is never executed, and nothing
 in it is run or rendered), in the trusted process, so everything here
 treats it as hostile data: no links followed, a size cap, any shape of
@@ -26,6 +27,9 @@ from typing import Any
 from lab.grading.safepath import open_beneath
 
 ANSWER_TAG = "answer"
+#: The heading an answer cell starts with, so the student sees which cells to edit; a heading
+#: line holding it is not part of the answer (kept or deleted, the answer is the same).
+ANSWER_HEADING = "✍ Your answer"
 ENTRY_NAME = "Written answers (manually graded)"
 MAX_NOTEBOOK_BYTES = 16 << 20  # a notebook with plots is a few MB; the answers are text
 MAX_ANSWER_CHARS = 4000
@@ -119,7 +123,8 @@ def answer_cells(notebook: dict[str, Any]) -> list[tuple[str, str, str]]:
         if isinstance(tags, list) and ANSWER_TAG in tags and isinstance(answer_id, str):
             question = metadata.get("question")
             asked = question if isinstance(question, str) else previous
-            found.append((answer_id.strip()[:80], text, " ".join(asked.split())))
+            answer = _without_heading(text)
+            found.append((answer_id.strip()[:80], answer, " ".join(asked.split())))
         else:
             previous = text
     return found
@@ -226,6 +231,14 @@ def manual_grading_text(questions: tuple[Question, ...], autograded_points: int)
     for q in questions:
         lines.append(f"- `{q.id}`: {q.question or '(no question text before the cell)'}")
     return "\n".join([*lines, ""])
+
+
+def _without_heading(text: str) -> str:
+    """``text`` without a first line that is the :data:`ANSWER_HEADING` heading."""
+    first, _, rest = text.partition("\n")
+    if first.lstrip().startswith("#") and ANSWER_HEADING in first:
+        return rest.lstrip("\n")
+    return text
 
 
 def _source(source: Any) -> str:

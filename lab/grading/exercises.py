@@ -54,7 +54,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "Build a frequency-ranked vocabulary (specials first, then tokens by descending "
         "count, ties alphabetical, honouring `min_freq` and `max_size`) and map tokens to ids "
         "and back, with unknown tokens encoded as `<unk>`; specials in the stream are not counted.",
-        6,
+        7,
         "test_ex1_vocabulary.py",
     ),
     Exercise(
@@ -75,7 +75,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "Build the network (embedding, an LSTM/GRU/RNN as configured, a linear decoder, "
         "optionally tied to the embedding), its forward pass (embed, dropout, recurrent "
         "layers from the given state, dropout, logits) and its zero initial state.",
-        8,
+        10,
         "test_ex3_model.py",
     ),
     Exercise(
@@ -86,7 +86,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "One truncated-BPTT update: detach the carried state, clear old gradients, compute "
         "the mean cross-entropy of the next-token predictions (`next_token_loss`, the "
         "default `loss_fn`), backpropagate, clip the gradient norm and step the optimizer.",
-        5,
+        6,
         "test_ex4_train_step.py",
     ),
     Exercise(
@@ -130,7 +130,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "Read the prompt once to prime the hidden state, then emit one token at a time, "
         "feeding back only the chosen token with the carried state, until `max_tokens` or "
         "every row has emitted the stop token.",
-        5,
+        6,
         "test_ex8_decoding_loop.py",
     ),
     Exercise(
@@ -161,7 +161,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "Find whether a sample ends in a repeating loop (the tail has period p and covers "
         "enough tokens), the smallest such period and where the loop starts: the repetition "
         "rate of Holtzman et al. 2020 that shows greedy decoding cycling.",
-        5,
+        6,
         "test_ex11_repetition.py",
     ),
     Exercise(

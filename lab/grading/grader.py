@@ -29,6 +29,7 @@ import os
 import tempfile
 import time
 from collections.abc import Collection
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,6 +45,8 @@ from lab.grading.answers import (
 from lab.grading.exercises import EXERCISES
 from lab.grading.inventory import GradedTest, read_inventory
 from lab.grading.layout import NOTEBOOK, detect_layout
+from lab.grading.reference import project_root as project_root  # re-exported
+from lab.grading.reference import reference_tree
 from lab.grading.runner import (
     WATCHDOG_GRACE_SECONDS,
     RawOutcome,
@@ -113,11 +116,6 @@ class GradeReport:
         return scores
 
 
-def project_root() -> Path:
-    """The folder holding this checkout's ``lab``, ``baselines`` and ``tests``."""
-    return Path(__file__).resolve().parents[2]
-
-
 def find_submission_root(path: Path) -> Path | None:
     """The folder of ``path`` holding ``lab/`` or ``baselines/`` (Gradescope zips often
     wrap everything in one folder), else ``None``; see :mod:`lab.grading.layout`."""
@@ -144,12 +142,33 @@ def grade_submission(
     own uid even when it is root.
     """
     started = time.monotonic()
-    reference = Path(reference_root) if reference_root else project_root()
     submission = Path(submission)
     if not submission.is_dir():
         raise LabError(f"submission folder {submission} does not exist")
     if per_test_timeout <= 0 or overall_timeout <= 0:
         raise LabError("time limits must be positive")
+    tree = nullcontext(Path(reference_root)) if reference_root else reference_tree()
+    with tree as reference:
+        return _grade(
+            reference, submission, exercises, started,
+            per_test_timeout=per_test_timeout, overall_timeout=overall_timeout,
+            watchdog_grace=watchdog_grace, memory_bytes=memory_bytes, sandbox_user=sandbox_user,
+        )  # fmt: skip
+
+
+def _grade(
+    reference: Path,
+    submission: Path,
+    exercises: Collection[int] | None,
+    started: float,
+    *,
+    per_test_timeout: float,
+    overall_timeout: float,
+    watchdog_grace: float,
+    memory_bytes: int,
+    sandbox_user: str,
+) -> GradeReport:
+    """:func:`grade_submission` against the reference laid out in ``reference``."""
     if importlib.util.find_spec("pytest_timeout") is None:
         raise LabError("grading needs pytest-timeout: pip install 'textgen-lab[test]'")
     tests = read_inventory(reference / "tests" / "exercises")

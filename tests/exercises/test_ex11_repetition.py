@@ -63,4 +63,12 @@ def test_period_options_and_their_checks(sandbox: Sandbox) -> None:
         sandbox.raises("ValueError", "metrics.detect_loop", sample=["a"], **bad)
 
 
+@pytest.mark.points(1)
+def test_a_loop_from_the_first_token(sandbox: Sandbox) -> None:
+    """a sample that loops from its very first token has onset 0"""
+    assert _loop(sandbox, "a b a b a b") == [2, 0, 6]
+    assert _loop(sandbox, ["so"] * 6) == [1, 0, 6]
+    assert _loop(sandbox, "x y z x y z x") == [3, 0, 7]
+
+
 # END HIDDEN TESTS

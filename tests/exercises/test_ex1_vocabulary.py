@@ -76,4 +76,13 @@ def test_build_rejects_options_that_leave_no_words(sandbox: Sandbox) -> None:
     sandbox.raises("ValueError", "vocab.build", tokens=tokens, max_size=len(SPECIALS))
 
 
+@pytest.mark.points(1)
+def test_build_reads_a_one_shot_stream_once(sandbox: Sandbox) -> None:
+    """build takes any iterable of tokens, a generator over a file's words too: one pass"""
+    stream = ["b", "a", "b", EOS, "c", "a", "b", UNK]
+    assert sandbox.call("vocab.build_once", tokens=stream)["itos"] == [*SPECIALS, "b", "a", "c"]
+    once = sandbox.call("vocab.build_once", tokens=stream, min_freq=2, max_size=len(SPECIALS) + 1)
+    assert once["itos"] == [*SPECIALS, "b"]
+
+
 # END HIDDEN TESTS

@@ -134,4 +134,26 @@ def test_model_ties_the_decoder_to_the_embedding(sandbox: Sandbox) -> None:
     assert untied["parameters"] - tied["parameters"] == VOCAB * 6  # type: ignore[operator]
 
 
+@pytest.mark.points(1)
+def test_init_hidden_gives_two_separate_tensors(sandbox: Sandbox) -> None:
+    """an LSTM's zero state is two tensors, not one shared twice: writing into h leaves c zero"""
+    config = {"embedding_dim": 6, "hidden_dim": 5, "num_layers": 3, "tie_weights": False}
+    sums = sandbox.call("network.init_hidden_write_first", vocab=VOCAB, config=config, batch=4)
+    assert sums == [3 * 4 * 5, 0.0]
+
+
+@pytest.mark.points(1)
+def test_init_hidden_follows_the_model_device_and_dtype(sandbox: Sandbox) -> None:
+    """the zero state is on the model's device and in its dtype, wherever model.to moved it
+    (the meta device stands for an accelerator on this CPU-only grader)"""
+    config = {"embedding_dim": 6, "hidden_dim": 5, "num_layers": 3, "tie_weights": False}
+    for cell, dtype, device in [("lstm", "float64", "cpu"), ("lstm", "float32", "meta"),
+                                ("gru", "float64", "meta")]:  # fmt: skip
+        got = sandbox.call(
+            "network.init_hidden_placement",
+            vocab=VOCAB, config={**config, "cell": cell}, batch=2, dtype=dtype, device=device,
+        )  # fmt: skip
+        assert got == [[dtype, device, [3, 2, 5]]] * (2 if cell == "lstm" else 1), (cell, dtype)
+
+
 # END HIDDEN TESTS

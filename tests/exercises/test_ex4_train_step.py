@@ -1,6 +1,7 @@
 """Exercise 4: one truncated-BPTT training step (``train_step``).
 
-The submission trains a tiny stand-in model (``lab.grading.drivers.tiny_rnn``,
+The submission trains a tiny stand-in model (``lab.grading.drivers.tiny_rnn``, and
+``lab.grading.drivers.probes.tiny_lstm`` for a state that is an ``(h, c)`` pair,
 not the lab's ``RNNLanguageModel``, so this exercise is graded apart from
 Exercise 3) in the sandbox and returns the loss, the state and the updated
 parameters; this process rebuilds the same seeded model and works out what
@@ -14,6 +15,7 @@ import torch
 from torch import nn
 
 from lab.grading.drivers import TINY_VOCAB, tiny_setup
+from lab.grading.drivers.probes import tiny_lstm_setup
 from lab.grading.sandbox import Sandbox
 
 
@@ -37,6 +39,19 @@ def _expected(
     with torch.no_grad():
         after = {n: p - lr * p.grad for n, p in model.named_parameters()}  # type: ignore[operator]
     return loss.item(), state.detach(), after
+
+
+def _expected_lstm(seed: int, lr: float) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
+    """New ``(h, c)`` and parameters after one SGD step of the LSTM stand-in from the state
+    the window before left, both of its tensors detached."""
+    model, x, y, hidden, previous_x = tiny_lstm_setup(seed)
+    with torch.no_grad():
+        _, hidden = model(previous_x, hidden)
+    logits, state = model(x, hidden)
+    nn.functional.cross_entropy(logits.reshape(-1, TINY_VOCAB), y.reshape(-1)).backward()
+    with torch.no_grad():
+        after = {n: p - lr * p.grad for n, p in model.named_parameters()}  # type: ignore[operator]
+    return [part.detach() for part in state], after
 
 
 def _assert_params(got: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
@@ -85,6 +100,18 @@ def test_train_step_clears_old_gradients(sandbox: Sandbox) -> None:
     """gradients left over from earlier steps do not leak into this update"""
     out = sandbox.call("training.train_step", seed=5, lr=0.5, clip=1e6, stale_grad=3.0)
     _assert_params(out["params"], _expected(5, 0.5)[2])
+
+
+@pytest.mark.points(1)
+def test_train_step_detaches_both_tensors_of_an_lstm_state(sandbox: Sandbox) -> None:
+    """an LSTM's carried state is the pair (h, c): the step detaches both, so no gradient
+    reaches the previous window through the cell state either"""
+    out = sandbox.call("training.train_step_lstm", seed=6, lr=0.5, clip=1e6)
+    state, after = _expected_lstm(6, 0.5)
+    _assert_params(out["params"], after)
+    assert len(out["state"]) == 2
+    for got, expected in zip(out["state"], state, strict=True):
+        torch.testing.assert_close(got, expected)
 
 
 # END HIDDEN TESTS

@@ -66,6 +66,19 @@ def _priming_seed() -> int:
     raise AssertionError("no seed makes the prompt matter")  # the test itself would be void
 
 
+def _last_position_matters() -> tuple[list[int], int]:
+    """A prompt and seed for which the arg-max after the prompt's first token differs from
+    the one after its last, so a loop that picks the first position cannot pass."""
+    for seed in range(50):
+        model = stand_in_lm(VOCAB, seed)
+        for prompt in ([3, 8, 1], [6, 0, 2, 5]):
+            with torch.no_grad():
+                logits, _ = model(torch.tensor(prompt).view(-1, 1))
+            if int(logits[0].argmax()) != int(logits[-1].argmax()):
+                return prompt, seed
+    raise AssertionError("no seed separates the positions")  # the test itself would be void
+
+
 @pytest.mark.points(1)
 def test_greedy_continuation(sandbox: Sandbox) -> None:
     """the loop returns (num_samples, max_tokens) ids, each chosen from the carried state"""
@@ -109,6 +122,14 @@ def test_stops_when_every_row_has_emitted_the_stop_id(sandbox: Sandbox) -> None:
     out = _generate(sandbox, [2, 6], 30, num_samples=3, seed=1, sample_seed=11, stop_id=stop_id)
     assert torch.equal(out["ids"], expected)
     sandbox.raises("ValueError", "generation.generate_ids", vocab=VOCAB, prompt=[], max_tokens=3)
+
+
+@pytest.mark.points(1)
+def test_the_first_token_follows_the_last_prompt_position(sandbox: Sandbox) -> None:
+    """the first new token is chosen from the logits at the prompt's last position"""
+    prompt, seed = _last_position_matters()
+    out = _generate(sandbox, prompt, 4, num_samples=2, seed=seed)
+    assert torch.equal(out["ids"], _expected(prompt, 4, num_samples=2, seed=seed))
 
 
 # END HIDDEN TESTS

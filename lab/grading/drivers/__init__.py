@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import counting, end_to_end, loops, neural
+from . import counting, end_to_end, loops, neural, probes
 from .inputs import (
     MARKOV_TEXT,
     MARKOV_WORDS,
@@ -53,6 +53,7 @@ DRIVERS: dict[str, Callable[..., Any]] = {
     **neural.DRIVERS,
     **loops.DRIVERS,
     **end_to_end.DRIVERS,
+    **probes.DRIVERS,
 }
 
 
