@@ -66,7 +66,9 @@ def render_html(result: CompareResult, images: Mapping[str, bytes]) -> str:
         html_table(repetition_table(result.sweep)),
         _img(images, "repetition_vs_temperature.png", "repetition and diversity by temperature"),
         f'<p class="note">{prose(words.QD_NOTE)}</p>',
-        _img(images, "quality_diversity.png", "judge perplexity against distinct-2"),
+        _img(
+            images, "quality_diversity.png", "judge bits/char against distinct-2 and novel 4-grams"
+        ),
         "<h3>Findings (computed from the table)</h3>",
         _list(findings(result.sweep)),
         "<h2>Samples</h2>",
