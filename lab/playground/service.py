@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from lab.errors import LabError, OptionError, UnknownTokenWarning
 from lab.models.protocol import Generator, SamplingConfig, check_generation_args
 from lab.models.registry import load_generator
-from lab.models.scoring import perplexity
+from lab.playground import units
 
 #: Longest text the surprisal view scores and longest walk it keeps: one page, not a book.
 MAX_TEXT_CHARS = 20_000
@@ -105,6 +105,8 @@ class Playground:
         """Every model continues the same prompt with the same settings and seed."""
         sampling = sampling_from(payload)
         max_tokens = _whole(payload, "max_tokens", 40) or 0
+        # Lengths in words, the one unit every model shares (lab.playground.units).
+        max_words = _whole(payload, "max_words", None)
         seed = _whole(payload, "seed", 0) or 0
         check_generation_args(max_tokens, 1)
         prompt = self._text(payload, "prompt")
@@ -112,9 +114,12 @@ class Playground:
         for name, gen in self.models.items():
 
             def run(gen: Generator = gen) -> dict[str, Any]:
-                sample = gen.generate(prompt, max_tokens=max_tokens, sampling=sampling, seed=seed)[
-                    0
-                ]
+                if max_words is not None:
+                    sample = units.generate_words(gen, prompt, max_words, sampling, seed)
+                else:
+                    (sample,) = gen.generate(
+                        prompt, max_tokens=max_tokens, sampling=sampling, seed=seed
+                    )
                 return {"text": sample.text, "full_text": sample.full_text}
 
             results.append({"model": name, **self._guarded(run)})
@@ -129,7 +134,12 @@ class Playground:
 
         def run() -> dict[str, Any]:
             dist = gen.next_token_distribution(context, sampling=sampling, top_n=top_n)
-            return {**dist.to_dict(), "text": gen.tokenizer.detokenize(list(dist.context))}
+            shown = [units.shown(gen, c.token) for c in dist.top]  # tokens as text
+            return {
+                **dist.to_dict(),
+                "text": gen.tokenizer.detokenize(list(dist.context)),
+                "shown": shown,
+            }
 
         return {"model": name, **self._guarded(run, raise_errors=True)}
 
@@ -167,22 +177,7 @@ class Playground:
         for name, gen in self.models.items():
 
             def run(gen: Generator = gen) -> dict[str, Any]:
-                logprobs = gen.token_logprobs(text)
-                nll = -math.fsum(t.logprob for t in logprobs)
-                return {
-                    "tokens": [
-                        {
-                            "token": t.token,
-                            "logprob": t.logprob,
-                            "bits": t.surprisal_bits,
-                            "oov": t.oov,
-                        }
-                        for t in logprobs
-                    ],
-                    "nll_nats": nll,
-                    # Exercise 9's function, so the page shows what the student's code says.
-                    "ppl": perplexity(nll, len(logprobs)) if logprobs else 1.0,
-                }
+                return units.surprisal(gen, text)  # bits per character, unknowns spelled
 
             results.append({"model": name, **self._guarded(run)})
         return {"results": results}
