@@ -107,12 +107,15 @@ def surprisal(generator: Generator, text: str) -> dict[str, Any]:
     open-vocabulary bits per character of the whole text (the unit all models share)."""
     scored = generator.token_logprobs(text)
     spelling = spelling_for(generator.vocab) if any(t.oov for t in scored) else None
-    tokens = []
+    tokens: list[dict[str, Any]] = []
+    closed_bits = spelled_bits = 0.0
     for t in scored:
         extra = 0.0
         if t.oov and spelling is not None:
             extra = spelling.oov_cost([t.token], generator.vocab) / math.log(2)
         text_of = shown(generator, t.token)
+        closed_bits += t.surprisal_bits
+        spelled_bits += extra
         tokens.append(
             {
                 "token": t.token,
@@ -124,8 +127,7 @@ def surprisal(generator: Generator, text: str) -> dict[str, Any]:
                 "oov": t.oov,
             }
         )
-    closed_bits = math.fsum(t["bits"] for t in tokens)
-    open_bits = closed_bits + math.fsum(t["spelling_bits"] for t in tokens)
+    open_bits = closed_bits + spelled_bits
     chars = len(text)
     nll = closed_bits * math.log(2)
     return {
