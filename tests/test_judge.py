@@ -159,3 +159,26 @@ def test_judge_metrics_without_a_judge_or_text() -> None:
     assert math.isnan(judge.score(["", "  "]).bits_per_char)
     with pytest.raises(ValueError):
         SampleJudge("   ")
+
+
+def test_the_quality_plot_draws_worse_samples_lower(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Measured on a small char LSTM of Alice: T=0.8 3.42, T=1.8 5.85 judge bits/char.
+    More bits is worse, and worse must be drawn lower, on both panels."""
+    from lab.evaluation import plots
+    from lab.evaluation.sweep import SweepRow
+
+    rows = [
+        SweepRow("char-lstm", f"T={t}", t, {"judge_bpc": b, "distinct_2": d, "novel_4gram": n})
+        for t, b, d, n in ((0.8, 3.42, 0.89, 0.999), (1.8, 5.85, 0.89, 1.0))
+    ]
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda plt, fig, path: figures.append(fig))
+    plots.plot_quality_diversity(rows, tmp_path / "qd.png")
+    (fig,) = figures
+    for ax in fig.axes:
+        (line,) = ax.get_lines()
+        screen = ax.transData.transform(line.get_xydata())  # display y grows upwards
+        assert screen[1][1] < screen[0][1]
+        assert "up = better" in fig.axes[0].get_ylabel()
