@@ -145,7 +145,7 @@ def test_contents_links_reach_every_heading(comparison) -> None:
     assert sorted(links) == sorted(ids) and len(set(ids)) == len(ids)
     assert len(ids) >= 2 + len(result.sweep)  # every sample block is listed
     text = (out / "report" / "report.md").read_text()
-    contents = text.split("Contents\n\n", 1)[1].split("\n\n", 1)[0]
+    contents = text.split("**Contents**\n\n", 1)[1].split("\n\n", 1)[0]
     assert re.findall(r"\]\(#([^)]+)\)", contents) == ids  # the same anchors, in order
     assert "- [Samples](#samples)" in contents
     assert "  - [word-lstm](#word-lstm): [greedy](#word-lstm-greedy) · [T=0.5]" in contents

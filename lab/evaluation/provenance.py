@@ -73,11 +73,13 @@ def compact_config(config: Mapping[str, Any]) -> str:
     parts = []
     for section, values in config.items():
         if isinstance(values, Mapping):
+            if not values:
+                continue  # a model with no settings of its own (the unigram)
             inner = ", ".join(f"{k}={_value(v)}" for k, v in values.items())
             parts.append(f"{section}: {inner}")
         else:
             parts.append(f"{section}={_value(values)}")
-    return "; ".join(parts)
+    return "; ".join(parts) or "–"
 
 
 def _value(value: Any) -> str:

@@ -170,7 +170,7 @@ def render_markdown(result: CompareResult, env: Mapping[str, Any] | None = None)
     head.write(f"Command: `{env.get('command', '')}`\n\n{environment_line(env)}\n\n")
     for note in result.notes:
         head.write(f"> Note: {note}\n\n")
-    head.write("Contents\n\n")
+    head.write("**Contents**\n\n")
     for level, links in outline.contents():
         (title, anchor), *subs = links
         line = f"[{md_escape(title)}](#{anchor})"

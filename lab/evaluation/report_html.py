@@ -46,7 +46,9 @@ blockquote { margin: 0; padding: .4rem .8rem; border-left: 4px solid #9ab; backg
 blockquote p { margin: .3rem 0; } .prompt { font-weight: bold; color: #345; }
 table.side { table-layout: fixed; width: 100%; } table.side td { text-align: left; vertical-align: top; }
 table.side td:first-child, table.side th:first-child { width: 5rem; }
-.contents { columns: 2 24rem; } .contents li { margin: .1rem 0; } .toc3 { margin-left: 1.2rem; }
+.contents { columns: 2 24rem; } .contents li { margin: .1rem 0; }
+.contents li.toc3 { margin-left: 1.5rem; list-style: circle; }
+table.models td { text-align: left; } table.models td:last-child { font-size: 13px; }
 """
 
 
@@ -66,7 +68,7 @@ def render_html(
         h(2, "Warnings"),
         _warnings(warnings(result)),
         h(2, "Models and how they were run"),
-        html_table(models_table(result.scores, result.fits, result.train_seconds)),
+        html_table(models_table(result.scores, result.fits, result.train_seconds), "models"),
         f'<p class="note">{prose(words.MODELS_NOTE)}</p>',
         h(2, "Perplexity on the test split"),
         html_table(perplexity_table(result.scores)),
@@ -161,8 +163,8 @@ def _samples(result: CompareResult, h: Callable[..., str]) -> str:
 
 def _warnings(lines: Sequence[str]) -> str:
     if not lines:
-        return f'<h2>Warnings</h2><p class="ok">{_esc(words.NO_WARNINGS)}</p>'
-    return f'<h2>Warnings</h2><div class="warnings">{_list(lines)}</div>'
+        return f'<p class="ok">{_esc(words.NO_WARNINGS)}</p>'
+    return f'<div class="warnings">{_list(lines)}</div>'
 
 
 def _list(lines: Sequence[str]) -> str:
