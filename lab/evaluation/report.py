@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.evaluation import plots
+from lab.evaluation.budget import budget_notes
 from lab.evaluation.comparison import CompareResult
 from lab.evaluation.diagnosis import findings, warnings
 from lab.evaluation.provenance import environment, environment_line
@@ -139,7 +140,10 @@ def render_markdown(result: CompareResult, env: Mapping[str, Any] | None = None)
     w(f"\n{PPL_NOTE}\n\n![perplexity](perplexity.png)\n\n")
     h(2, "How each model stopped")
     w(markdown_table(stopping_table(result.scores, result.fits)))
-    w(f"\n{STOP_NOTE}\n\n![training curves](training_curves.png)\n\n")
+    w(f"\n{STOP_NOTE}\n\n")
+    for line in budget_notes(result.scores, result.fits):
+        w(f"- Budget: {line}\n")
+    w("\n![training curves](training_curves.png)\n\n")
     h(2, "Repetition and diversity by temperature")
     w(markdown_table(repetition_table(result.sweep)))
     w("\n![repetition](repetition_vs_temperature.png)\n\n")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from lab.evaluation import report_text as words
+from lab.evaluation.budget import budget_notes
 from lab.evaluation.comparison import CompareResult
 from lab.evaluation.diagnosis import findings, warnings
 from lab.evaluation.provenance import environment, environment_line
@@ -77,6 +78,7 @@ def render_html(
         h(2, "How each model stopped"),
         html_table(stopping_table(result.scores, result.fits)),
         f'<p class="note">{prose(words.STOP_NOTE)}</p>',
+        _list([f"Budget: {line}" for line in budget_notes(result.scores, result.fits)]),
         _img(images, "training_curves.png", "validation perplexity per epoch"),
         h(2, "Repetition and diversity by temperature"),
         html_table(repetition_table(result.sweep)),
