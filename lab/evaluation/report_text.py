@@ -51,7 +51,9 @@ table (so invented words cost their letters; "words unknown to judge" is their s
 more like the book. The judge never saw the training text, so copying it earns nothing: a verbatim
 copy scores like any real page, and the copying columns (novel 4-grams, longest copy) tell it
 apart. Read quality, diversity and novelty together: high diversity with poor quality is
-gibberish, good quality with few novel 4-grams is copying.
+gibberish, good quality with few novel 4-grams is copying, and good quality with low distinct-2
+and loops is repetition (any likelihood judge finds a loop of common words easy to predict, so
+greedy output can score best on this axis alone).
 """
 
 
