@@ -251,3 +251,9 @@ def _whole(value: object, name: str, low: int, high: int | None) -> int:
 
 def _whole_or_none(value: object, name: str, low: int, high: int | None) -> int | None:
     return None if value is None else _whole(value, name, low, high)
+
+
+def length_in_words(value: object) -> int | None:
+    """A length given in words (the playground's unit for every model), checked like
+    ``max_tokens``: a whole number from 1 to the tokens cap, or ``None``."""
+    return _whole_or_none(value, "max_words", 1, limit(MAX_TOKENS))

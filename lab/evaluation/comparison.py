@@ -17,11 +17,13 @@ from typing import Any
 
 from lab.errors import LabError
 from lab.evaluation.evaluate import EvalRow, evaluate_all
+from lab.evaluation.judge import held_out_judge
 from lab.evaluation.prompts import book_prompts
 from lab.evaluation.sweep import SweepConfig, SweepRow, sweep_generator
 from lab.models import registry
 from lab.models.base import Generator
 from lab.models.checkpoint import check_data, read_manifest, run_is_complete
+from lab.models.config import config_to_dict
 from lab.models.rundir import recover_interrupted_save
 from lab.text.corpora import Corpus
 from lab.text.tokenizers import AnyTokenizer, make_tokenizer
@@ -30,9 +32,6 @@ from lab.text.vocabulary import EOS, Vocabulary
 
 DEFAULT_MODELS: tuple[str, ...] = registry.compared_kinds()
 WORD_VOCAB_MIN_FREQ = 2
-#: The judge of sample quality (the registry's "judge" kind, the Kneser-Ney n-gram) as a
-#: trigram of the training text (shared vocabulary).
-JUDGE_OPTIONS: dict[str, Any] = {"order": 3, "modified": True}
 
 
 @dataclass(frozen=True)
@@ -157,8 +156,7 @@ def run_comparison(
     log("scoring the test split")
     scores = evaluate_all(generators, parts.test, parts.train)
     sweep_cfg, prompt_note = _resolve_prompts(config.sweep, shared_vocab, parts.valid)
-    judge = registry.with_role("judge").generator_class().from_options(JUDGE_OPTIONS)
-    judge.fit(parts.train, vocab=shared_vocab)
+    judge = held_out_judge(parts, config.text_options)  # never the text the models learnt
     training_words = [t for t in word_tokens if t != EOS]
     rows: list[SweepRow] = []
     for name, gen in generators.items():
@@ -191,6 +189,10 @@ def _fit_record(gen: Generator) -> dict[str, Any]:
     record["train_seconds"] = metrics.get("train_seconds")
     record["complete"] = bool(getattr(gen, "complete", True))
     record["history"] = list(metrics.get("history") or [])
+    # Every setting the model ran with and where, for the report's model table.
+    config = getattr(gen, "config", None)
+    record["config"] = config_to_dict(config, gen.vocab_config) if config is not None else {}
+    record["device"] = str(getattr(gen, "device", "cpu"))
     return record
 
 
