@@ -45,7 +45,7 @@ code { background: #f3f3f3; padding: 0 .2rem; border-radius: 3px; }
 .samples { display: grid; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); gap: .8rem; }
 blockquote { margin: 0; padding: .4rem .8rem; border-left: 4px solid #9ab; background: #f7f9fb; }
 blockquote p { margin: .3rem 0; } .prompt { font-weight: bold; color: #345; }
-table.side { table-layout: fixed; width: 100%; } table.side td { text-align: left; vertical-align: top; }
+table.side { table-layout: fixed; width: 100%; } table.side td, table.side th { text-align: left; vertical-align: top; }
 table.side td:first-child, table.side th:first-child { width: 5rem; }
 .contents { columns: 2 24rem; } .contents li { margin: .1rem 0; }
 .contents li.toc3 { margin-left: 1.5rem; list-style: circle; }
