@@ -101,8 +101,8 @@ def loses_to_baseline(row: EvalRow, scores: Sequence[EvalRow]) -> list[str]:
         return []
     return [
         f"{row.model} loses to a baseline ({'; '.join(losses)}): this contradicts the lesson "
-        "that a neural model should beat the count models, probably from under-training; "
-        "see how it stopped."
+        "that a neural model should beat the count models; see how it stopped and, in the "
+        "notes, whether its validation curve was still falling."
     ]
 
 
