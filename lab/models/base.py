@@ -39,6 +39,7 @@ from lab.models.protocol import (
     GenerationRequest,
     Sample,
     SamplingConfig,
+    TokenCallback,
 )
 from lab.models.scoring import ScoreResult
 from lab.models.staging import staged_run
@@ -174,10 +175,27 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         num_samples: int = 1,
         seed: int = 0,
         stop_at_eos: bool = False,
+        num_return_sequences: int | None = None,
+        logprobs: bool = False,
+        on_token: TokenCallback | None = None,
     ) -> list[Sample]:
         """``num_samples`` continuations of ``prompt``, primed with it; bad lengths are an
-        :class:`~lab.errors.OptionError` before any work."""
-        request = GenerationRequest(prompt, max_tokens, sampling, num_samples, seed, stop_at_eos)
+        :class:`~lab.errors.OptionError` before any work.
+
+        ``num_return_sequences`` is HF's name for ``num_samples``; ``logprobs`` fills
+        each :attr:`Sample.logprobs`; ``on_token(i, token)`` hears sample ``i``'s tokens
+        as they are chosen (see :class:`~lab.models.protocol.GenerationRequest`).
+        """
+        if num_return_sequences is not None:
+            if num_samples not in (1, num_return_sequences):
+                raise OptionError(
+                    f"num_samples {num_samples} and num_return_sequences "
+                    f"{num_return_sequences} are one setting: give one of them"
+                )
+            num_samples = num_return_sequences
+        request = GenerationRequest(
+            prompt, max_tokens, sampling, num_samples, seed, stop_at_eos, logprobs, on_token
+        )
         return self._generate(request)
 
     def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[list[Sample]]:

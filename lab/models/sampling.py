@@ -178,9 +178,8 @@ def sampling_distribution(
     history: Sequence[Any] = (),
 ) -> list[float]:
     """The probabilities :func:`choose` draws from, one per weight (zeros for cut tokens);
-    ``candidates`` (default: the indices) and ``history`` as :func:`choose` takes them.
-
-    This is the definition the torch sampler is tested against.
+    ``candidates`` (default: the indices) and ``history`` as :func:`choose` takes them:
+    the definition the torch sampler is tested against.
 
     >>> sampling_distribution([2.0, 1.0, 1.0], SamplingConfig(top_k=2))
     [0.6666666666666666, 0.3333333333333333, 0.0]
