@@ -39,7 +39,8 @@ def penalize_repeats(logits: Any, penalty: float) -> Any:
     >>> penalize_repeats(2.0, 2.0), penalize_repeats(-1.0, 2.0)
     (1.0, -2.0)
     """
-    return logits * penalty ** (1 - 2 * (logits > 0))  # 1/penalty if positive, else penalty
+    one = logits**0  # 1 in the logits' own type and precision (also for -inf)
+    return logits * penalty ** (one - 2 * one * (logits > 0))  # 1/penalty if positive
 
 
 def banned_next(history: Sequence[H], n: int) -> set[H]:
