@@ -164,9 +164,10 @@ def test_penalty_alone_and_ban_alone(toy: WordLSTMGenerator) -> None:
     # and once every word is seen the penalty no longer breaks the a-b cycle
     alone = SamplingConfig(greedy=True, repetition_penalty=1.3)
     assert toy.generate("a", max_tokens=10, sampling=alone)[0].tokens == tuple("bacdbababa")
-    # ban alone: a b a b would repeat "a b a": after "a b a", b is banned -> c
+    # ban alone: "a b a b" has no repeated 3-gram yet; a next would repeat "a b a",
+    # so after "a b a b" a is banned: c 1.4 -> c
     ban = SamplingConfig(greedy=True, no_repeat_ngram_size=3)
-    assert toy.generate("a", max_tokens=3, sampling=ban)[0].tokens == tuple("bac")
+    assert toy.generate("a", max_tokens=4, sampling=ban)[0].tokens == tuple("babc")
 
 
 @pytest.fixture(scope="module")
