@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from baselines.markov import MarkovGenerator
 from baselines.ngram import NGramGenerator
 from baselines.unigram import UnigramGenerator
 from lab.cli import main
+from lab.evaluation.sweep import SweepConfig, sweep_generator
 from lab.models.protocol import GenerationRequest
 from lab.models.repetition import banned_next, penalize_repeats, repetition_weights
 from lab.models.sampling import GREEDY, SamplingConfig, choose, sampling_distribution
@@ -324,7 +326,7 @@ def test_json_schema(ngram_run: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_output_is_written_atomically(
-    ngram_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ngram_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
     argv = ["generate", str(ngram_run), "--prompt", "She", "--max-tokens", "10", "--no-stream"]
     _, printed, _ = run_cli(argv, capsys)
@@ -332,9 +334,18 @@ def test_output_is_written_atomically(
     code, out, _ = run_cli([*argv, "--output", str(target)], capsys)
     assert code == 0 and out == ""
     assert target.read_text(encoding="utf-8") == printed
-    # A run that fails leaves the old file as it was, and no temporary file beside it.
-    code, _, err = run_cli(["generate", str(tmp_path / "no-run"), "--output", str(target)], capsys)
-    assert code == 2 and "\n" == err[-1]
+    # A write that breaks half-way (a full disk) leaves the old file whole, no
+    # temporary file beside it, and one line on stderr.
+    real_write = Path.write_bytes
+
+    def half_then_full(self: Path, data: bytes) -> int:
+        real_write(self, data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", half_then_full)
+    code, _, err = run_cli([*argv, "--seed", "9", "--output", str(target)], capsys)
+    monkeypatch.undo()
+    assert code != 0 and "No space left" in err and err.count("\n") == 1
     assert target.read_text(encoding="utf-8") == printed
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
 
@@ -356,3 +367,20 @@ def test_streaming_prints_the_same_text(
         on_token=lambda row, token: tokens.append((row, token)),
     )[0]
     assert tokens == [(0, t) for t in sample.tokens]
+
+
+def test_the_sweep_shows_the_remedy_beside_greedy(cycling_lstm: WordLSTMGenerator) -> None:
+    config = SweepConfig(
+        temperatures=(0.8,), prompts=("Alice said",), num_prompts=1, num_samples=2, max_words=30
+    )
+    rows = sweep_generator("word", cycling_lstm, config)
+    assert [r.setting for r in rows] == ["greedy", "greedy,no-repeat-3", "T=0.8"]
+    greedy, remedy, _ = rows
+    assert greedy.metrics["seq_rep_4"] > 0.5  # the tiny model cycles
+    assert remedy.metrics["seq_rep_4"] == 0.0
+    assert [
+        r.setting for r in sweep_generator("w", cycling_lstm, replace(config, greedy_no_repeat=0))
+    ] == [
+        "greedy",
+        "T=0.8",
+    ]
