@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import TINY_LSTM_OPTIONS
 from torch import nn
 
 from baselines.markov import MarkovGenerator
@@ -119,8 +118,8 @@ class ToyNet(nn.Module):
 
 
 @pytest.fixture(scope="module")
-def toy() -> WordLSTMGenerator:
-    gen = WordLSTMGenerator.from_options({**TINY_LSTM_OPTIONS, "epochs": 1, "min_freq": 1})
+def toy(tiny_lstm: dict[str, object]) -> WordLSTMGenerator:
+    gen = WordLSTMGenerator.from_options({**tiny_lstm, "epochs": 1, "min_freq": 1})
     gen.fit("a b c d\n" * 20)
     ids = gen.vocab.stoi
     rows = {  # the raw logits after each word, over a b c d <eos>
@@ -173,9 +172,9 @@ def test_penalty_alone_and_ban_alone(toy: WordLSTMGenerator) -> None:
 
 
 @pytest.fixture(scope="module")
-def cycling_lstm(prose_text: str) -> WordLSTMGenerator:
+def cycling_lstm(prose_text: str, tiny_lstm: dict[str, object]) -> WordLSTMGenerator:
     torch.manual_seed(0)
-    gen = WordLSTMGenerator.from_options({**TINY_LSTM_OPTIONS, "min_freq": 1})
+    gen = WordLSTMGenerator.from_options({**tiny_lstm, "min_freq": 1})
     gen.fit(prose_text)
     return gen
 
