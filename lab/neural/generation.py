@@ -212,8 +212,8 @@ class _Rows:
             self.seen[torch.arange(len(ids)), token] = True
         if self.request.logprobs:  # the model's own distribution, before any setting
             chosen = torch.log_softmax(raw.double(), dim=-1).gather(1, token.view(-1, 1))
-            for row, value in zip(self.logprobs, chosen.view(-1).tolist(), strict=True):
-                row.append(value)
+            for values, value in zip(self.logprobs, chosen.view(-1).tolist(), strict=True):
+                values.append(value)
         on_token = self.request.on_token
         if on_token is not None:
             for row, i in enumerate(ids):
