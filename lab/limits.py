@@ -158,6 +158,8 @@ def check_seed(value: object, name: str = "seed") -> int:
     return value
 
 
+_COUNT_NAMES = ("num_samples", "num_return_sequences")
+_CONTROLS = ("repetition_penalty", "no_repeat_ngram_size")
 #: Largest ``top_k`` taken as given (any k above the vocabulary size keeps every token).
 MAX_TOP_K = 2**31 - 1
 
@@ -180,14 +182,8 @@ class GenerationSettings:
         """The :class:`~lab.models.sampling.SamplingConfig` (its own checks apply too)."""
         from lab.models.sampling import SamplingConfig  # it imports this module
 
-        return SamplingConfig(
-            greedy=self.greedy,
-            temperature=self.temperature,
-            top_k=self.top_k,
-            top_p=self.top_p,
-            repetition_penalty=self.repetition_penalty,
-            no_repeat_ngram_size=self.no_repeat_ngram_size,
-        )
+        rule = ("greedy", "temperature", "top_k", "top_p", *_CONTROLS)
+        return SamplingConfig(**{name: getattr(self, name) for name in rule})
 
 
 def generation_settings(values: Mapping[str, Any], **defaults: Any) -> GenerationSettings:
@@ -200,8 +196,6 @@ def generation_settings(values: Mapping[str, Any], **defaults: Any) -> Generatio
     greedy would ignore is refused. Every problem is one :class:`OptionError` line:
     the command line passes its flags, the playground its request body.
 
-    >>> generation_settings({"temperature": 0.7, "top_k": 5}).sampling().label
-    'T=0.7,k=5'
     >>> generation_settings({"temperature": 0, "no_repeat_ngram_size": 3}).sampling().label
     'greedy,no-repeat-3'
     >>> generation_settings({"greedy": "false"})
@@ -212,7 +206,7 @@ def generation_settings(values: Mapping[str, Any], **defaults: Any) -> Generatio
     lab.errors.OptionError: greedy decoding ignores top_k 5: give one or the other
     """
     base = GenerationSettings(**defaults)
-    values = _num_samples_alias(values)
+    values = {**values, "num_samples": one_num_samples(*map(values.get, _COUNT_NAMES))}
 
     def get(name: str) -> Any:
         value = values.get(name)
@@ -242,17 +236,16 @@ def generation_settings(values: Mapping[str, Any], **defaults: Any) -> Generatio
     return settings
 
 
-def _num_samples_alias(values: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``num_return_sequences`` (HF's name) as ``num_samples``; both, if different, refused."""
-    alias, given = values.get("num_return_sequences"), values.get("num_samples")
-    if alias is None:
-        return values
-    if given is not None and given != alias:
+def one_num_samples(num_samples: object, num_return_sequences: object) -> Any:
+    """``num_samples``, or HF's ``num_return_sequences`` for it; both, if different, refused."""
+    if num_return_sequences is None or num_samples == num_return_sequences:
+        return num_samples
+    if num_samples is not None:
         raise OptionError(
-            f"num_samples {_short(given)} and num_return_sequences {_short(alias)} "
-            "are one setting: give one of them"
+            f"num_samples {_short(num_samples)} and num_return_sequences "
+            f"{_short(num_return_sequences)} are one setting: give one of them"
         )
-    return {**values, "num_samples": alias}
+    return num_return_sequences
 
 
 def _refuse_ignored(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
 
 from lab.errors import CheckpointError, NotFittedError, OptionError
+from lab.limits import one_num_samples
 from lab.models import registry
 from lab.models.checkpoint import (
     check_files,
@@ -179,20 +180,14 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         logprobs: bool = False,
         on_token: TokenCallback | None = None,
     ) -> list[Sample]:
-        """``num_samples`` continuations of ``prompt``, primed with it; bad lengths are an
-        :class:`~lab.errors.OptionError` before any work.
-
-        ``num_return_sequences`` is HF's name for ``num_samples``; ``logprobs`` fills
-        each :attr:`Sample.logprobs`; ``on_token(i, token)`` hears sample ``i``'s tokens
-        as they are chosen (see :class:`~lab.models.protocol.GenerationRequest`).
-        """
-        if num_return_sequences is not None:
-            if num_samples not in (1, num_return_sequences):
-                raise OptionError(
-                    f"num_samples {num_samples} and num_return_sequences "
-                    f"{num_return_sequences} are one setting: give one of them"
-                )
-            num_samples = num_return_sequences
+        """``num_samples`` (HF: ``num_return_sequences``) continuations of ``prompt``, primed
+        with it, with :attr:`Sample.logprobs` if ``logprobs``, streamed to ``on_token``
+        (:class:`~lab.models.protocol.GenerationRequest`); bad lengths are an
+        :class:`~lab.errors.OptionError` before any work."""
+        if num_return_sequences is not None:  # 1 is the default, not a choice
+            num_samples = one_num_samples(
+                num_samples if num_samples != 1 else None, num_return_sequences
+            )
         request = GenerationRequest(
             prompt, max_tokens, sampling, num_samples, seed, stop_at_eos, logprobs, on_token
         )

@@ -52,8 +52,7 @@ from lab.models.repetition import repetition_array, repetition_weights
 
 T = TypeVar("T")
 
-#: Cumulative sums of normalised floats can land a hair below top_p; without a
-#: tolerance a nucleus of exactly p would take one token too many.
+#: Sums of normalised floats land a hair below top_p: a nucleus of p would take a token too many.
 TOP_P_TOLERANCE = 1e-12
 
 
