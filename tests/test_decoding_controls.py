@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -383,3 +384,27 @@ def test_the_sweep_shows_the_remedy_beside_greedy(cycling_lstm: WordLSTMGenerato
         "greedy",
         "T=0.8",
     ]
+
+
+def test_one_sample_streams_by_default_to_a_terminal_only(
+    ngram_run: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.cli import generate as cli_generate
+
+    heard: list[str] = []
+    real = cli_generate._Streamer.on_token
+    monkeypatch.setattr(
+        cli_generate._Streamer,
+        "on_token",
+        lambda self, row, token: (heard.append(token), real(self, row, token)),
+    )
+    argv = ["generate", str(ngram_run), "--prompt", "She", "--max-tokens", "8"]
+    _, piped, _ = run_cli(argv, capsys)
+    assert heard == []  # not a terminal: printed at the end
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    _, shown, _ = run_cli(argv, capsys)
+    assert len(heard) == 8 and shown == piped
+    heard.clear()
+    run_cli([*argv, "--num-samples", "2"], capsys)  # two samples are not streamed
+    run_cli([*argv, "--json"], capsys)  # nor JSON
+    assert heard == []

@@ -192,6 +192,9 @@ class _Rows:
             self.seen[:, prompt_ids] = True
         self.logprobs: list[list[float]] = [[] for _ in range(n)]
         self.step, self.stopped = 0, [False] * n
+        self.records = bool(
+            self.histories or penalty != 1.0 or request.logprobs or request.on_token
+        )
 
     def choose(self, raw: Tensor, allowed: Tensor) -> Tensor:
         """The next token of each row: the repetition controls, then Exercise 6."""
@@ -199,7 +202,7 @@ class _Rows:
         if sampling.reads_history:
             allowed = repetition_controls(allowed, sampling, self.seen, self.histories)
         token = next_token(allowed, sampling, generator=self.generator)
-        if self.step < self.request.max_tokens:  # later steps belong to longer requests
+        if self.records and self.step < self.request.max_tokens:  # later: longer requests
             self._record(raw, token)
         self.step += 1
         return token
