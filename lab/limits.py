@@ -158,6 +158,8 @@ def check_seed(value: object, name: str = "seed") -> int:
     return value
 
 
+_COUNT_NAMES = ("num_samples", "num_return_sequences")
+_CONTROLS = ("repetition_penalty", "no_repeat_ngram_size")
 #: Largest ``top_k`` taken as given (any k above the vocabulary size keeps every token).
 MAX_TOP_K = 2**31 - 1
 
@@ -170,6 +172,8 @@ class GenerationSettings:
     temperature: float = 1.0
     top_k: int | None = None
     top_p: float | None = None
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
     max_tokens: int = 60
     num_samples: int = 1
     seed: int = 0
@@ -178,9 +182,8 @@ class GenerationSettings:
         """The :class:`~lab.models.sampling.SamplingConfig` (its own checks apply too)."""
         from lab.models.sampling import SamplingConfig  # it imports this module
 
-        return SamplingConfig(
-            greedy=self.greedy, temperature=self.temperature, top_k=self.top_k, top_p=self.top_p
-        )
+        rule = ("greedy", "temperature", "top_k", "top_p", *_CONTROLS)
+        return SamplingConfig(**{name: getattr(self, name) for name in rule})
 
 
 def generation_settings(values: Mapping[str, Any], **defaults: Any) -> GenerationSettings:
@@ -188,17 +191,22 @@ def generation_settings(values: Mapping[str, Any], **defaults: Any) -> Generatio
 
     Booleans must be booleans (``"false"`` is not false), whole numbers whole,
     numbers finite, each in its range; a missing or ``None`` value takes
-    ``defaults``, else :class:`GenerationSettings`' own. Every problem is one
-    :class:`OptionError` line. The command line passes its parsed flags, the
-    playground its request body: one validator for both.
+    ``defaults``, else :class:`GenerationSettings`' own. As in HF, temperature 0 is
+    greedy, ``top_k`` 0 no cut, ``num_return_sequences`` ``num_samples``; a setting
+    greedy would ignore is refused. Every problem is one :class:`OptionError` line:
+    the command line passes its flags, the playground its request body.
 
-    >>> generation_settings({"temperature": 0.7, "top_k": 5}).sampling().label
-    'T=0.7,k=5'
+    >>> generation_settings({"temperature": 0, "no_repeat_ngram_size": 3}).sampling().label
+    'greedy,no-repeat-3'
     >>> generation_settings({"greedy": "false"})
     Traceback (most recent call last):
     lab.errors.OptionError: greedy must be true or false, not 'false'
+    >>> generation_settings({"greedy": True, "top_k": 5})
+    Traceback (most recent call last):
+    lab.errors.OptionError: greedy decoding ignores top_k 5: give one or the other
     """
     base = GenerationSettings(**defaults)
+    values = {**values, "num_samples": one_num_samples(*map(values.get, _COUNT_NAMES))}
 
     def get(name: str) -> Any:
         value = values.get(name)
@@ -207,18 +215,56 @@ def generation_settings(values: Mapping[str, Any], **defaults: Any) -> Generatio
     greedy = get("greedy")
     if not isinstance(greedy, bool):
         raise OptionError(f"greedy must be true or false, not {_short(greedy)}")
+    temperature = _finite(get("temperature"), "temperature")
+    top_k = _whole_or_none(get("top_k"), "top_k", 0, MAX_TOP_K)
+    top_p = None if get("top_p") is None else _finite(get("top_p"), "top_p")
+    if greedy or temperature == 0:
+        _refuse_ignored(greedy, temperature, top_k, top_p)
     settings = GenerationSettings(
-        greedy=greedy,
-        temperature=_finite(get("temperature"), "temperature"),
-        top_k=_whole_or_none(get("top_k"), "top_k", 1, MAX_TOP_K),
-        top_p=None if get("top_p") is None else _finite(get("top_p"), "top_p"),
+        greedy=greedy or temperature == 0,
+        temperature=1.0 if temperature == 0 else temperature,
+        top_k=top_k or None,
+        top_p=top_p,
+        repetition_penalty=_finite(get("repetition_penalty"), "repetition_penalty"),
+        no_repeat_ngram_size=_whole(get("no_repeat_ngram_size"), "no_repeat_ngram_size", 0, None),
         max_tokens=_whole(get("max_tokens"), "max_tokens", 0, None),
         num_samples=_whole(get("num_samples"), "num_samples", 1, None),
         seed=check_seed(get("seed")),
     )
     check_generation_args(settings.max_tokens, settings.num_samples)
-    settings.sampling()  # temperature and top_p ranges: SamplingConfig's own checks
+    settings.sampling()  # temperature, top_p and penalty ranges: SamplingConfig's own checks
     return settings
+
+
+def one_num_samples(num_samples: object, num_return_sequences: object) -> Any:
+    """``num_samples``, or HF's ``num_return_sequences`` for it; both, if different, refused."""
+    if num_return_sequences is None or num_samples == num_return_sequences:
+        return num_samples
+    if num_samples is not None:
+        raise OptionError(
+            f"num_samples {_short(num_samples)} and num_return_sequences "
+            f"{_short(num_return_sequences)} are one setting: give one of them"
+        )
+    return num_return_sequences
+
+
+def _refuse_ignored(
+    greedy: bool, temperature: float, top_k: int | None, top_p: float | None
+) -> None:
+    """One line for a setting greedy decoding would ignore (HF warns; we refuse). Values
+    that change nothing (temperature 1, top_k 0, top_p 1) pass: a form sends them all."""
+    ignored = " and ".join(
+        part
+        for part, used in (
+            (f"temperature {temperature:g}", greedy and temperature not in (0, 1)),
+            (f"top_k {top_k}", bool(top_k)),
+            (f"top_p {top_p:g}" if top_p is not None else "", top_p not in (None, 1)),
+        )
+        if used
+    )
+    if ignored:
+        what = "greedy decoding" if greedy else "temperature 0 means greedy decoding, which"
+        raise OptionError(f"{what} ignores {ignored}: give one or the other")
 
 
 def _short(value: object) -> str:

@@ -64,7 +64,7 @@ def test_metrics_json_holds_every_number_and_the_config(comparison) -> None:
         "ngram",
         "unigram",
     ]
-    assert len(doc["sweep"]) == 4 * 4  # greedy + 3 temperatures, 4 models
+    assert len(doc["sweep"]) == 4 * 5  # greedy, greedy + no-repeat-3, 3 temperatures; 4 models
     assert doc["config"]["resolved_options"]["word-lstm"]["hidden_dim"] == 24
     for row in doc["scores"]:
         assert row["bits_per_char"] == pytest.approx(

@@ -40,6 +40,9 @@ class SweepConfig:
 
     temperatures: tuple[float, ...] = DEFAULT_TEMPERATURES
     greedy: bool = True
+    #: Greedy with HF's ``no_repeat_ngram_size`` beside plain greedy, the standard
+    #: remedy for greedy cycling (0: left out); with ``greedy`` only.
+    greedy_no_repeat: int = 3
     top_k: int | None = None
     top_p: float | None = None
     prompts: tuple[str, ...] = DEFAULT_PROMPTS
@@ -58,6 +61,8 @@ class SweepConfig:
     def __post_init__(self) -> None:
         if self.num_prompts < 1 or self.num_samples < 1 or self.max_words < 1:
             raise ValueError("a sweep needs num_prompts, num_samples and max_words >= 1")
+        if self.greedy_no_repeat < 0:
+            raise ValueError(f"greedy_no_repeat must be >= 0, not {self.greedy_no_repeat}")
         for t in self.temperatures:
             SamplingConfig(temperature=t)  # validates
 
@@ -69,12 +74,14 @@ class SweepConfig:
         return int(np.random.SeedSequence(key).generate_state(1)[0])
 
     def settings(self) -> list[SamplingConfig]:
-        """Greedy first, then the temperatures in increasing order."""
+        """Greedy first, then greedy + no-repeat-n, then the temperatures in increasing order."""
         grid = [
             SamplingConfig(temperature=t, top_k=self.top_k, top_p=self.top_p)
             for t in sorted(self.temperatures)
         ]
-        return ([SamplingConfig(greedy=True)] if self.greedy else []) + grid
+        remedy = SamplingConfig(greedy=True, no_repeat_ngram_size=self.greedy_no_repeat)
+        greedy = [SamplingConfig(greedy=True)] + ([remedy] if self.greedy_no_repeat else [])
+        return (greedy if self.greedy else []) + grid
 
 
 @dataclass

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
 
 from lab.errors import CheckpointError, NotFittedError, OptionError
+from lab.limits import one_num_samples
 from lab.models import registry
 from lab.models.checkpoint import (
     check_files,
@@ -39,6 +40,7 @@ from lab.models.protocol import (
     GenerationRequest,
     Sample,
     SamplingConfig,
+    TokenCallback,
 )
 from lab.models.scoring import ScoreResult
 from lab.models.staging import staged_run
@@ -174,10 +176,21 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         num_samples: int = 1,
         seed: int = 0,
         stop_at_eos: bool = False,
+        num_return_sequences: int | None = None,
+        logprobs: bool = False,
+        on_token: TokenCallback | None = None,
     ) -> list[Sample]:
-        """``num_samples`` continuations of ``prompt``, primed with it; bad lengths are an
+        """``num_samples`` (HF: ``num_return_sequences``) continuations of ``prompt``, primed
+        with it, with :attr:`Sample.logprobs` if ``logprobs``, streamed to ``on_token``
+        (:class:`~lab.models.protocol.GenerationRequest`); bad lengths are an
         :class:`~lab.errors.OptionError` before any work."""
-        request = GenerationRequest(prompt, max_tokens, sampling, num_samples, seed, stop_at_eos)
+        if num_return_sequences is not None:  # 1 is the default, not a choice
+            num_samples = one_num_samples(
+                num_samples if num_samples != 1 else None, num_return_sequences
+            )
+        request = GenerationRequest(
+            prompt, max_tokens, sampling, num_samples, seed, stop_at_eos, logprobs, on_token
+        )
         return self._generate(request)
 
     def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[list[Sample]]:

@@ -29,7 +29,7 @@ from lab.models.scoring import ScoreResult
 from lab.models.staging import ALL, staged_run
 from lab.neural.config import NeuralConfig, process_context, resolve_device
 from lab.neural.epoch import evaluate_nll, token_nlls
-from lab.neural.generation import decode_requests, next_token_probs
+from lab.neural.generation import decode_requests, next_token_weights
 from lab.neural.network import RNNLanguageModel, build_model, count_parameters, saved_cutoffs
 from lab.neural.training import TrainerState, train_model
 
@@ -184,9 +184,9 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
     def _next_token_weights(
         self, prompt_tokens: list[str]
     ) -> tuple[Sequence[str], Sequence[float]]:
-        """The softmax ``generate`` samples its first token from, in id order."""
+        """``exp(logits)`` ``generate`` samples its first token from, in id order."""
         ids = [self.vocab.eos_id, *self.vocab.encode(prompt_tokens)]
-        return self.vocab.itos, next_token_probs(self._model(), ids, device=self.device)
+        return self.vocab.itos, next_token_weights(self._model(), ids, device=self.device)
 
     # -- generation ------------------------------------------------------------
     def _generate(self, request: GenerationRequest) -> list[Sample]:
