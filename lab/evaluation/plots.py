@@ -25,9 +25,15 @@ def plot_repetition(rows: Sequence[SweepRow], path: Path) -> None:
         ("distinct_2", axes[1], "distinct-2"),
     ):
         for model in dict.fromkeys(r.model for r in rows):
-            pts = sorted((r.temperature or 0.0, r.metrics[key]) for r in rows if r.model == model)
-            ax.plot([t for t, _ in pts], [v for _, v in pts], marker="o", label=model)
-        ax.set_xlabel("temperature (0 = greedy)")
+            mine = [r for r in rows if r.model == model]
+            # The remedies (greedy + no-repeat) are not a temperature: a cross at T=0 each.
+            plain = [r for r in mine if "no-repeat" not in r.setting and "rep=" not in r.setting]
+            pts = sorted((r.temperature or 0.0, r.metrics[key]) for r in plain)
+            (line,) = ax.plot([t for t, _ in pts], [v for _, v in pts], marker="o", label=model)
+            remedies = [r.metrics[key] for r in mine if r not in plain]
+            if remedies:
+                ax.scatter([0.0] * len(remedies), remedies, marker="x", color=line.get_color())
+        ax.set_xlabel("temperature (0 = greedy; x = greedy + no-repeat)")
         ax.set_title(title)
         ax.grid(alpha=0.3)
     axes[0].legend()

@@ -23,11 +23,14 @@ function field(id) {
 }
 
 function settings() {
+  // Greedy decoding ignores temperature, top-k and top-p: send none, or the server refuses
+  // the pair as a contradiction (one validator for the page and the command line).
+  const greedy = $("greedy").checked;
   return {
-    greedy: $("greedy").checked,
-    temperature: Number($("temperature").value),
-    top_k: field("top-k"),
-    top_p: field("top-p"),
+    greedy,
+    temperature: greedy ? null : Number($("temperature").value),
+    top_k: greedy ? null : field("top-k"),
+    top_p: greedy ? null : field("top-p"),
     max_words: field("max-words"), // words for every model, the character one included
     seed: field("seed") ?? 0,
   };
