@@ -16,16 +16,20 @@ import os
 import sys
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lab.errors import LabError, OptionError
 from lab.models.config import option
 
 if TYPE_CHECKING:
     import torch
+    from torch import nn
 
 Cell = Literal["lstm", "gru", "rnn"]
 Optimizer = Literal["adam", "sgd"]
+#: Why training stopped (``stop_reason``), as the report says it.
+CONVERGED, EPOCHS, TOKEN_BUDGET, TIME_CAP = "converged", "epochs", "token budget", "time cap"
+DIVERGED = "diverged"  # the loss became NaN or infinite
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,37 @@ class TrainConfig:
         if self.max_tokens is not None and self.max_tokens < 1:
             raise OptionError("max_tokens must be >= 1")
 
+    def batches_left(self, epoch: int, tokens: int, per_epoch: int, world_size: int = 1) -> int:
+        """Batches left in the budget after ``epoch`` epochs and ``tokens`` tokens: the
+        remaining epochs, or the token budget if it ends first (for the progress bar)."""
+        batches = max(0, self.epochs - epoch) * per_epoch
+        if self.max_tokens is not None:
+            per_batch = self.batch_size * self.bptt * world_size
+            batches = min(batches, -(-max(0, self.max_tokens - tokens) // per_batch))
+        return batches
+
+    def budget_used(self, tokens: int, seconds: float) -> str:
+        """The budget that ``tokens`` seen after ``seconds`` has used up, or ``""``. The token
+        budget is the same on every machine; the clock is not, so under ``torchrun`` every
+        rank must agree on it (one small all-reduce)."""
+        if self.max_tokens is not None and tokens >= self.max_tokens:
+            return TOKEN_BUDGET
+        if self.max_minutes is not None and any_rank(seconds > 60 * self.max_minutes):
+            return TIME_CAP
+        return ""
+
+    def make_optimizer(self, model: nn.Module) -> tuple[torch.optim.Optimizer, Any]:
+        """Adam or SGD over ``model``'s parameters, and the plateau schedule that decays its
+        rate by ``lr_decay`` (``None`` for 1: ReduceLROnPlateau refuses a factor of 1)."""
+        import torch
+
+        kind = torch.optim.SGD if self.optimizer == "sgd" else torch.optim.Adam
+        optimizer = kind(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        if self.lr_decay >= 1:
+            return optimizer, None
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau
+        return optimizer, plateau(optimizer, mode="min", factor=self.lr_decay, patience=0)
+
 
 @dataclass(frozen=True)
 class NeuralConfig:
@@ -164,8 +199,6 @@ def resolve_device(name: str = "auto") -> torch.device:
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise LabError("--device mps was asked for but MPS is not available")
     return device
-
-
 
 
 # -- data-parallel training across processes (torchrun) -----------------------------------

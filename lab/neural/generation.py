@@ -256,8 +256,10 @@ class _PrimedPrompts(nn.Module):
                 read[tuple(ids)] = (logits[-1:], state)
         rows = [read[tuple(ids)] for ids in self._prompts]
         last = _cat_states([logits for logits, _ in rows], self._counts)
-        self.primed = (last, _cat_states([state for _, state in rows], self._counts))
-        return self.primed
+        assert isinstance(last, Tensor)  # logits are one tensor, never a pair
+        primed = (last, _cat_states([state for _, state in rows], self._counts))
+        self.primed = primed
+        return primed
 
 
 def _cat_states(states: Sequence[Hidden], counts: Sequence[int]) -> Hidden:

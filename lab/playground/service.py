@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lab.errors import LabError, OptionError, UnknownTokenWarning
-from lab.limits import generation_settings, length_in_words
 from lab.models.base import Generator
 from lab.models.checkpoint import load_run
 from lab.models.probabilities import MAX_TOP_N
 from lab.models.protocol import SamplingConfig
 from lab.playground import units
+from lab.settings import generation_settings, length_in_words
 
 #: Longest text the surprisal view scores and longest walk it keeps: one page, not a book.
 MAX_TEXT_CHARS = 20_000
@@ -33,7 +33,7 @@ T = TypeVar("T")
 
 def sampling_from(payload: Mapping[str, Any]) -> SamplingConfig:
     """The page's settings as a :class:`SamplingConfig`, checked by the command line's
-    validator (:func:`lab.limits.generation_settings`)."""
+    validator (:func:`lab.settings.generation_settings`)."""
     sampling: SamplingConfig = generation_settings(payload).sampling()
     return sampling
 
