@@ -9,11 +9,13 @@ the test compares that data with what it computed itself. The child:
 * runs walled off in namespaces and/or as a fresh uid for every child
   (:mod:`lab.grading.confinement` says which mode does what; the walls
   are :mod:`lab.grading.jail`'s);
-* sees only a box folder holding ``harness/`` (the child and the drivers)
-  and ``submission/`` (the stubbed release overlaid with the student's
-  files), read-only to it; its working folder, ``HOME`` and ``TMPDIR`` are
-  a scratch folder of its own; no path of the reference, the hidden tests
-  or the grader is in its environment, working folder or arguments;
+* sees only a box folder holding ``submission/`` (the stubbed release
+  overlaid with the student's files) and a harness of its own (the child
+  program and only the drivers its test module calls, none of them a
+  stand-in for its own exercise: :mod:`lab.grading.harness`), read-only to
+  it; its working folder, ``HOME`` and ``TMPDIR`` are a scratch folder of its
+  own; no path of the reference, the hidden tests or the grader is in its
+  environment, working folder or arguments;
 * is started in a session of its own, capped by ``RLIMIT_AS``,
   ``RLIMIT_CPU``, ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, a wall-clock budget per
   test, and a cap on the memory and tasks of all its processes together
@@ -29,16 +31,13 @@ group's end all of them, and the next group's child is a new identity.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from lab.grading.confinement import Identity
 from lab.grading.worker import (
-    CHILD_FILE,
     DEFAULT_MEMORY,
-    DRIVERS_PACKAGE,
     MAX_REPLY,
     MAX_TASKS,
     SubmissionError,
@@ -48,23 +47,9 @@ from lab.grading.worker import (
 )
 
 __all__ = [
-    "CHILD_FILE", "DEFAULT_MEMORY", "DRIVERS_PACKAGE", "MAX_REPLY", "MAX_TASKS", "Sandbox",
-    "SubmissionError", "SubmissionRaised", "Worker", "build_harness", "decode",
+    "DEFAULT_MEMORY", "MAX_REPLY", "MAX_TASKS", "Sandbox", "SubmissionError",
+    "SubmissionRaised", "Worker", "decode",
 ]  # fmt: skip
-
-
-def build_harness(box: Path) -> None:
-    """Copy the child and the drivers into ``box/harness``."""
-    harness = box / "harness"
-    harness.mkdir(parents=True, exist_ok=True)
-    here = Path(__file__).resolve().parent
-    shutil.copyfile(here / "sandbox_child.py", harness / CHILD_FILE)
-    shutil.copytree(
-        here / "drivers",
-        harness / DRIVERS_PACKAGE,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        dirs_exist_ok=True,
-    )
 
 
 class Sandbox:
@@ -84,14 +69,15 @@ class Sandbox:
         self._current: Worker | None = None
         self._deadline = 0.0
 
-    def begin(self, group: str, tests_in_group: int = 1) -> Sandbox:
-        """Start a test of ``group``: its worker (a new one after a group change; its CPU
+    def begin(self, group: str, tests_in_group: int, test_module: Path) -> Sandbox:
+        """Start a test of ``group`` (tests of ``test_module``): its worker (a new one after a
+        group change, with a harness holding only the drivers ``test_module`` calls; its CPU
         limit covers the whole group's time) and this test's wall-clock budget."""
         for key in [k for k in self._workers if k != group]:
             self._workers.pop(key).close()
         if group not in self._workers:
             cpu = self.per_test_timeout * max(tests_in_group, 1)
-            self._workers[group] = Worker(self.box, self.identity, self.memory, cpu)
+            self._workers[group] = Worker(self.box, self.identity, self.memory, cpu, test_module)
         worker = self._workers[group]
         if worker.proc is not None and not worker.alive():
             worker.close()  # what is left of a child that died: the next call starts afresh

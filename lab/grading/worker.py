@@ -3,7 +3,11 @@
 :class:`Worker` is :mod:`lab.grading.sandbox`'s unit: one child process per
 test group, started as a fresh identity (:mod:`lab.grading.confinement`),
 answered over a pipe pair, measured every :data:`WATCH_SECONDS` and killed
-with everything it started (:mod:`lab.grading.reaper`).
+with everything it started (:mod:`lab.grading.reaper`). Each child runs a
+harness built for its test module alone (:mod:`lab.grading.harness`), in a
+folder only it can read: bound at :data:`lab.grading.jail.HARNESS_INSIDE` in
+the jail, else owned by root and the children's group (as root) or the
+grader (without root), and removed when the child ends.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from typing import Any
 
 from lab.grading import confinement, jail, reaper
 from lab.grading.confinement import Identity
+from lab.grading.harness import CHILD_FILE, DRIVERS_PACKAGE, build_harness, remove_harness
 
-CHILD_FILE, DRIVERS_PACKAGE = "_textgen_child.py", "_textgen_drivers"
+__all__ = ["CHILD_FILE", "DRIVERS_PACKAGE", "SubmissionError", "SubmissionRaised", "Worker"]
 MAX_REPLY = 64 << 20
 MAX_TASKS = 512  # processes and threads of one sandbox, all together
 WATCH_SECONDS = 0.25  # how often the parent measures the whole sandbox
@@ -55,13 +60,17 @@ class SubmissionRaised(SubmissionError):
 class Worker:
     """One child process and the pipe pair it answers on; each start is a fresh identity."""
 
-    def __init__(self, box: Path, identity: Identity, memory_bytes: int, cpu: float) -> None:
+    def __init__(
+        self, box: Path, identity: Identity, memory_bytes: int, cpu: float, test_module: Path
+    ) -> None:
         self.box, self.base, self.memory, self.cpu = box, identity, memory_bytes, cpu
+        self.test_module = test_module
         self.identity = identity
         self.proc: subprocess.Popen[bytes] | None = None
         self._buffer = b""
         self._calls = 0
         self._scratch: Path | None = None
+        self._harness: Path | None = None  # the folder holding this child's harness
         self._child: int | None = None  # the harness's pid on the host
         self._init: int | None = None  # the PID namespace's first process on the host
         self.budget = 0.0
@@ -73,25 +82,37 @@ class Worker:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def _build_harness(self) -> Path:
+        """This child's harness, readable by it alone (see the module's docstring)."""
+        self._harness = Path(tempfile.mkdtemp(prefix="textgen-harness-"))
+        if self.identity.dedicated:
+            os.chown(self._harness, 0, self.identity.gid)
+            os.chmod(self._harness, 0o750)
+        return build_harness(self._harness / "harness", self.test_module)
+
     def _start(self, deadline: float) -> None:
         self.identity = self.base.fresh()
         jailed = self.identity.namespaces
+        harness = self._build_harness()
         if jailed:
-            home, harness = jail.SCRATCH_INSIDE, f"{jail.BOX_INSIDE}/harness/{CHILD_FILE}"
+            home, child = jail.SCRATCH_INSIDE, f"{jail.HARNESS_INSIDE}/{CHILD_FILE}"
+            submission = f"{jail.BOX_INSIDE}/submission"
         else:
             scratch = Path(tempfile.mkdtemp(prefix="textgen-box-"))
             if self.identity.dedicated:
                 os.chown(scratch, self.identity.uid, self.identity.gid)
             self._scratch = scratch
-            home, harness = str(scratch), str(self.box / "harness" / CHILD_FILE)
+            home, child = str(scratch), str(harness / CHILD_FILE)
+            submission = str(self.box / "submission")
         env = {k: os.environ[k] for k in _PASS_ENV if k in os.environ}
         env |= {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": home,
             "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
             "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LANG": env.get("LANG", "C.UTF-8"),
         }  # fmt: skip
-        cmd = [*confinement.launch_prefix(self.identity, self.box), sys.executable, "-I"]
-        cmd += [harness, "--memory", str(self.memory), "--cpu", str(int(self.cpu) + 1)]
+        cmd = [*confinement.launch_prefix(self.identity, self.box, harness), sys.executable, "-I"]
+        cmd += [child, "--submission", submission]
+        cmd += ["--memory", str(self.memory), "--cpu", str(int(self.cpu) + 1)]
         if self.identity.dedicated:  # RLIMIT_NPROC counts the uid's processes: ours alone
             cmd += ["--nproc", str(MAX_TASKS // 2)]
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
@@ -228,6 +249,10 @@ class Worker:
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+        if self._harness is not None:
+            remove_harness(self._harness / "harness")
+            shutil.rmtree(self._harness, ignore_errors=True)
+            self._harness = None
 
 
 def _host_pid(root: int, inner: int) -> int | None:
