@@ -20,8 +20,10 @@ the test compares that data with what it computed itself. The child:
   ``RLIMIT_CPU``, ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, a wall-clock budget per
   test, and a cap on the memory and tasks of all its processes together
   (measured by the parent every :data:`WATCH_SECONDS`); when a call times
-  out or the child dies, it and everything it started are killed and the
-  next test gets a new one.
+  out or the child dies, it and everything it started are killed at once,
+  with pytest-timeout's signal held back (so within its grace, and never
+  cut halfway), and the next test gets a new child; what the old one wrote
+  is removed before that child starts.
 
 One child serves the tests of one exercise module that share a visibility,
 so a child that has seen a hidden test's inputs never answers a visible
@@ -79,8 +81,12 @@ class Sandbox:
             cpu = self.per_test_timeout * max(tests_in_group, 1)
             self._workers[group] = Worker(self.box, self.identity, self.memory, cpu, test_module)
         worker = self._workers[group]
-        if worker.proc is not None and not worker.alive():
-            worker.close()  # what is left of a child that died: the next call starts afresh
+        if worker.pending or (worker.proc is not None and not worker.alive()):
+            # a call cut short (pytest-timeout ended the test first) or a child that died:
+            # the next call starts a new child, never one still busy with the last request
+            worker.close()
+        elif worker.proc is None:
+            worker.tidy()  # what a child killed at its deadline left, before the clock starts
         worker.budget = self.per_test_timeout
         self._current = worker
         self._deadline = time.monotonic() + self.per_test_timeout

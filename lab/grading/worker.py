@@ -74,6 +74,7 @@ class Worker:
         self._child: int | None = None  # the harness's pid on the host
         self._init: int | None = None  # the PID namespace's first process on the host
         self.budget = 0.0
+        self.pending = False  # a request sent and not answered yet
 
     @property
     def pid(self) -> int | None:
@@ -91,6 +92,7 @@ class Worker:
         return build_harness(self._harness / "harness", self.test_module)
 
     def _start(self, deadline: float) -> None:
+        self.tidy()
         self.identity = self.base.fresh()
         jailed = self.identity.namespaces
         harness = self._build_harness()
@@ -125,11 +127,12 @@ class Worker:
         if not isinstance(ready, dict) or not isinstance(ready.get("ready"), int):
             raise SubmissionError("the sandbox child did not start")
         if jailed:  # its pid is the namespace's; find it and the namespace's init on the host
-            self._init = _host_pid(self.proc.pid, 1)
-            self._child = _host_pid(self.proc.pid, ready["ready"])
+            self._init = reaper.host_pid(self.proc.pid, 1)
+            self._child = reaper.host_pid(self.proc.pid, ready["ready"])
 
     def call(self, driver: str, kwargs: dict[str, Any], deadline: float) -> Any:
         """Run ``driver`` in the child and return its reply's value (raises on anything else)."""
+        self.pending = True  # until the reply is read: a call cut short leaves it set
         if self.proc is None:
             self._start(deadline)
         assert self.proc is not None and self.proc.stdin is not None
@@ -141,8 +144,9 @@ class Worker:
         except (BrokenPipeError, OSError):
             self._died(driver)
         reply = self._read(deadline, driver)
+        self.pending = False
         if not isinstance(reply, dict) or reply.get("id") != self._calls:
-            self.close()
+            self.kill()
             raise SubmissionError(f"the submission's process sent a reply out of turn to {driver}")
         if reply.get("ok") is True:
             return decode(reply.get("value"))
@@ -160,7 +164,7 @@ class Worker:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 seconds = self.budget
-                self.close()
+                self.kill()
                 raise SubmissionError(
                     f"Timeout: the submission was still running {what} after the test's "
                     f"{seconds:g} s and was killed"
@@ -173,13 +177,13 @@ class Worker:
                 self._died(what)
             self._buffer += chunk
             if len(self._buffer) > MAX_REPLY:
-                self.close()
+                self.kill()
                 raise SubmissionError(f"the submission's reply to {what} was too large")
         line, _, self._buffer = self._buffer.partition(b"\n")
         try:
             return json.loads(line)
         except (ValueError, RecursionError):
-            self.close()
+            self.kill()
             raise SubmissionError(f"the submission's process garbled its reply to {what}") from None
 
     def _watch(self, what: str) -> None:
@@ -189,7 +193,7 @@ class Worker:
         uid = self.identity.uid if self.identity.dedicated else None
         held = reaper.usage(self.proc.pid, uid)
         if held.memory > self.memory or held.tasks > MAX_TASKS:
-            self.close()
+            self.kill()
             raise SubmissionError(
                 f"the submission's processes held {held.memory >> 20} MB in {held.tasks} tasks "
                 f"while running {what}, over the sandbox's {self.memory >> 20} MB and "
@@ -204,7 +208,7 @@ class Worker:
             code = None
         if self.identity.namespaces and code is not None and code > 128:
             code = 128 - code  # bwrap's init reports a child killed by signal N as 128 + N
-        self.close()
+        self.kill()
         if code is None:
             how = "closed its reply pipe"
         elif code < 0:
@@ -228,48 +232,44 @@ class Worker:
             root = os.getpid() if confinement.SUBREAPER else self._child
             reaper.kill_descendants(root, spare=self._child)
 
+    def kill(self) -> None:
+        """End the child and everything it started, at once and uninterrupted (a cleanup cut
+        short by pytest-timeout would leave a child the next test reuses); what it wrote
+        waits for :meth:`tidy`."""
+        with reaper.uninterrupted():
+            if self.proc is not None:
+                reaper.kill_descendants(self.proc.pid)
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.kill()
+                reaper.kill_identity(self.identity)
+                if not self.identity.confined and confinement.SUBREAPER:
+                    reaper.kill_descendants(os.getpid())
+                self.proc.wait()
+                for stream in (self.proc.stdin, self.proc.stdout):
+                    if stream is not None:
+                        stream.close()
+                self._stderr.close()
+                self.proc = None
+            self._buffer, self._child, self._init, self.pending = b"", None, None, False
+
+    def tidy(self) -> None:
+        """Remove what the last child wrote: its files in world-writable folders, its IPC
+        objects, its scratch folder and its harness (before any other child starts)."""
+        with reaper.uninterrupted():
+            reaper.remove_files_of(self.identity)
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+                self._scratch = None
+            if self._harness is not None:
+                remove_harness(self._harness / "harness")
+                shutil.rmtree(self._harness, ignore_errors=True)
+                self._harness = None
+
     def close(self) -> None:
         """Kill the child and everything it started; remove what it wrote."""
-        if self.proc is not None:
-            reaper.kill_descendants(self.proc.pid)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.kill()
-            reaper.kill_identity(self.identity)
-            if not self.identity.confined and confinement.SUBREAPER:
-                reaper.kill_descendants(os.getpid())
-            self.proc.wait()
-            for stream in (self.proc.stdin, self.proc.stdout):
-                if stream is not None:
-                    stream.close()
-            self._stderr.close()
-            self.proc = None
-        self._buffer, self._child, self._init = b"", None, None
-        reaper.remove_files_of(self.identity)
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
-        if self._harness is not None:
-            remove_harness(self._harness / "harness")
-            shutil.rmtree(self._harness, ignore_errors=True)
-            self._harness = None
-
-
-def _host_pid(root: int, inner: int) -> int | None:
-    """The host pid of the process numbered ``inner`` in the PID namespace under ``root``."""
-    for pid in [root, *reaper.descendants(root)]:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if (
-                line.startswith("NSpid:")
-                and line.split()[-1] == str(inner)
-                and len(line.split()) > 2
-            ):
-                return pid
-    return None
+        self.kill()
+        self.tidy()
 
 
 def decode(value: Any) -> Any:
