@@ -30,6 +30,7 @@ import importlib
 import os
 import pkgutil
 import shutil
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from lab.grading import drivers
 from lab.grading.exercises import exercise_for_function
 from lab.grading.inventory import EXERCISE_MODULE
 
-CHILD_FILE, DRIVERS_PACKAGE = "_textgen_child.py", "_textgen_drivers"
+CHILD_FILE, DRIVERS_PACKAGE, HARNESS = "_textgen_child.py", "_textgen_drivers", "harness"
 _HERE = Path(__file__).resolve().parent
 _DRIVERS_DIR = Path(drivers.__file__).resolve().parent
 
@@ -153,10 +154,22 @@ def build_harness(dest: Path, test_module: Path) -> Path:
     return Path(dest)
 
 
-def remove_harness(dest: Path) -> None:
-    """Remove a harness :func:`build_harness` wrote (its folders made writable again first;
-    never through a link)."""
-    for folder in (Path(dest), Path(dest) / DRIVERS_PACKAGE):
-        if folder.is_dir() and not folder.is_symlink():
-            os.chmod(folder, 0o700)
-    shutil.rmtree(dest, ignore_errors=True)
+def private_harness(test_module: Path, gid: int | None = None) -> Path:
+    """A new folder holding, as :data:`HARNESS`, the harness of a child serving
+    ``test_module``: the grader's alone, or (``gid``, as root) root's and that group's
+    (0750), so no other user, nor any other exercise's child, can read it."""
+    folder = Path(tempfile.mkdtemp(prefix="textgen-harness-"))
+    if gid is not None:
+        os.chown(folder, 0, gid)
+        os.chmod(folder, 0o750)
+    build_harness(folder / HARNESS, test_module)
+    return folder
+
+
+def remove_harness(folder: Path) -> None:
+    """Remove a folder :func:`private_harness` made (its read-only folders made writable
+    again first, never through a link)."""
+    for inner in (Path(folder) / HARNESS, Path(folder) / HARNESS / DRIVERS_PACKAGE):
+        if inner.is_dir() and not inner.is_symlink():
+            os.chmod(inner, 0o700)
+    shutil.rmtree(folder, ignore_errors=True)

@@ -64,13 +64,18 @@ class Usage:
     tasks: int
 
 
-def usage(root: int, uid: int | None = None) -> Usage:
-    """The memory and tasks of ``root`` and its descendants, and of every process of
-    ``uid`` when given (a fresh uid's processes, however they detached)."""
+def sandbox_pids(root: int, uid: int | None = None) -> set[int]:
+    """``root`` and its descendants, and every process of ``uid`` when given (a fresh
+    uid's processes, however they detached)."""
     table = _processes()
     pids = {root, *descendants(root, table)}
     if uid is not None:
         pids |= {p for p, (_, owner) in table.items() if owner == uid}
+    return pids
+
+
+def usage(pids: set[int]) -> Usage:
+    """The memory and tasks of the processes ``pids`` (see :func:`sandbox_pids`)."""
     memory = tasks = 0
     for pid in pids:
         try:

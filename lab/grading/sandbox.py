@@ -17,8 +17,10 @@ the test compares that data with what it computed itself. The child:
   own; no path of the reference, the hidden tests or the grader is in its
   environment, working folder or arguments;
 * is started in a session of its own, capped by ``RLIMIT_AS``,
-  ``RLIMIT_CPU``, ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, a wall-clock budget per
-  test, and a cap on the memory and tasks of all its processes together
+  ``RLIMIT_CPU``, ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, a time budget per test
+  (wall clock less the time it waited for a busy CPU, at most
+  :data:`lab.grading.budget.LOAD_ALLOWANCE` times the limit: :mod:`lab.grading.budget`),
+  and a cap on the memory and tasks of all its processes together
   (measured by the parent every :data:`WATCH_SECONDS`); when a call times
   out or the child dies, it and everything it started are killed at once,
   with pytest-timeout's signal held back (so within its grace, and never
@@ -33,10 +35,10 @@ group's end all of them, and the next group's child is a new identity.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
+from lab.grading.budget import Budget
 from lab.grading.confinement import Identity
 from lab.grading.worker import (
     DEFAULT_MEMORY,
@@ -69,7 +71,7 @@ class Sandbox:
         self.per_test_timeout, self.memory = per_test_timeout, memory_bytes
         self._workers: dict[str, Worker] = {}
         self._current: Worker | None = None
-        self._deadline = 0.0
+        self._budget = Budget(per_test_timeout)
 
     def begin(self, group: str, tests_in_group: int, test_module: Path) -> Sandbox:
         """Start a test of ``group`` (tests of ``test_module``): its worker (a new one after a
@@ -87,16 +89,16 @@ class Sandbox:
             worker.close()
         elif worker.proc is None:
             worker.tidy()  # what a child killed at its deadline left, before the clock starts
-        worker.budget = self.per_test_timeout
         self._current = worker
-        self._deadline = time.monotonic() + self.per_test_timeout
+        self._budget = Budget(self.per_test_timeout)  # its clock starts now
+        self._budget.know(worker.pids())  # a child's waits in earlier tests are not this one's
         return self
 
     def call(self, driver: str, **kwargs: Any) -> Any:
         """The value of ``driver(**kwargs)`` run by the submission, as data."""
         if self._current is None:
             raise RuntimeError("call begin() first")
-        return self._current.call(driver, kwargs, self._deadline)
+        return self._current.call(driver, kwargs, self._budget)
 
     def raises(self, name: str, driver: str, **kwargs: Any) -> str:
         """Assert that the call raises exactly exception class ``name``; its message."""

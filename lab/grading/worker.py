@@ -21,15 +21,18 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from lab.grading import confinement, jail, reaper
+from lab.grading.budget import Budget
 from lab.grading.confinement import Identity
-from lab.grading.harness import CHILD_FILE, DRIVERS_PACKAGE, build_harness, remove_harness
+from lab.grading.harness import CHILD_FILE, HARNESS, private_harness, remove_harness
 
-__all__ = ["CHILD_FILE", "DRIVERS_PACKAGE", "SubmissionError", "SubmissionRaised", "Worker"]
+__all__ = [
+    "DEFAULT_MEMORY", "MAX_REPLY", "MAX_TASKS", "WATCH_SECONDS", "SubmissionError",
+    "SubmissionRaised", "Worker", "decode",
+]  # fmt: skip
 MAX_REPLY = 64 << 20
 MAX_TASKS = 512  # processes and threads of one sandbox, all together
 WATCH_SECONDS = 0.25  # how often the parent measures the whole sandbox
@@ -73,7 +76,6 @@ class Worker:
         self._harness: Path | None = None  # the folder holding this child's harness
         self._child: int | None = None  # the harness's pid on the host
         self._init: int | None = None  # the PID namespace's first process on the host
-        self.budget = 0.0
         self.pending = False  # a request sent and not answered yet
 
     @property
@@ -83,19 +85,13 @@ class Worker:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def _build_harness(self) -> Path:
-        """This child's harness, readable by it alone (see the module's docstring)."""
-        self._harness = Path(tempfile.mkdtemp(prefix="textgen-harness-"))
-        if self.identity.dedicated:
-            os.chown(self._harness, 0, self.identity.gid)
-            os.chmod(self._harness, 0o750)
-        return build_harness(self._harness / "harness", self.test_module)
-
-    def _start(self, deadline: float) -> None:
+    def _start(self, budget: Budget) -> None:
         self.tidy()
         self.identity = self.base.fresh()
         jailed = self.identity.namespaces
-        harness = self._build_harness()
+        gid = self.identity.gid if self.identity.dedicated else None
+        self._harness = private_harness(self.test_module, gid)
+        harness = self._harness / HARNESS
         if jailed:
             home, child = jail.SCRATCH_INSIDE, f"{jail.HARNESS_INSIDE}/{CHILD_FILE}"
             submission = f"{jail.BOX_INSIDE}/submission"
@@ -123,18 +119,19 @@ class Worker:
             stdout=subprocess.PIPE, stderr=self._stderr, start_new_session=True, close_fds=True,
         )  # fmt: skip
         self._child = self.proc.pid
-        ready = self._read(deadline, "starting")
+        ready = self._read(budget, "starting")
         if not isinstance(ready, dict) or not isinstance(ready.get("ready"), int):
             raise SubmissionError("the sandbox child did not start")
         if jailed:  # its pid is the namespace's; find it and the namespace's init on the host
             self._init = reaper.host_pid(self.proc.pid, 1)
             self._child = reaper.host_pid(self.proc.pid, ready["ready"])
 
-    def call(self, driver: str, kwargs: dict[str, Any], deadline: float) -> Any:
-        """Run ``driver`` in the child and return its reply's value (raises on anything else)."""
+    def call(self, driver: str, kwargs: dict[str, Any], budget: Budget) -> Any:
+        """Run ``driver`` in the child within the test's ``budget`` and return its reply's
+        value (raises on anything else)."""
         self.pending = True  # until the reply is read: a call cut short leaves it set
         if self.proc is None:
-            self._start(deadline)
+            self._start(budget)
         assert self.proc is not None and self.proc.stdin is not None
         self._calls += 1
         request = json.dumps({"id": self._calls, "driver": driver, "kwargs": kwargs})
@@ -143,7 +140,7 @@ class Worker:
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             self._died(driver)
-        reply = self._read(deadline, driver)
+        reply = self._read(budget, driver)
         self.pending = False
         if not isinstance(reply, dict) or reply.get("id") != self._calls:
             self.kill()
@@ -157,20 +154,22 @@ class Worker:
             str(reply.get("traceback", "")),
         )
 
-    def _read(self, deadline: float, what: str) -> Any:
+    def _read(self, budget: Budget, what: str) -> Any:
         assert self.proc is not None and self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
+            remaining = budget.remaining()
             if remaining <= 0:
-                seconds = self.budget
+                budget.observe(self.pids())  # the wait since the last look counts too
+                if budget.remaining() > 0:
+                    continue
                 self.kill()
                 raise SubmissionError(
                     f"Timeout: the submission was still running {what} after the test's "
-                    f"{seconds:g} s and was killed"
+                    f"{budget.describe()} and was killed"
                 )
             if not select.select([fd], [], [], min(remaining, WATCH_SECONDS))[0]:
-                self._watch(what)
+                self._watch(what, budget)
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:
@@ -186,12 +185,22 @@ class Worker:
             self.kill()
             raise SubmissionError(f"the submission's process garbled its reply to {what}") from None
 
-    def _watch(self, what: str) -> None:
+    def pids(self) -> set[int]:
+        """Every process of the sandbox now: the child's tree (and a fresh uid's all)."""
+        if self.proc is None:
+            return set()
+        return reaper.sandbox_pids(
+            self.proc.pid, self.identity.uid if self.identity.dedicated else None
+        )
+
+    def _watch(self, what: str, budget: Budget) -> None:
         """End the sandbox if all its processes together hold more than its memory cap or
-        more than :data:`MAX_TASKS` tasks (each process alone is capped by its rlimits)."""
+        more than :data:`MAX_TASKS` tasks (each process alone is capped by its rlimits);
+        credit the test's ``budget`` with the time they waited for a CPU."""
         assert self.proc is not None
-        uid = self.identity.uid if self.identity.dedicated else None
-        held = reaper.usage(self.proc.pid, uid)
+        pids = self.pids()
+        budget.observe(pids)
+        held = reaper.usage(pids)
         if held.memory > self.memory or held.tasks > MAX_TASKS:
             self.kill()
             raise SubmissionError(
@@ -262,8 +271,7 @@ class Worker:
                 shutil.rmtree(self._scratch, ignore_errors=True)
                 self._scratch = None
             if self._harness is not None:
-                remove_harness(self._harness / "harness")
-                shutil.rmtree(self._harness, ignore_errors=True)
+                remove_harness(self._harness)
                 self._harness = None
 
     def close(self) -> None:
