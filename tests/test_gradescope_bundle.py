@@ -159,6 +159,11 @@ def test_the_bundle_pins_every_package_it_installs(tmp_path: Path) -> None:
 @reference_only
 @in_a_venv
 @pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("TEXTGEN_LOAD_TEST") != "1",
+    reason="grades everything twice beside two busy processes (over 5 minutes): run with "
+    "TEXTGEN_LOAD_TEST=1; the README records a measured run",
+)
 @pytest.mark.timeout(2400)
 def test_the_bundle_gives_full_marks_on_a_busy_machine(tmp_path: Path) -> None:
     """With two busy processes beside it (``while True: pass``), the Gradescope layout
