@@ -76,7 +76,7 @@ class Sandbox:
     def begin(self, group: str, tests_in_group: int, test_module: Path) -> Sandbox:
         """Start a test of ``group`` (tests of ``test_module``): its worker (a new one after a
         group change, with a harness holding only the drivers ``test_module`` calls; its CPU
-        limit covers the whole group's time) and this test's wall-clock budget."""
+        limit covers the whole group's time) and this test's time (:class:`Budget`)."""
         for key in [k for k in self._workers if k != group]:
             self._workers.pop(key).close()
         if group not in self._workers:
