@@ -174,9 +174,9 @@ def test_the_finder_sees_a_renamed_copy_and_nothing_in_unrelated_code(tmp_path: 
 #: submission's own copy (``lab.grading.drivers``) or the sandbox's (``_textgen_drivers``).
 BORROW = """import importlib
 for _name in ("_textgen_drivers", "lab.grading.drivers"):
-    for _part in ("loops", "neural", "counting", "inputs"):
+    for _part in ("loops", "neural", "counting", "inputs", "epoch", "sampling", "markov"):
         try:
-            _module = importlib.import_module(f"{_name}.{_part}")
+            _module = importlib.import_module(_name + "." + _part)
         except ImportError:
             continue
         for _attr in sorted(dir(_module)):
