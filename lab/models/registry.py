@@ -185,6 +185,22 @@ _KINDS: tuple[ModelKind, ...] = (
             "full": {"epochs": 30},
         },
     ),
+    ModelKind(
+        name="transformer",
+        generator="lab.transformer.generator:TransformerGenerator",
+        config="lab.transformer.config:TransformerConfig",
+        summary="decoder-only transformer (4 blocks of 4 heads, 128 wide, 64-token window)",
+        units=("word", "char"),
+        # nanoGPT's small CPU shape and optimiser (AdamW 1e-3, weight decay 0.1, clip 1).
+        # quick: on Alice (word tokens), 300k tokens; see the README's comparison.
+        defaults=_frozen(
+            {"unit": "word", "min_freq": 2, "dropout": 0.2, "batch_size": 16, "bptt": 64}
+            | {"lr": 1e-3, "optimizer": "adamw", "weight_decay": 0.1, "clip": 1.0}
+        ),
+        presets=_frozen({"quick": {"epochs": 40, "max_tokens": 300_000}, "full": {"epochs": 40}}),
+        resumable=True,
+        neural=True,
+    ),
     _count_kind(
         "markov",
         "MarkovGenerator",

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import torch
 
 Cell = Literal["lstm", "gru", "rnn"]
-Optimizer = Literal["adam", "sgd"]
+Optimizer = Literal["adam", "adamw", "sgd"]
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,8 @@ class TrainConfig:
             raise OptionError(f"weight_decay must be >= 0, not {self.weight_decay}")
         if not 0 <= self.seed < 2**63:
             raise OptionError(f"seed must be between 0 and 2**63 - 1, not {self.seed}")
-        if self.optimizer not in ("adam", "sgd"):
-            raise OptionError(f"optimizer must be adam or sgd, not {self.optimizer!r}")
+        if self.optimizer not in ("adam", "adamw", "sgd"):
+            raise OptionError(f"optimizer must be adam, adamw or sgd, not {self.optimizer!r}")
         if not (math.isfinite(self.lr_decay) and 0 < self.lr_decay <= 1):
             raise OptionError("lr_decay must be in (0, 1]")
         if self.patience < 1:

@@ -37,7 +37,17 @@ Hidden: TypeAlias = Tensor | tuple[Tensor, Tensor]
 _CELLS: dict[str, Callable[..., nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
-class RNNLanguageModel(nn.Module):
+class LanguageModel(nn.Module):
+    """What the loops of this package ask of a network: ``forward(tokens (T, B), state)
+    -> (logits (T, B, V), state)``, ``None`` meaning a fresh state, and that fresh state
+    (:meth:`init_hidden`). The LSTM below is one; the transformer of
+    :mod:`lab.transformer.model` (whose state is the context window) is another."""
+
+    def init_hidden(self, batch_size: int) -> Hidden:
+        raise NotImplementedError
+
+
+class RNNLanguageModel(LanguageModel):
     """Predicts the next token at every position of a token stream.
 
     >>> import torch
