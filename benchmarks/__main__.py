@@ -26,6 +26,7 @@ from benchmarks.common import REPO, Result, fmt, machine
 from benchmarks.counts import kneser_ney, markov
 from benchmarks.neural import sweep, threads, training
 from benchmarks.quality import quality
+from benchmarks.transformer import training_speed as transformer
 
 Bench = Callable[[bool, int], list[Result]]
 BENCHMARKS: dict[str, Bench] = {
@@ -35,6 +36,7 @@ BENCHMARKS: dict[str, Bench] = {
     "training": training,
     "adaptive": adaptive_softmax,
     "threads": threads,
+    "transformer": transformer,
     "quality": quality,
 }
 

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -41,7 +43,8 @@ from lab.transformer.config import TransformerShape
 from lab.transformer.generator import window_loss
 from lab.transformer.model import TransformerLanguageModel
 
-SHAKESPEARE = SHARED / "corpora" / "tinyshakespeare.txt"
+#: The course machines' shared folder (``TEXTGEN_LAB_SHARED`` overrides it, e.g. from a worktree).
+SHAKESPEARE = Path(os.environ.get("TEXTGEN_LAB_SHARED", SHARED)) / "corpora" / "tinyshakespeare.txt"
 OUT = REPO / "benchmarks" / "results-full"
 SETTINGS = nanogpt.TrainSettings()
 SHAPE = TransformerShape(embedding_dim=128, num_layers=4, num_heads=4, block_size=64, dropout=0.0)
