@@ -139,7 +139,7 @@ class TransformerLanguageModel(LanguageModel):
         x = self.embedding_dropout(x)
         for block in self.blocks:
             x = block(x)
-        return F.linear(self.ln_out(x.transpose(0, 1)), self.token_embedding.weight)
+        return F.linear(self.ln_out(x).transpose(0, 1), self.token_embedding.weight)
 
     def forward(self, tokens: Tensor, hidden: Hidden | None = None) -> tuple[Tensor, Tensor]:
         """Logits ``(T, B, V)`` for ``tokens`` ``(T, B)`` read after the context
