@@ -117,3 +117,11 @@ def test_a_word_transformer_learns_a_synthetic_source(synthetic_text: str) -> No
     assert result.best_valid.ppl < 0.5 * len(gen.vocab)  # far below uniform
     long = gen.generate("", max_tokens=60, sampling=GREEDY)[0]  # past the 16-token window
     assert len(long.tokens) == 60
+
+
+def test_a_network_too_big_for_memory_is_one_line(synthetic_text: str) -> None:
+    gen = generator_class("transformer").from_options(
+        {**TINY_TRANSFORMER, "embedding_dim": 2**40, "num_heads": 1, "eos": "line"}
+    )
+    with pytest.raises(OptionError, match="does not fit in the memory"):
+        gen.fit(synthetic_text)

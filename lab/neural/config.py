@@ -40,7 +40,7 @@ class ModelConfig:
     cell: Cell = option("lstm", "recurrent cell")
     embedding_dim: int = option(200, "embedding size")
     hidden_dim: int = option(200, "hidden state size")
-    num_layers: int = option(2, "stacked recurrent layers")
+    num_layers: int = option(2, "stacked layers (recurrent layers, or transformer blocks)")
     dropout: float = option(0.3, "dropout probability")
     tie_weights: bool = option(True, "share embedding and output weights")
     adaptive_softmax: Literal["auto", "on", "off"] = option(

@@ -27,7 +27,7 @@ class TransformerShape:
     """
 
     embedding_dim: int = option(128, "embedding size")
-    num_layers: int = option(4, "stacked recurrent layers")
+    num_layers: int = option(4, "stacked layers (recurrent layers, or transformer blocks)")
     num_heads: int = option(4, "attention heads per layer (transformer)")
     block_size: int = option(
         64, "context window in tokens (transformer); generation beyond it slides the window"
