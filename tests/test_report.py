@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from test_protocol import TINY_TRANSFORMER
 
 from lab.cli import main
 from lab.evaluation.comparison import CompareConfig, run_comparison
@@ -23,11 +24,11 @@ from lab.text.corpora import Corpus
 def comparison(prose_text: str, tmp_path_factory: pytest.TempPathFactory, tiny_lstm: dict):
     out = tmp_path_factory.mktemp("report")
     config = CompareConfig(
-        models=("word-lstm", "char-lstm", "markov", "ngram"),
+        models=("word-lstm", "char-lstm", "transformer", "markov", "ngram"),
         sweep=SweepConfig(
             temperatures=(0.5, 1.0, 1.5), prompts=("Alice was",), num_samples=3, max_words=20
         ),
-        options={"word-lstm": tiny_lstm, "char-lstm": tiny_lstm},
+        options={"word-lstm": tiny_lstm, "char-lstm": tiny_lstm, "transformer": TINY_TRANSFORMER},
     )
     result = run_comparison(
         Corpus("prose", prose_text, "test"), config, out / "runs", log=lambda _: None
@@ -60,11 +61,12 @@ def test_metrics_json_holds_every_number_and_the_config(comparison) -> None:
     assert [s["model"] for s in doc["scores"]] == [
         "word-lstm",
         "char-lstm",
+        "transformer",
         "markov",
         "ngram",
         "unigram",
     ]
-    assert len(doc["sweep"]) == 4 * 5  # greedy, greedy + no-repeat-3, 3 temperatures; 4 models
+    assert len(doc["sweep"]) == 5 * 5  # greedy, greedy + no-repeat-3, 3 temperatures; 5 models
     assert doc["config"]["resolved_options"]["word-lstm"]["hidden_dim"] == 24
     for row in doc["scores"]:
         assert row["bits_per_char"] == pytest.approx(
@@ -112,7 +114,7 @@ def test_every_model_says_how_it_stopped(comparison) -> None:
     # Two tiny epochs that still improve: the report must say the LSTMs are under-trained.
     doc = json.loads((out / "report" / "metrics.json").read_text())
     assert doc["warnings"] == warnings(result)
-    for model in ("word-lstm", "char-lstm"):
+    for model in ("word-lstm", "char-lstm", "transformer"):
         if result.fits[model]["still_improving"] and result.fits[model]["stop_reason"] == "epochs":
             assert any(w.startswith(f"{model} stopped at its epoch limit") for w in doc["warnings"])
     assert all(f"- **{w}**" in text for w in doc["warnings"])

@@ -48,11 +48,10 @@ class CompareConfig:
     text_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown = [m for m in self.models if m not in DEFAULT_MODELS]
+        allowed = registry.comparable_kinds()
+        unknown = [m for m in self.models if m not in allowed]
         if unknown:
-            raise LabError(
-                f"cannot compare {', '.join(unknown)}; choose from {', '.join(DEFAULT_MODELS)}"
-            )
+            raise LabError(f"cannot compare {', '.join(unknown)}; choose from {', '.join(allowed)}")
 
     def model_options(self, kind: str) -> dict[str, Any]:
         """The registry preset (``quick`` or ``full``) for ``kind``, then its ``options``."""

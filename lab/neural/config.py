@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 Cell = Literal["lstm", "gru", "rnn"]
-Optimizer = Literal["adam", "sgd"]
+Optimizer = Literal["adam", "adamw", "sgd"]
 #: Why training stopped (``stop_reason``), as the report says it.
 CONVERGED, EPOCHS, TOKEN_BUDGET, TIME_CAP = "converged", "epochs", "token budget", "time cap"
 DIVERGED = "diverged"  # the loss became NaN or infinite
@@ -44,7 +44,7 @@ class ModelConfig:
     cell: Cell = option("lstm", "recurrent cell")
     embedding_dim: int = option(200, "embedding size")
     hidden_dim: int = option(200, "hidden state size")
-    num_layers: int = option(2, "stacked recurrent layers")
+    num_layers: int = option(2, "stacked layers (recurrent layers, or transformer blocks)")
     dropout: float = option(0.3, "dropout probability")
     tie_weights: bool = option(True, "share embedding and output weights")
     adaptive_softmax: Literal["auto", "on", "off"] = option(
@@ -124,8 +124,8 @@ class TrainConfig:
             raise OptionError(f"weight_decay must be >= 0, not {self.weight_decay}")
         if not 0 <= self.seed < 2**63:
             raise OptionError(f"seed must be between 0 and 2**63 - 1, not {self.seed}")
-        if self.optimizer not in ("adam", "sgd"):
-            raise OptionError(f"optimizer must be adam or sgd, not {self.optimizer!r}")
+        if self.optimizer not in ("adam", "adamw", "sgd"):
+            raise OptionError(f"optimizer must be adam, adamw or sgd, not {self.optimizer!r}")
         if not (math.isfinite(self.lr_decay) and 0 < self.lr_decay <= 1):
             raise OptionError("lr_decay must be in (0, 1]")
         if self.patience < 1:
@@ -157,12 +157,13 @@ class TrainConfig:
         return ""
 
     def make_optimizer(self, model: nn.Module) -> tuple[torch.optim.Optimizer, Any]:
-        """Adam or SGD over ``model``'s parameters, and the plateau schedule that decays its
+        """Adam, AdamW or SGD over ``model``'s parameters, and the plateau schedule that decays its
         rate by ``lr_decay`` (``None`` for 1: ReduceLROnPlateau refuses a factor of 1)."""
         import torch
 
-        kind = torch.optim.SGD if self.optimizer == "sgd" else torch.optim.Adam
-        optimizer = kind(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        kind = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+        make = kind[self.optimizer]
+        optimizer = make(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         if self.lr_decay >= 1:
             return optimizer, None
         plateau = torch.optim.lr_scheduler.ReduceLROnPlateau

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from lab.models.protocol import GenerationRequest, Sample, make_sample, warn_unknown_prompt_tokens
 from lab.neural.decoding import ban_tokens, next_token, repetition_controls
-from lab.neural.network import Hidden, RNNLanguageModel, step_decoding
+from lab.neural.network import Hidden, LanguageModel, step_decoding
 from lab.text.tokenizers import AnyTokenizer
 from lab.text.vocabulary import Vocabulary
 
@@ -89,7 +89,7 @@ def generate_ids(
 
 
 def decode_requests(
-    model: RNNLanguageModel,
+    model: LanguageModel,
     tokenizer: AnyTokenizer,
     vocab: Vocabulary,
     requests: Sequence[GenerationRequest],
@@ -116,7 +116,7 @@ def _chunks(requests: Sequence[GenerationRequest]) -> Iterator[list[GenerationRe
 
 
 def _decode_chunk(
-    model: RNNLanguageModel,
+    model: LanguageModel,
     tokenizer: AnyTokenizer,
     vocab: Vocabulary,
     requests: Sequence[GenerationRequest],
@@ -236,7 +236,7 @@ class _PrimedPrompts(nn.Module):
 
     def __init__(
         self,
-        model: RNNLanguageModel,
+        model: LanguageModel,
         prompts: Sequence[list[int]],
         counts: Sequence[int],
         device: torch.device,
@@ -277,7 +277,7 @@ def _cat_states(states: Sequence[Hidden], counts: Sequence[int]) -> Hidden:
 
 
 def next_token_weights(
-    model: RNNLanguageModel, ids: Sequence[int], *, device: torch.device
+    model: LanguageModel, ids: Sequence[int], *, device: torch.device
 ) -> list[float]:
     """``exp(logits)`` over the vocabulary after reading all of ``ids`` (at least the
     start token) in one pass, as :func:`generate_ids` primes before its first draw:

@@ -38,7 +38,17 @@ Hidden: TypeAlias = Tensor | tuple[Tensor, Tensor]
 _CELLS: dict[str, Callable[..., nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
-class RNNLanguageModel(nn.Module):
+class LanguageModel(nn.Module):
+    """What the loops of this package ask of a network: ``forward(tokens (T, B), state)
+    -> (logits (T, B, V), state)``, ``None`` meaning a fresh state, and that fresh state
+    (:meth:`init_hidden`). The LSTM below is one; the transformer of
+    :mod:`lab.transformer.model` (whose state is the context window) is another."""
+
+    def init_hidden(self, batch_size: int) -> Hidden:
+        raise NotImplementedError
+
+
+class RNNLanguageModel(LanguageModel):
     """Predicts the next token at every position of a token stream.
 
     >>> import torch
@@ -201,13 +211,8 @@ def uses_adaptive(config: ModelConfig, vocab_size: int) -> bool:
     with ``"auto"`` for untied models of at least :data:`AUTO_MIN_VOCAB` tokens
     (tying needs the full output matrix, and on a book-sized corpus it is worth
     more than the speed)."""
-    if config.adaptive_softmax == "on":
-        return True
-    return (
-        config.adaptive_softmax == "auto"
-        and not config.tie_weights
-        and vocab_size >= AUTO_MIN_VOCAB
-    )
+    auto = not config.tie_weights and vocab_size >= AUTO_MIN_VOCAB
+    return config.adaptive_softmax == "on" or (config.adaptive_softmax == "auto" and auto)
 
 
 def build_model(
@@ -221,13 +226,8 @@ def build_model(
     :func:`adaptive_cutoffs`), on ``device``; one line (an :class:`OptionError`, not a crash log)
     when the machine cannot hold it (``--hidden-dim 1000000000``, or a
     ``config.json`` saying so)."""
-    check_network_size(  # refused from its shape, before a byte is allocated
-        vocab_size,
-        config.embedding_dim,
-        config.hidden_dim,
-        config.num_layers,
-        tied=config.tie_weights,
-    )
+    shape = (config.embedding_dim, config.hidden_dim, config.num_layers)
+    check_network_size(vocab_size, *shape, tied=config.tie_weights)  # before any allocation
     try:
         if uses_adaptive(config, vocab_size):
             return AdaptiveRNNLanguageModel(vocab_size, config, cutoffs).to(device)

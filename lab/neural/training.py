@@ -36,7 +36,7 @@ from lab.neural.config import (  # why training stops
     process_context,
 )
 from lab.neural.epoch import evaluate_nll, train_epoch
-from lab.neural.network import AdaptiveRNNLanguageModel, Hidden, RNNLanguageModel, detach_hidden
+from lab.neural.network import AdaptiveRNNLanguageModel, Hidden, LanguageModel, detach_hidden
 
 LossFn = Callable[[nn.Module, Tensor, Tensor, Hidden], tuple[Tensor, Hidden]]
 """``loss_fn(model, x, y, hidden) -> (mean loss, new state)``: the forward pass and
@@ -143,7 +143,7 @@ def head_loss(model: nn.Module, x: Tensor, y: Tensor, hidden: Hidden) -> tuple[T
 
 
 def train_model(
-    model: RNNLanguageModel,
+    model: LanguageModel,
     train_ids: Sequence[int],
     valid_ids: Sequence[int] | None,
     config: TrainConfig,
@@ -152,13 +152,15 @@ def train_model(
     state: TrainerState | None = None,
     progress: bool = True,
     on_epoch_end: Callable[[TrainerState, bool], None] | None = None,
+    loss_fn: LossFn | None = None,
 ) -> TrainOutcome:
     """Train ``model`` in place; on return it holds the best epoch's weights.
 
     ``on_epoch_end(state, improved)`` is called after each epoch (to save a
     checkpoint); passing a ``state`` from an earlier run resumes it. Call
     this inside ``torch.random.fork_rng`` after seeding, so dropout noise is
-    reproducible without touching the caller's global RNG.
+    reproducible without touching the caller's global RNG. ``loss_fn`` is
+    :func:`train_step`'s hook (by default the model's own loss).
 
     Under ``torchrun`` each process takes its own ``batch_size`` columns of
     the stream and gradients are averaged (:mod:`lab.neural.config`).
@@ -166,10 +168,8 @@ def train_model(
     state = state or TrainerState()
     ctx = process_context()
     width = config.batch_size
-    columns = batchify(train_ids, width * ctx.world_size)[
-        :, ctx.rank * width : (ctx.rank + 1) * width
-    ]
-    source = columns.contiguous().to(device)
+    columns = batchify(train_ids, width * ctx.world_size)
+    source = columns[:, ctx.rank * width : (ctx.rank + 1) * width].contiguous().to(device)
     # DDP averages gradients across processes; it syncs rank 0's weights on wrapping.
     net: nn.Module = DistributedDataParallel(model) if ctx.world_size > 1 else model
     optimizer, scheduler = config.make_optimizer(model)
@@ -179,7 +179,8 @@ def train_model(
         scheduler.load_state_dict(state.scheduler)
     if state.rng is not None:
         torch.set_rng_state(state.rng)
-    loss_fn = head_loss if isinstance(model, AdaptiveRNNLanguageModel) else next_token_loss
+    if loss_fn is None:  # the model's own: the adaptive softmax's head, or Exercise 4's
+        loss_fn = head_loss if isinstance(model, AdaptiveRNNLanguageModel) else next_token_loss
     started = time.perf_counter() - state.elapsed_seconds
     stopped_early = False
     # Empty until training really ends: a checkpoint saved mid-run must not claim a stop.
