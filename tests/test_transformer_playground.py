@@ -38,7 +38,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, prose_text: str) -> Path:
 
 @pytest.fixture(scope="module")
 def client(run: Path) -> TestClient:
-    return TestClient(create_app(Playground.load([run])))
+    return TestClient(create_app(Playground.load([run])), base_url="http://127.0.0.1:8765")
 
 
 def test_the_playground_serves_a_transformer(client: TestClient, run: Path) -> None:
