@@ -39,6 +39,43 @@ def _frozen(data: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 @dataclass(frozen=True)
+class Throughput:
+    """Training tokens per second of a network on an idle 2-core machine (2 torch threads),
+    as ``1 / (per_token + per_word * vocab_size)`` seconds: the recurrent layers cost the
+    same per token, the softmax grows with the vocabulary. Measured with 1 thread in CPU
+    seconds (``benchmarks/learn_per_token.py``), times the 1.6x of a second thread
+    (``perf-notes.md``); a table of numbers, so a budget derived from it is the same on
+    every machine."""
+
+    per_token: float  # seconds
+    per_word: float = 0.0  # seconds per token per vocabulary entry
+
+    def tokens_per_second(self, vocab_size: int) -> float:
+        return 1.0 / (self.per_token + self.per_word * vocab_size)
+
+
+@dataclass(frozen=True)
+class BookBudget:
+    """A token budget that follows the book: ``passes`` epochs of its training split, at
+    least ``floor`` tokens, and at most what ``speed`` trains in ``seconds`` on an idle
+    2-core machine (the stated wall-clock target), rounded to 10,000 tokens.
+
+    A fixed budget gave a 30k-word book 20 epochs and a 110k-word one 6 (issue 23); a
+    number of passes alone would let a 1 MB book train for a quarter of an hour."""
+
+    passes: float
+    seconds: float
+    speed: Throughput
+    floor: int = 0
+
+    def tokens(self, train_tokens: int, vocab_size: int) -> int:
+        """The budget for a training split of ``train_tokens`` tokens over ``vocab_size``."""
+        cap = self.seconds * self.speed.tokens_per_second(vocab_size)
+        wanted = max(self.passes * train_tokens, self.floor)
+        return max(10_000, int(round(min(wanted, cap), -4)))
+
+
+@dataclass(frozen=True)
 class ModelKind:
     """One model kind.
 
@@ -97,9 +134,23 @@ class ModelKind:
                     return getattr(cls(), name)
         raise KeyError(name)
 
-    def preset(self, name: Preset) -> dict[str, Any]:
-        """Options of preset ``name`` (``quick`` or ``full``) for this kind."""
-        return dict(self.presets.get(name, {}))
+    def preset(self, name: Preset, book: tuple[int, int] | None = None) -> dict[str, Any]:
+        """Options of preset ``name`` (``quick`` or ``full``) for this kind; a
+        :class:`BookBudget` becomes a number of tokens for ``book`` = (training tokens in
+        this kind's unit, vocabulary size), or is left out when the book is not known."""
+        options = {}
+        for key, value in self.presets.get(name, {}).items():
+            if isinstance(value, BookBudget):
+                if book is None:
+                    continue
+                value = value.tokens(*book)
+            options[key] = value
+        return options
+
+    def budget(self, name: Preset) -> BookBudget | None:
+        """The book-scaled token budget of preset ``name``, if it has one."""
+        value = self.presets.get(name, {}).get("max_tokens")
+        return value if isinstance(value, BookBudget) else None
 
 
 def _neural_kind(
@@ -151,6 +202,13 @@ def _count_kind(
     )
 
 
+#: The quick presets' budgets and the idle 2-core throughputs they are capped by (word
+#: 2x200 tied LSTM, batch 20x35: the softmax's cost grows with the vocabulary; char 2x256,
+#: batch 32x35). Measured with 1 thread in CPU seconds on Alice and Gutenberg novels
+#: (benchmarks/learn_per_token.py), divided by 1.6 for the second thread.
+WORD_QUICK = BookBudget(passes=20, seconds=240, speed=Throughput(52e-6, 11.7e-9))
+CHAR_QUICK = BookBudget(passes=5.6, seconds=150, speed=Throughput(77e-6))
+
 _KINDS: tuple[ModelKind, ...] = (
     _neural_kind(
         "word-lstm",
@@ -158,9 +216,13 @@ _KINDS: tuple[ModelKind, ...] = (
         "word-level LSTM (NLTK word tokens, <eos> after each sentence, tied 2x200)",
         unit="word",
         defaults={"dropout": 0.4, "min_freq": 2},
-        # quick: on Alice, 600k tokens (21 epochs, 50 s on 2 cores) reach test ppl 34.60;
-        # the former 1M cap let early stopping run 31 epochs (916k tokens, 80 s) for 34.57.
-        presets={"quick": {"epochs": 40, "max_tokens": 600_000}, "full": {"epochs": 40}},
+        # quick: 20 passes over the book's training split (on Alice, 590k tokens in about
+        # 50 s on 2 cores reach test ppl 34.6; the former 1M cap let early stopping run 31
+        # epochs for 34.57), at most 4 idle minutes (benchmarks/results/quick_books.md).
+        presets={
+            "quick": {"epochs": 40, "max_tokens": WORD_QUICK},
+            "full": {"epochs": 40},
+        },
         roles=frozenset({"default"}),
     ),
     _neural_kind(
@@ -181,7 +243,7 @@ _KINDS: tuple[ModelKind, ...] = (
         # test 4.60 per char; the former preset (BPTT 100, lr 3e-3, 2.5M tokens) took
         # 194 s for test 4.55.
         presets={
-            "quick": {"epochs": 30, "max_tokens": 650_000, "bptt": 35, "lr": 5e-3},
+            "quick": {"epochs": 30, "max_tokens": CHAR_QUICK, "bptt": 35, "lr": 5e-3},
             "full": {"epochs": 30},
         },
     ),
