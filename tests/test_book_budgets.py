@@ -32,7 +32,7 @@ def test_the_budget_follows_the_book_up_to_its_time_target() -> None:
 def test_presets_resolve_for_the_book_and_keep_alice_where_it_was() -> None:
     word, char = registry.kind("word-lstm"), registry.kind("char-lstm")
     alice = word.preset("quick", (29_354, 2_625))["max_tokens"]
-    assert 550_000 <= alice <= 650_000  # ~20 epochs, the measured Alice preset
+    assert 400_000 <= alice <= 650_000  # 14-20 epochs: where Alice's curve flattens
     novel = word.preset("quick", (110_000, 4_000))["max_tokens"]
     assert novel > alice and novel / 110_000 > 10  # a bigger book keeps >10 passes
     huge = word.preset("quick", (2_000_000, 30_000))["max_tokens"]
@@ -51,7 +51,7 @@ def test_the_estimate_grows_with_the_book_and_names_the_budgets() -> None:
     assert 60 < estimate_seconds(small, 30_000) < 150  # Alice: within issue 23's 150 s
     assert estimate_seconds(small) < estimate_seconds(big) < 600  # 1 MB: within 10 minutes
     line = estimate_line(small)
-    assert line.startswith("plan: word-lstm 590,000 words (20.1 passes); char-lstm")
+    assert line.startswith("plan: word-lstm 470,000 words (16.0 passes); char-lstm")
     assert "on an idle 2-core machine" in line
 
 
@@ -98,7 +98,7 @@ def test_a_losing_network_is_told_the_budget_that_crosses_and_how_to_train_it() 
     budget = int(float(f"{expected * 1.1:.2g}"))
     assert (
         f"textgen-lab train --model word-lstm --corpus /books/book.txt --out RUNS/word-lstm "
-        f"--max-tokens {budget} --epochs {math.ceil(budget / 1000) + 3} --min-freq 1, then "
+        f"--max-tokens {budget} --epochs {math.ceil(budget / 1000) + 3} --batch-size 10 --min-freq 1, then "
         "textgen-lab compare --quick --corpus /books/book.txt --runs RUNS." in line
     )
 

@@ -202,11 +202,13 @@ def _count_kind(
     )
 
 
-#: The quick presets' budgets and the idle 2-core throughputs they are capped by (word
-#: 2x200 tied LSTM, batch 20x35: the softmax's cost grows with the vocabulary; char 2x256,
-#: batch 32x35). Measured with 1 thread in CPU seconds on Alice and Gutenberg novels
-#: (benchmarks/learn_per_token.py), divided by 1.6 for the second thread.
-WORD_QUICK = BookBudget(passes=20, seconds=240, speed=Throughput(52e-6, 11.7e-9))
+#: The quick presets' budgets and the idle 2-core throughputs they are capped by. Word:
+#: 2x200 tied LSTM, batch 10x35 (the softmax's cost grows with the vocabulary); char:
+#: 2x256, batch 32x35. Measured with 1 thread in CPU seconds, per-epoch validation
+#: included (benchmarks/learn_per_token.py: Alice, Thursday and Emma, V = 2.6k-4.2k, fit
+#: 37 us + 13 ns x V per token at batch 20, 1.2x that at batch 10), divided by 1.6 for
+#: the second thread (perf-notes.md).
+WORD_QUICK = BookBudget(passes=16, seconds=300, speed=Throughput(44e-6, 15.6e-9))
 CHAR_QUICK = BookBudget(passes=5.6, seconds=150, speed=Throughput(77e-6))
 
 _KINDS: tuple[ModelKind, ...] = (
@@ -216,11 +218,14 @@ _KINDS: tuple[ModelKind, ...] = (
         "word-level LSTM (NLTK word tokens, <eos> after each sentence, tied 2x200)",
         unit="word",
         defaults={"dropout": 0.4, "min_freq": 2},
-        # quick: 20 passes over the book's training split (on Alice, 590k tokens in about
-        # 50 s on 2 cores reach test ppl 34.6; the former 1M cap let early stopping run 31
-        # epochs for 34.57), at most 4 idle minutes (benchmarks/results/quick_books.md).
+        # quick: 16 passes of the book's training split at batch 10, at most 5 idle minutes.
+        # Batch 10 instead of 20: twice the updates per token for 1.2x the CPU per token;
+        # on Alice validation reached 4.547 nats/token in 14 epochs (converged) against
+        # 4.586 in 17 at batch 20; on Thursday it crossed the n-gram after 4 passes instead
+        # of 6 (benchmarks/results/learn_per_token.jsonl). The former fixed 600k tokens gave
+        # a 110k-word book 6 epochs (issue 23).
         presets={
-            "quick": {"epochs": 40, "max_tokens": WORD_QUICK},
+            "quick": {"epochs": 40, "batch_size": 10, "max_tokens": WORD_QUICK},
             "full": {"epochs": 40},
         },
         roles=frozenset({"default"}),
