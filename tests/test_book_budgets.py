@@ -12,7 +12,7 @@ from lab.evaluation.diagnosis import crossing_tokens, warnings
 from lab.evaluation.estimate import estimate_line, estimate_seconds
 from lab.evaluation.evaluate import EvalRow
 from lab.models import registry
-from lab.models.registry import BookBudget, Throughput
+from lab.models.registry import BookBudget, BySize, Throughput
 from lab.models.scoring import ScoreResult
 from lab.text.corpora import Corpus
 
@@ -29,6 +29,11 @@ def test_the_budget_follows_the_book_up_to_its_time_target() -> None:
     assert floored.tokens(1_000, 50) == 50_000
 
 
+def test_a_by_size_option_switches_at_its_threshold() -> None:
+    rule = BySize(100, small="a", large="b")
+    assert (rule.resolve(99, 5), rule.resolve(100, 5)) == ("a", "b")
+
+
 def test_presets_resolve_for_the_book_and_keep_alice_where_it_was() -> None:
     word, char = registry.kind("word-lstm"), registry.kind("char-lstm")
     alice = word.preset("quick", (29_354, 2_625))["max_tokens"]
@@ -40,6 +45,12 @@ def test_presets_resolve_for_the_book_and_keep_alice_where_it_was() -> None:
     assert "max_tokens" not in word.preset("quick")  # book unknown: no number invented
     assert "max_tokens" not in word.preset("full", (29_354, 2_625))
     assert 600_000 <= char.preset("quick", (115_532, 80))["max_tokens"] <= 700_000
+    # Less dropout for a longer book; the kind's default when the book is unknown.
+    assert (
+        word.preset("quick", (29_354, 2_625))["dropout"]
+        > word.preset("quick", (160_000, 4_000))["dropout"]
+    )
+    assert "dropout" not in word.preset("quick")
 
 
 def _config(word: tuple[int, int], chars: int) -> CompareConfig:
@@ -98,7 +109,7 @@ def test_a_losing_network_is_told_the_budget_that_crosses_and_how_to_train_it() 
     budget = int(float(f"{expected * 1.1:.2g}"))
     assert (
         f"textgen-lab train --model word-lstm --corpus /books/book.txt --out RUNS/word-lstm "
-        f"--max-tokens {budget} --epochs {math.ceil(budget / 1000) + 3} --batch-size 10 --min-freq 1, then "
+        f"--max-tokens {budget} --epochs {math.ceil(budget / 1000) + 3} --batch-size 10 --dropout 0.4 --min-freq 1, then "
         "textgen-lab compare --quick --corpus /books/book.txt --runs RUNS." in line
     )
 
