@@ -120,7 +120,11 @@ def test_a_flat_or_converged_curve_says_why_more_tokens_will_not_help() -> None:
     done = warnings(_result(_fit([4.0, 3.5, 3.6, 3.7], reason="converged")))
     assert any("early stopping" in w for w in done)
     far = warnings(_result(_fit([4.0, 3.99, 3.98, 3.97])))  # crawling: far beyond 10x
-    assert any("over 10x" in w for w in far)
+    assert any("over 10x" in w and "less dropout" in w for w in far)
+    # A vocabulary too large for the text is named as the reason.
+    result = _result(_fit([4.0, 3.5, 3.6, 3.7], reason="converged"))
+    result.scores[1] = EvalRow("word-lstm", "word-lstm", "word", 400, ScoreResult(310.0, 100, 500))
+    assert any("vocabulary (400 words for 1,000 training tokens)" in w for w in warnings(result))
 
 
 def test_compare_prints_the_plan_and_estimate_before_training(

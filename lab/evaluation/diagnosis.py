@@ -134,7 +134,7 @@ def how_far(row: EvalRow, result: CompareResult, fit: Mapping[str, Any]) -> str:
     if fit.get("stop_reason") == "converged":
         return (
             "Its validation stopped improving (early stopping), so a larger budget will not "
-            "close the gap: try less dropout, a larger model or more text."
+            f"close the gap: {_remedy(row, _tokens_per_epoch(row, result, fit))}."
         )
     gap = (row.score.open_bits_per_char - base.score.open_bits_per_char) * math.log(2)
     gap *= row.score.num_chars / max(row.score.num_tokens, 1)  # nats per token of its unit
@@ -145,13 +145,13 @@ def how_far(row: EvalRow, result: CompareResult, fit: Mapping[str, Any]) -> str:
     if tokens is None:
         return (
             f"Its validation curve has flattened, so by its own curve more tokens will not "
-            f"reach {base.model}: try less dropout, a larger model or more text."
+            f"reach {base.model}: {_remedy(row, per_epoch)}."
         )
     if tokens > MAX_EXTRAPOLATION * trained:
         return (
             f"By its own curve it would need over {MAX_EXTRAPOLATION:g}x its "
             f"{trained:,} training tokens to reach {base.model}: more of the same training "
-            "is not the fix (less dropout, a larger model or more text)."
+            f"is not the fix; {_remedy(row, per_epoch)}."
         )
     budget = int(float(f"{tokens * 1.1:.2g}"))  # a margin, two significant digits
     epochs = math.ceil(budget / max(per_epoch, 1)) + 3
@@ -160,6 +160,23 @@ def how_far(row: EvalRow, result: CompareResult, fit: Mapping[str, Any]) -> str:
         f"{base.model} at about {tokens:,.0f} tokens ({tokens / trained:.1f}x its {trained:,}): "
         f"{train_command(row.model, result, budget, epochs)}"
     )
+
+
+#: A word vocabulary above this share of the training tokens has most words seen once or
+#: twice: too few examples for a network's embeddings, while an n-gram backs off.
+SPARSE_VOCAB = 0.1
+
+
+def _remedy(row: EvalRow, train_tokens: float) -> str:
+    """What could close the gap, in words: the vocabulary when it is too large for the
+    text (inflected languages with ``min_freq`` 1), else the usual levers."""
+    if row.tokenizer == "word" and row.vocab_size > SPARSE_VOCAB * train_tokens > 0:
+        return (
+            f"its vocabulary ({row.vocab_size:,} words for {train_tokens:,.0f} training tokens) "
+            "leaves most words seen once or twice, too few examples for the network, while "
+            "the n-gram backs off to shorter contexts; more text is the fix"
+        )
+    return "try less dropout, a larger model or more text"
 
 
 def crossing_tokens(curve: Sequence[tuple[float, float]], target: float) -> float | None:
