@@ -36,8 +36,9 @@ def _value(text: str) -> Any:
         return text
 
 
-def prepare(book: str) -> dict[str, Any]:
-    """The book's split, shared vocabulary and ids, as ``compare`` builds them."""
+def prepare(book: str, min_freq: int | None = None) -> dict[str, Any]:
+    """The book's split, shared vocabulary and ids, as ``compare`` builds them (its
+    ``min_freq`` the book's own unless given)."""
     from lab.cli.options import with_corpus_defaults
     from lab.text.corpora import load_corpus
     from lab.text.tokenizers import make_tokenizer
@@ -49,7 +50,8 @@ def prepare(book: str) -> dict[str, Any]:
     text = with_corpus_defaults({}, corpus, quiet=True)
     tokenizer = make_tokenizer("word", **text)
     train_tokens = tokenizer.tokenize(parts.train)
-    min_freq, _ = book_min_freq(train_tokens)
+    if min_freq is None:
+        min_freq, _ = book_min_freq(train_tokens)
     vocab = Vocabulary.build(train_tokens, min_freq=min_freq)
     valid_tokens = tokenizer.tokenize(parts.valid)
     return {
@@ -146,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
     p.add_argument("--max-tokens", type=int, default=1_000_000)
     p.add_argument("--ngram-order", type=int, default=4)
+    p.add_argument("--min-freq", type=int, default=None, help="default: the book's own")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/learn_per_token.jsonl"))
     args = p.parse_args(argv)
     import torch
@@ -153,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
     options = {k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}
-    prep = prepare(args.book)
+    prep = prepare(args.book, args.min_freq)
     base = baselines(prep, args.ngram_order)
     result = run(prep, options, args.max_tokens)
     first = next((c for c in result["curve"] if c["valid_nll"] < base["ngram"]), None)
