@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from lab.evaluation.comparison import CompareConfig
 
 #: Count models, scoring and the sweep on an idle 2-core machine: seconds, and seconds per
-#: character of the book (all splits), measured on Alice and two Gutenberg novels.
-REST_SECONDS, REST_PER_CHAR = 15.0, 40e-6
+#: character of the book (all splits). On Alice (144k characters) they took about 4% of
+#: the quick compare's 131 CPU-seconds (benchmarks/results/quick_books.md); rounded up.
+REST_SECONDS, REST_PER_CHAR = 8.0, 25e-6
 #: Per-epoch validation on top of the registry's throughputs, which already include it
 #: (they were measured over whole epochs, validation and all).
 VALIDATION_SHARE = 0.0

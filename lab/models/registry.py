@@ -222,10 +222,11 @@ def _count_kind(
 #: 2x200 tied LSTM, batch 10x35 (the softmax's cost grows with the vocabulary); char:
 #: 2x256, batch 32x35. Measured with 1 thread in CPU seconds, per-epoch validation
 #: included (benchmarks/learn_per_token.py: Alice, Thursday and Emma, V = 2.6k-4.2k, fit
-#: 37 us + 13 ns x V per token at batch 20, 1.2x that at batch 10), divided by 1.6 for
-#: the second thread (perf-notes.md).
+#: 37 us + 13 ns x V per token at batch 20, 1.2x that at batch 10; char: 86 us on Alice's
+#: quick compare, benchmarks/results/quick_books.md), divided by 1.6 for the second
+#: thread (perf-notes.md), rounded up.
 WORD_QUICK = BookBudget(passes=16, seconds=300, speed=Throughput(44e-6, 15.6e-9))
-CHAR_QUICK = BookBudget(passes=5.6, seconds=150, speed=Throughput(77e-6))
+CHAR_QUICK = BookBudget(passes=5.6, seconds=150, speed=Throughput(60e-6))
 #: Dropout 0.4 suits Alice-sized books; from 100k training tokens (about 550 KB of
 #: English) 0.25 learns faster: on Emma (162k) validation 4.4836 after 2 passes at batch 10
 #: against 4.5556 with 0.4, and 4.306 against 4.315 after 5 passes at batch 20.
