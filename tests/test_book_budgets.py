@@ -105,7 +105,7 @@ def test_a_losing_network_is_told_the_budget_that_crosses_and_how_to_train_it() 
     (line,) = [w for w in warnings(_result(_fit(valid))) if w.startswith("word-lstm loses")]
     target = valid[-1] - 0.1
     expected = (6 / target) ** 10
-    assert f"at about {expected:,.0f} tokens" in line
+    assert f"at about {expected:,.0f} tokens" in line and "probably from under-training" in line
     budget = int(float(f"{expected * 1.1:.2g}"))
     assert (
         f"textgen-lab train --model word-lstm --corpus /books/book.txt --out RUNS/word-lstm "
@@ -118,7 +118,7 @@ def test_a_flat_or_converged_curve_says_why_more_tokens_will_not_help() -> None:
     flat = warnings(_result(_fit([4.0, 3.9, 3.9, 3.9])))
     assert any("has flattened" in w and "--max-tokens" not in w for w in flat)
     done = warnings(_result(_fit([4.0, 3.5, 3.6, 3.7], reason="converged")))
-    assert any("early stopping" in w for w in done)
+    assert any("early stopping" in w and "under-training" not in w for w in done)
     far = warnings(_result(_fit([4.0, 3.99, 3.98, 3.97])))  # crawling: far beyond 10x
     assert any("over 10x" in w and "less dropout" in w for w in far)
     # A vocabulary too large for the text is named as the reason.

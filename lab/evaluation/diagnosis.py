@@ -45,10 +45,11 @@ def warnings(result: CompareResult) -> list[str]:
         if fit is not None:
             lines.extend(undertrained(row.model, fit))
         if is_neural(row.kind):
-            lost = loses_to_baseline(row, result.scores)
-            if lost and fit is not None:
-                lost = [lost[0] + " " + how_far(row, result, fit)]
-            lines.extend(lost)
+            far = how_far(row, result, fit) if fit is not None else ""
+            if far.startswith(NOT_BUDGET):  # training longer is not the fix
+                lines.extend(loses_to_baseline(row, result.scores, cause=far))
+            else:
+                lines.extend(loses_to_baseline(row, result.scores, cause=f"{UNDER} {far}"))
     return lines
 
 
@@ -78,9 +79,14 @@ def undertrained(model: str, fit: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def loses_to_baseline(row: EvalRow, scores: Sequence[EvalRow]) -> list[str]:
+#: The cause a loss to a baseline is given when nothing better is known.
+UNDER = "probably from under-training; see how it stopped."
+
+
+def loses_to_baseline(row: EvalRow, scores: Sequence[EvalRow], *, cause: str = UNDER) -> list[str]:
     """One warning if neural ``row`` is worse than the n-gram (closed perplexity on the
-    same word tokens, or open bits/char) or than the unigram floor (open bits/char)."""
+    same word tokens, or open bits/char) or than the unigram floor (open bits/char);
+    ``cause`` ends it (see :func:`how_far`)."""
     losses: list[str] = []
     above: list[str] = []  # baselines with lower open-vocabulary bits/char
     floor = registry.floor_kind().name
@@ -105,11 +111,12 @@ def loses_to_baseline(row: EvalRow, scores: Sequence[EvalRow]) -> list[str]:
         return []
     return [
         f"{row.model} loses to a baseline ({'; '.join(losses)}): this contradicts the lesson "
-        "that a neural model should beat the count models, probably from under-training; "
-        "see how it stopped."
+        f"that a neural model should beat the count models, {cause.strip()}"
     ]
 
 
+#: How :func:`how_far` starts when more training would close the gap, and when it would not.
+CROSSES, NOT_BUDGET = "By its own validation curve", "not from a short budget"
 #: Farther than this many times its own budget, an extrapolated crossing is not a plan.
 MAX_EXTRAPOLATION = 10.0
 
@@ -133,7 +140,8 @@ def how_far(row: EvalRow, result: CompareResult, fit: Mapping[str, Any]) -> str:
         return "Too few epochs to extrapolate its curve: train it longer to see."
     if fit.get("stop_reason") == "converged":
         return (
-            "Its validation stopped improving (early stopping), so a larger budget will not "
+            "not from a short budget: its validation stopped improving (early stopping), so "
+            "a larger budget will not "
             f"close the gap: {_remedy(row, _tokens_per_epoch(row, result, fit))}."
         )
     gap = (row.score.open_bits_per_char - base.score.open_bits_per_char) * math.log(2)
@@ -144,19 +152,20 @@ def how_far(row: EvalRow, result: CompareResult, fit: Mapping[str, Any]) -> str:
     tokens = crossing_tokens(curve, target)
     if tokens is None:
         return (
-            f"Its validation curve has flattened, so by its own curve more tokens will not "
+            f"not from a short budget: its validation curve has flattened, so more tokens will not "
             f"reach {base.model}: {_remedy(row, per_epoch)}."
         )
     if tokens > MAX_EXTRAPOLATION * trained:
         return (
-            f"By its own curve it would need over {MAX_EXTRAPOLATION:g}x its "
+            f"not from a short budget alone: by its own curve it would need over "
+            f"{MAX_EXTRAPOLATION:g}x its "
             f"{trained:,} training tokens to reach {base.model}: more of the same training "
             f"is not the fix; {_remedy(row, per_epoch)}."
         )
     budget = int(float(f"{tokens * 1.1:.2g}"))  # a margin, two significant digits
     epochs = math.ceil(budget / max(per_epoch, 1)) + 3
     return (
-        f"By its own validation curve (a power law in training tokens) it would reach "
+        f"{CROSSES} (a power law in training tokens) it would reach "
         f"{base.model} at about {tokens:,.0f} tokens ({tokens / trained:.1f}x its {trained:,}): "
         f"{train_command(row.model, result, budget, epochs)}"
     )
