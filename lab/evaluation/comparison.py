@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.errors import LabError
+from lab.evaluation.estimate import book_sizes, estimate_line, neural_seconds
 from lab.evaluation.evaluate import EvalRow, evaluate_all
 from lab.evaluation.judge import held_out_judge
 from lab.evaluation.prompts import book_prompts
@@ -46,6 +47,13 @@ class CompareConfig:
     #: for Penn Treebank) and optionally ``min_freq``; the shared word vocabulary is
     #: built with the same settings.
     text_options: dict[str, Any] = field(default_factory=dict)
+    #: Per unit ("word", "char"): (training tokens, vocabulary size) of the book, which a
+    #: preset's book-scaled budget (:class:`~lab.models.registry.BookBudget`) follows;
+    #: set by :func:`run_comparison` once the training split is read.
+    book: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: The shared word vocabulary's ``min_freq`` (the book's own when not given), which a
+    #: separate ``train`` run must use for ``compare`` to reuse it.
+    word_min_freq: int | None = None
 
     def __post_init__(self) -> None:
         allowed = registry.comparable_kinds()
@@ -55,7 +63,8 @@ class CompareConfig:
 
     def model_options(self, kind: str) -> dict[str, Any]:
         """The registry preset (``quick`` or ``full``) for ``kind``, then its ``options``."""
-        preset = registry.kind(kind).preset("quick" if self.quick else "full")
+        entry = registry.kind(kind)
+        preset = entry.preset("quick" if self.quick else "full", self.book.get(entry.unit))
         return {**preset, **self.text_options, **self.options.get(kind, {})}
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,6 +116,9 @@ def run_comparison(
         if min_freq != WORD_VOCAB_MIN_FREQ:
             notes.append(unknown_words_note(min_freq, WORD_VOCAB_MIN_FREQ))
     shared_vocab = Vocabulary.build(word_tokens, min_freq=min_freq)
+    book = book_sizes(word_tokens, shared_vocab, parts.train)
+    config = replace(config, book=book, word_min_freq=min_freq)
+    log(estimate_line(config, len(parts.valid) + len(parts.test)))
     generators: dict[str, Generator] = {}
     train_seconds: dict[str, float] = {}
     reused: list[str] = []
@@ -121,9 +133,10 @@ def run_comparison(
             continue
         step = f"[{number}/{len(config.models)}] {kind}"
         if resume:
-            log(f"{step}: resuming the interrupted training in {run}; {_plan(fresh)}")
+            log(f"{step}: resuming the interrupted training in {run}; {_plan(fresh, config, kind)}")
         else:
-            log(f"{step}: training ({config.model_options(kind) or 'defaults'}); {_plan(fresh)}")
+            options = config.model_options(kind) or "defaults"
+            log(f"{step}: training ({options}); {_plan(fresh, config, kind)}")
         fresh.run_record = {"data": data, "corpus": corpus.record()}
         t0 = time.perf_counter()
         # Models on the shared word tokenizer share one vocabulary.
@@ -241,14 +254,21 @@ def _as_json(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def _plan(gen: Generator) -> str:
-    """The training budget of ``gen`` in words, said before it starts."""
+def _plan(gen: Generator, config: CompareConfig | None = None, kind: str = "") -> str:
+    """The training budget of ``gen`` in words, said before it starts: with the book's
+    size known, also how many passes over its training split the budget is and the
+    time it should take on an idle 2-core machine."""
     train = getattr(getattr(gen, "config", None), "train", None)
     if train is None:
         return "one pass over the training text"
     parts = [f"at most {train.epochs} epochs"]
     if train.max_tokens is not None:
-        parts.insert(0, f"budget {train.max_tokens:,} tokens")
+        budget = f"budget {train.max_tokens:,} tokens"
+        size = config.book.get(registry.kind(kind).unit) if config and kind else None
+        if size:
+            seconds = neural_seconds(kind, train.max_tokens, size[1])
+            budget += f" ({train.max_tokens / size[0]:.1f} passes, ~{seconds:.0f}s idle)"
+        parts.insert(0, budget)
     if train.max_minutes is not None:
         parts.append(f"{train.max_minutes:g} min")
     return ", ".join(parts) + f", early stop after {train.patience} epochs without improvement"

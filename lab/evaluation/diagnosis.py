@@ -12,6 +12,7 @@ decoding repeats and temperature diversifies, as the lesson says they should.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,7 +45,11 @@ def warnings(result: CompareResult) -> list[str]:
         if fit is not None:
             lines.extend(undertrained(row.model, fit))
         if is_neural(row.kind):
-            lines.extend(loses_to_baseline(row, result.scores))
+            far = how_far(row, result, fit) if fit is not None else ""
+            if far.startswith(NOT_BUDGET):  # training longer is not the fix
+                lines.extend(loses_to_baseline(row, result.scores, cause=far))
+            else:
+                lines.extend(loses_to_baseline(row, result.scores, cause=f"{UNDER} {far}"))
     return lines
 
 
@@ -74,9 +79,14 @@ def undertrained(model: str, fit: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def loses_to_baseline(row: EvalRow, scores: Sequence[EvalRow]) -> list[str]:
+#: The cause a loss to a baseline is given when nothing better is known.
+UNDER = "probably from under-training; see how it stopped."
+
+
+def loses_to_baseline(row: EvalRow, scores: Sequence[EvalRow], *, cause: str = UNDER) -> list[str]:
     """One warning if neural ``row`` is worse than the n-gram (closed perplexity on the
-    same word tokens, or open bits/char) or than the unigram floor (open bits/char)."""
+    same word tokens, or open bits/char) or than the unigram floor (open bits/char);
+    ``cause`` ends it (see :func:`how_far`)."""
     losses: list[str] = []
     above: list[str] = []  # baselines with lower open-vocabulary bits/char
     floor = registry.floor_kind().name
@@ -101,9 +111,153 @@ def loses_to_baseline(row: EvalRow, scores: Sequence[EvalRow]) -> list[str]:
         return []
     return [
         f"{row.model} loses to a baseline ({'; '.join(losses)}): this contradicts the lesson "
-        "that a neural model should beat the count models; see how it stopped and, in the "
-        "notes, whether its validation curve was still falling."
+        f"that a neural model should beat the count models, {cause.strip()}"
     ]
+
+
+#: How :func:`how_far` starts when more training would close the gap, and when it would not.
+CROSSES, NOT_BUDGET = "By its own validation curve", "not from a short budget"
+#: Farther than this many times its own budget, an extrapolated crossing is not a plan.
+MAX_EXTRAPOLATION = 10.0
+
+
+def how_far(row: EvalRow, result: CompareResult, fit: Mapping[str, Any]) -> str:
+    """How far neural ``row`` is from the best count baseline, in training tokens.
+
+    Its own validation curve (nats per token after each epoch) is fitted as a
+    power law in training tokens, ``L(t) = b * t**-c``, over its last epochs
+    (the first, steep one left out), and solved for the loss at which its test
+    open bits/char would equal the best baseline's: the best validation loss
+    lowered by the test gap, in nats per token of the model's own unit (the
+    split-to-split offset is taken as constant). The sentence says the budget
+    and the command that trains it, or why more training is not the fix."""
+    base = _best_baseline(row, result.scores)
+    if base is None:
+        return ""
+    history = [h for h in fit.get("history") or [] if math.isfinite(h.get("valid_nll", math.nan))]
+    trained = int(fit.get("train_tokens") or 0)
+    if len(history) < 2 or trained <= 0:
+        return "Too few epochs to extrapolate its curve: train it longer to see."
+    if fit.get("stop_reason") == "converged":
+        return (
+            "not from a short budget: its validation stopped improving (early stopping), so "
+            "a larger budget will not "
+            f"close the gap: {_remedy(row, _tokens_per_epoch(row, result, fit))}."
+        )
+    gap = (row.score.open_bits_per_char - base.score.open_bits_per_char) * math.log(2)
+    gap *= row.score.num_chars / max(row.score.num_tokens, 1)  # nats per token of its unit
+    per_epoch = _tokens_per_epoch(row, result, fit)
+    curve = [(min(h["epoch"] * per_epoch, trained), h["valid_nll"]) for h in history]
+    target = min(v for _, v in curve) - gap
+    tokens = crossing_tokens(curve, target)
+    if tokens is None:
+        return (
+            f"not from a short budget: its validation curve has flattened, so more tokens will not "
+            f"reach {base.model}: {_remedy(row, per_epoch)}."
+        )
+    if tokens > MAX_EXTRAPOLATION * trained:
+        return (
+            f"not from a short budget alone: by its own curve it would need over "
+            f"{MAX_EXTRAPOLATION:g}x its "
+            f"{trained:,} training tokens to reach {base.model}: more of the same training "
+            f"is not the fix; {_remedy(row, per_epoch)}."
+        )
+    budget = int(float(f"{tokens * 1.1:.2g}"))  # a margin, two significant digits
+    epochs = math.ceil(budget / max(per_epoch, 1)) + 3
+    return (
+        f"{CROSSES} (a power law in training tokens) it would reach "
+        f"{base.model} at about {tokens:,.0f} tokens ({tokens / trained:.1f}x its {trained:,}): "
+        f"{train_command(row.model, result, budget, epochs)}"
+    )
+
+
+#: A word vocabulary above this share of the training tokens has most words seen once or
+#: twice: too few examples for a network's embeddings, while an n-gram backs off.
+SPARSE_VOCAB = 0.1
+
+
+def _remedy(row: EvalRow, train_tokens: float) -> str:
+    """What could close the gap, in words: the vocabulary when it is too large for the
+    text (inflected languages with ``min_freq`` 1), else the usual levers."""
+    if row.tokenizer == "word" and row.vocab_size > SPARSE_VOCAB * train_tokens > 0:
+        return (
+            f"its vocabulary ({row.vocab_size:,} words for {train_tokens:,.0f} training tokens) "
+            "leaves most words seen once or twice, too few examples for the network, while "
+            "the n-gram backs off to shorter contexts; more text is the fix"
+        )
+    return "try less dropout, a larger model or more text"
+
+
+def crossing_tokens(curve: Sequence[tuple[float, float]], target: float) -> float | None:
+    """Tokens at which ``L(t) = b * t**-c``, fitted by least squares in log-log over the
+    last (up to 4) points of ``curve`` after the first, reaches ``target``; ``None`` when
+    the fitted curve does not fall (``c <= 0``) or ``target`` is not positive. A point at
+    or below ``target`` already means the curve crossed it there.
+
+    >>> round(crossing_tokens([(1e5, 5.0), (2e5, 4.0), (4e5, 3.2)], 2.0) / 1e6, 2)
+    1.72
+    """
+    points = [(t, v) for t, v in curve if t > 0 and v > 0]
+    below = [t for t, v in points if v <= target]
+    if below:
+        return below[0]
+    if target <= 0 or len(points) < 2:
+        return None
+    use = points[1:][-4:] if len(points) > 2 else points
+    xs = [math.log(t) for t, _ in use]
+    ys = [math.log(v) for _, v in use]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx <= 0:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    if slope >= 0:
+        return None
+    return math.exp(mx + (math.log(target) - my) / slope)
+
+
+def train_command(model: str, result: CompareResult, max_tokens: int, epochs: int) -> str:
+    """The commands that train ``model`` on this book with ``max_tokens`` and then
+    compare with it reused (the same text settings and word vocabulary as compare's)."""
+    entry = registry.kind(model)
+    spec = result.corpus.record()["spec"]
+    options = {
+        k: v
+        for k, v in result.config.model_options(model).items()
+        if k not in ("max_tokens", "epochs")
+    }
+    if entry.unit == "word" and result.config.word_min_freq is not None:
+        options["min_freq"] = result.config.word_min_freq
+    flags = "".join(f" {_flag(k, v)}" for k, v in options.items())
+    quick = " --quick" if result.config.quick else ""
+    return (
+        f"textgen-lab train --model {model} --corpus {spec} --out RUNS/{model} "
+        f"--max-tokens {max_tokens} --epochs {epochs}{flags}, then textgen-lab compare"
+        f"{quick} --corpus {spec} --runs RUNS."
+    )
+
+
+def _flag(name: str, value: Any) -> str:
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return flag if value else "--no-" + flag[2:]
+    return f"{flag} {value}"
+
+
+def _best_baseline(row: EvalRow, scores: Sequence[EvalRow]) -> EvalRow | None:
+    """The count model with the lowest open bits/char below ``row``'s (the one to reach)."""
+    counts = [r for r in scores if not is_neural(r.kind) and r.model != row.model]
+    better = [r for r in counts if r.score.open_bits_per_char < row.score.open_bits_per_char]
+    return min(better, key=lambda r: r.score.open_bits_per_char, default=None)
+
+
+def _tokens_per_epoch(row: EvalRow, result: CompareResult, fit: Mapping[str, Any]) -> float:
+    """Training tokens in one epoch: the book's size in the model's unit when the
+    comparison recorded it, else the tokens trained over the epochs run."""
+    size = result.config.book.get(registry.kind(row.kind).unit)
+    if size:
+        return float(size[0])
+    return int(fit.get("train_tokens") or 0) / max(int(fit.get("epochs") or 1), 1)
 
 
 def _same_tokens(row: EvalRow, base: EvalRow) -> bool:

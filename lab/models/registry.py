@@ -5,10 +5,9 @@ class by import path, so listing the kinds, building the CLI or loading a
 Markov run never imports torch. Everything else asks this table (its unit,
 defaults, presets, whether it resumes, its roles) instead of asking "which
 kind is this?": a generator class learns its ``kind`` from its entry here
-(:meth:`lab.models.base.GeneratorBase.__init_subclass__`), and the roles
-(the default kind, the floor every model must beat, the count baseline a
-network must beat, the judge of samples) are :data:`Role` values of the
-entries, read with :func:`with_role`. No other module names a kind.
+(:meth:`lab.models.base.GeneratorBase.__init_subclass__`), and the roles are
+:data:`Role` values of the entries, read with :func:`with_role`. No other module
+names a kind.
 """
 
 from __future__ import annotations
@@ -21,6 +20,13 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from lab.errors import CheckpointError, LabError
+from lab.models.budgets import (
+    CHAR_QUICK,
+    WORD_DROPOUT,
+    WORD_QUICK,
+    BookBudget,
+    for_book,
+)
 from lab.models.checkpoint import read_manifest
 from lab.models.config import Unit, VocabConfig, apply_options, build_config, section_classes
 
@@ -36,7 +42,7 @@ Role = Literal["default", "floor", "baseline", "judge", "extra"]
 
 
 def _frozen(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(dict(data))
+    return MappingProxyType(dict(data))  # an entry's tables cannot be edited in place
 
 
 @dataclass(frozen=True)
@@ -98,9 +104,15 @@ class ModelKind:
                     return getattr(cls(), name)
         raise KeyError(name)
 
-    def preset(self, name: Preset) -> dict[str, Any]:
-        """Options of preset ``name`` (``quick`` or ``full``) for this kind."""
-        return dict(self.presets.get(name, {}))
+    def preset(self, name: Preset, book: tuple[int, int] | None = None) -> dict[str, Any]:
+        """Options of preset ``name`` (``quick`` or ``full``) for this kind, with values that
+        follow the book resolved for ``book`` (:func:`lab.models.budgets.for_book`)."""
+        return for_book(self.presets.get(name, {}), book)
+
+    def budget(self, name: Preset) -> BookBudget | None:
+        """The book-scaled token budget of preset ``name``, if it has one."""
+        value = self.presets.get(name, {}).get("max_tokens")
+        return value if isinstance(value, BookBudget) else None
 
 
 def _neural_kind(
@@ -159,9 +171,19 @@ _KINDS: tuple[ModelKind, ...] = (
         "word-level LSTM (NLTK word tokens, <eos> after each sentence, tied 2x200)",
         unit="word",
         defaults={"dropout": 0.4, "min_freq": 2},
-        # quick: on Alice, 600k tokens (21 epochs, 50 s on 2 cores) reach test ppl 34.60;
-        # the former 1M cap let early stopping run 31 epochs (916k tokens, 80 s) for 34.57.
-        presets={"quick": {"epochs": 40, "max_tokens": 600_000}, "full": {"epochs": 40}},
+        # quick: 16 passes of the training split, at most 5 idle minutes, at batch 10 (twice
+        # the updates per token for 1.2x the CPU): on Thursday it crossed the n-gram after 4
+        # passes instead of 6 (benchmarks/results/learn_per_token.jsonl). A fixed 600k
+        # tokens gave a 110k-word book 6 epochs (issue 23).
+        presets={
+            "quick": {
+                "epochs": 40,
+                "batch_size": 10,
+                "dropout": WORD_DROPOUT,
+                "max_tokens": WORD_QUICK,
+            },
+            "full": {"epochs": 40},
+        },
         roles=frozenset({"default"}),
     ),
     _neural_kind(
@@ -169,20 +191,13 @@ _KINDS: tuple[ModelKind, ...] = (
         "CharLSTMGenerator",
         "character-level LSTM (every character a token, 2x256)",
         unit="char",
-        defaults={
-            "embedding_dim": 64,
-            "hidden_dim": 256,
-            "dropout": 0.1,
-            "tie_weights": False,
-            "batch_size": 32,
-            "bptt": 100,
-        },
-        # quick: shorter windows (three times the updates per token) at a higher rate.
-        # Measured on Alice, 2 cores: 650k tokens in 47-51 s reach validation 4.35 and
-        # test 4.60 per char; the former preset (BPTT 100, lr 3e-3, 2.5M tokens) took
-        # 194 s for test 4.55.
+        defaults={"embedding_dim": 64, "hidden_dim": 256, "dropout": 0.1, "tie_weights": False}
+        | {"batch_size": 32, "bptt": 100},
+        # quick: shorter windows (three times the updates per token) at a higher rate. On
+        # Alice, 2 cores: 650k tokens in 47-51 s reach test 4.60 per char; the former preset
+        # (BPTT 100, lr 3e-3, 2.5M tokens) took 194 s for test 4.55.
         presets={
-            "quick": {"epochs": 30, "max_tokens": 650_000, "bptt": 35, "lr": 5e-3},
+            "quick": {"epochs": 30, "max_tokens": CHAR_QUICK, "bptt": 35, "lr": 5e-3},
             "full": {"epochs": 30},
         },
     ),
@@ -192,10 +207,9 @@ _KINDS: tuple[ModelKind, ...] = (
         config="lab.transformer.config:TransformerConfig",
         summary="decoder-only transformer (4 blocks of 4 heads, 128 wide, 64-token window)",
         units=("word", "char"),
-        # nanoGPT's small CPU shape and optimiser (AdamW 1e-3, weight decay 0.1, clip 1).
-        # quick: the word LSTM's 600k tokens, so compare --quick sets both one budget. On
-        # Alice after 300k tokens, 1 core: dropout 0.2 test ppl 43.8 (82 s); 0.3: 45.5;
-        # 2 layers, 0.3: 46.3; 2 layers, 0.4: 46.8.
+        # nanoGPT's small CPU shape and optimiser (AdamW 1e-3, weight decay 0.1, clip 1);
+        # quick: 600k tokens. On Alice after 300k tokens, 1 core: dropout 0.2 test ppl 43.8
+        # (82 s); 0.3: 45.5; 2 layers, 0.3: 46.3; 2 layers, 0.4: 46.8.
         defaults=_frozen(
             {"unit": "word", "min_freq": 2, "dropout": 0.2, "batch_size": 16, "bptt": 64}
             | {"lr": 1e-3, "optimizer": "adamw", "weight_decay": 0.1, "clip": 1.0}
@@ -257,9 +271,7 @@ def floor_kind() -> ModelKind:
 
 
 def compared_kinds() -> tuple[str, ...]:
-    """The kinds a comparison trains by default: every kind but the floor and the
-    extras (the transformer: ``compare --models ... transformer`` adds it, so the
-    lesson's quick compare keeps its time)."""
+    """The kinds ``compare`` trains unless told: all but the floor and the extras."""
     return tuple(k.name for k in _KINDS if not {"floor", "extra"} & k.roles)
 
 
