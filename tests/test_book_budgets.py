@@ -12,7 +12,7 @@ from lab.evaluation.diagnosis import crossing_tokens, warnings
 from lab.evaluation.estimate import estimate_line, estimate_seconds
 from lab.evaluation.evaluate import EvalRow
 from lab.models import registry
-from lab.models.registry import BookBudget, BySize, Throughput
+from lab.models.budgets import BookBudget, BySize, Throughput
 from lab.models.scoring import ScoreResult
 from lab.text.corpora import Corpus
 

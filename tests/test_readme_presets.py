@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from lab.models import registry
+from lab.models.budgets import BookBudget, BySize
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 HEADING = "### Defaults and the `--quick` preset"
@@ -47,7 +48,14 @@ def quick_cell(preset: dict[str, Any]) -> str:
         if "epochs" in preset:
             limits.append(f"≤ {preset.pop('epochs')} epochs")
         if "max_tokens" in preset:
-            limits.append(f"≤ {preset.pop('max_tokens'):,} training tokens")
+            budget = preset.pop("max_tokens")
+            if isinstance(budget, BookBudget):  # follows the book (lab.models.budgets)
+                limits.append(
+                    f"≤ {budget.passes:g} passes of the training split, at most "
+                    f"{budget.seconds:g} s idle"
+                )
+            else:
+                limits.append(f"≤ {budget:,} training tokens")
         parts.append(" and ".join(limits))
     words = {
         "batch_size": "batch {}",
@@ -59,6 +67,9 @@ def quick_cell(preset: dict[str, Any]) -> str:
     for key in list(preset):
         if key == "lr":
             parts.append(f"Adam {_rate(preset.pop(key))}")
+        elif isinstance(preset[key], BySize):
+            by = preset.pop(key)
+            parts.append(f"{key} {by.small} ({by.large} from {by.tokens:,} training tokens)")
         elif key in words:
             parts.append(words[key].format(preset.pop(key)))
     assert not preset, f"no README wording for preset options {sorted(preset)}"
@@ -68,7 +79,7 @@ def quick_cell(preset: dict[str, Any]) -> str:
 @pytest.mark.parametrize("kind", registry.compared_kinds())
 def test_quick_preset_column_matches_the_registry(kind: str) -> None:
     row = _table()[kind]
-    assert row[2] == quick_cell(registry.kind(kind).preset("quick"))
+    assert row[2] == quick_cell(dict(registry.kind(kind).presets.get("quick", {})))
 
 
 @pytest.mark.parametrize("kind", [k for k in registry.compared_kinds() if registry.kind(k).neural])

@@ -48,7 +48,7 @@ class CompareConfig:
     #: built with the same settings.
     text_options: dict[str, Any] = field(default_factory=dict)
     #: Per unit ("word", "char"): (training tokens, vocabulary size) of the book, which a
-    #: preset's book-scaled budget (:class:`~lab.models.registry.BookBudget`) follows;
+    #: preset's book-scaled budget (:class:`~lab.models.budgets.BookBudget`) follows;
     #: set by :func:`run_comparison` once the training split is read.
     book: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: The shared word vocabulary's ``min_freq`` (the book's own when not given), which a
