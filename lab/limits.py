@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -145,3 +146,15 @@ def check_network_size(
             f"num_layers {num_layers:,} and {vocab_size:,} tokens has about {count:,} "
             f"parameters, over the limit of {limit(PARAMETERS):,} (set {PARAMETERS.env} to raise it)"
         )
+
+
+@contextlib.contextmanager
+def built_in_memory(what: str, device: object) -> Iterator[None]:
+    """Building ``what`` on ``device``: running out of memory there (a ``MemoryError``, or
+    torch's allocation error) becomes one :class:`OptionError` line, not a crash log."""
+    try:
+        yield
+    except (MemoryError, RuntimeError) as exc:
+        if not isinstance(exc, MemoryError) and not re.search("alloc|overflow", str(exc)):
+            raise
+        raise OptionError(f"{what} does not fit in the memory of {device or 'cpu'}") from None

@@ -18,7 +18,6 @@ softmax of log-probabilities is the distribution itself).
 from __future__ import annotations
 
 import contextlib
-import re
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,8 +27,7 @@ import torch
 from safetensors import safe_open
 from torch import Tensor, nn
 
-from lab.errors import OptionError
-from lab.limits import check_network_size
+from lab.limits import built_in_memory, check_network_size
 from lab.neural.config import ModelConfig
 
 # LSTMs carry (h, c); GRUs and vanilla RNNs carry h alone.
@@ -228,18 +226,14 @@ def build_model(
     ``config.json`` saying so)."""
     shape = (config.embedding_dim, config.hidden_dim, config.num_layers)
     check_network_size(vocab_size, *shape, tied=config.tie_weights)  # before any allocation
-    try:
+    what = (
+        f"a network with embedding_dim {config.embedding_dim}, hidden_dim {config.hidden_dim}, "
+        f"num_layers {config.num_layers} and {vocab_size:,} tokens"
+    )
+    with built_in_memory(what, device):
         if uses_adaptive(config, vocab_size):
             return AdaptiveRNNLanguageModel(vocab_size, config, cutoffs).to(device)
         return RNNLanguageModel(vocab_size, config).to(device)
-    except (MemoryError, RuntimeError) as exc:
-        if not isinstance(exc, MemoryError) and not re.search("alloc|overflow", str(exc)):
-            raise
-        raise OptionError(
-            f"a network with embedding_dim {config.embedding_dim}, hidden_dim "
-            f"{config.hidden_dim}, num_layers {config.num_layers} and {vocab_size:,} tokens "
-            f"does not fit in the memory of {device or 'cpu'}"
-        ) from None
 
 
 class AdaptiveRNNLanguageModel(RNNLanguageModel):

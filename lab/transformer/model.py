@@ -32,13 +32,12 @@ overlapping windows, each scoring only its second half (see
 from __future__ import annotations
 
 import math
-import re
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from lab.errors import OptionError
+from lab.limits import built_in_memory
 from lab.neural.network import Hidden, LanguageModel
 from lab.transformer.config import TransformerShape
 
@@ -182,12 +181,9 @@ def build_transformer(
 ) -> TransformerLanguageModel:
     """The network for ``shape`` over ``vocab_size`` ids, on ``device``; one line (an
     :class:`OptionError`) when the machine cannot hold it."""
-    try:
+    what = (
+        f"a transformer {shape.embedding_dim} wide with {shape.num_layers} blocks and "
+        f"{vocab_size:,} tokens"
+    )
+    with built_in_memory(what, device):
         return TransformerLanguageModel(vocab_size, shape).to(device)
-    except (MemoryError, RuntimeError) as exc:
-        if not isinstance(exc, MemoryError) and not re.search("alloc|overflow", str(exc)):
-            raise
-        raise OptionError(
-            f"a transformer {shape.embedding_dim} wide with {shape.num_layers} blocks and "
-            f"{vocab_size:,} tokens does not fit in the memory of {device or 'cpu'}"
-        ) from None
