@@ -37,11 +37,15 @@ TWO_THREADS = 1.6
 RESULTS = Path("benchmarks/results/quick_books")
 
 
-def run_book(book: Path, work: Path) -> dict[str, Any]:
-    """One ``compare --quick`` of ``book`` in a child process: its figures and times."""
-    out = work / book.stem
+def run_book(book: Path, work: Path, min_freq: int | None = None) -> dict[str, Any]:
+    """One ``compare --quick`` of ``book`` in a child process: its figures and times
+    (with ``min_freq``, the shared word vocabulary's instead of the book's own)."""
+    label = book.stem if min_freq is None else f"{book.stem} (min_freq {min_freq})"
+    out = work / label.replace(" ", "_").replace("(", "").replace(")", "")
     env = {**os.environ, "TEXTGEN_LAB_THREADS": "1"}
     cmd = [sys.executable, "-m", "lab", "compare", "--quick", "--corpus", str(book)]
+    if min_freq is not None:
+        cmd[1:3] = ["-m", "benchmarks.quick_books", "--child-min-freq", str(min_freq)]
     cmd += ["--out", str(out), "--runs", str(out / "runs"), "--no-download"]
     loads: list[float] = []
     done = threading.Event()
@@ -60,9 +64,9 @@ def run_book(book: Path, work: Path) -> dict[str, Any]:
     done.set()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    (work / f"{book.stem}.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    (work / f"{out.name}.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
     row: dict[str, Any] = {
-        "book": book.stem,
+        "book": label,
         "kb": round(book.stat().st_size / 1024),
         "exit": proc.returncode,
         "cpu_s": round(cpu, 1),
@@ -137,11 +141,31 @@ def _f(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def _child(min_freq: int, argv: list[str]) -> int:
+    """``compare`` with the shared word vocabulary's ``min_freq`` fixed (the CLI has no
+    flag for it: the book chooses), for measuring what the book's choice costs."""
+    from lab.cli import compare, main
+
+    book_defaults = compare.with_corpus_defaults
+
+    def fixed(given: dict[str, Any], corpus: Any, **kw: Any) -> dict[str, Any]:
+        return {**book_defaults(given, corpus, **kw), "min_freq": min_freq}
+
+    compare.with_corpus_defaults = fixed  # type: ignore[assignment]
+    return main(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child-min-freq"]:
+        return _child(int(argv[1]), argv[2:])
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("books", nargs="+", type=Path)
     p.add_argument("--work", type=Path, default=Path("/tmp/quick_books"))
     p.add_argument("--out", type=Path, default=RESULTS, help="writes OUT.json and OUT.md")
+    p.add_argument(
+        "--min-freq", type=int, default=None, help="the word vocabulary's (default: the book's)"
+    )
     args = p.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     store = args.out.with_suffix(".json")
@@ -149,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         json.loads(store.read_text(encoding="utf-8")) if store.exists() else []
     )
     for book in args.books:
-        row = run_book(book, args.work)
+        row = run_book(book, args.work, args.min_freq)
         rows = [r for r in rows if r["book"] != row["book"]] + [row]
         store.parent.mkdir(parents=True, exist_ok=True)
         store.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
