@@ -17,7 +17,6 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lab.evaluation.diagnosis import is_neural
 from lab.evaluation.evaluate import EvalRow
 from lab.models import registry
 
@@ -41,7 +40,7 @@ def budget_notes(scores: Sequence[EvalRow], fits: Mapping[str, Mapping[str, Any]
         gap = row.score.open_bits_per_char - best.score.open_bits_per_char
         fit = fits.get(row.model, {})
         history = fit.get("history") or []
-        if not (is_neural(row.kind) and row.tokenizer == "char" and gap > 0 and len(history) >= 2):
+        if not (_neural(row.kind) and row.tokenizer == "char" and gap > 0 and len(history) >= 2):
             continue
         bits = [math.log2(h["valid_ppl"]) for h in history]
         best_so_far = [min(bits[: i + 1]) for i in range(len(bits))]
@@ -70,3 +69,36 @@ def budget_notes(scores: Sequence[EvalRow], fits: Mapping[str, Mapping[str, Any]
             "extrapolation: learning curves flatten, so the budget needed is larger)."
         )
     return notes
+
+
+def crossing_tokens(curve: Sequence[tuple[float, float]], target: float) -> float | None:
+    """Tokens at which ``L(t) = b * t**-c``, fitted by least squares in log-log over the
+    last (up to 4) points of ``curve`` after the first, reaches ``target``; ``None`` when
+    the fitted curve does not fall (``c <= 0``) or ``target`` is not positive. A point at
+    or below ``target`` already means the curve crossed it there.
+
+    >>> round(crossing_tokens([(1e5, 5.0), (2e5, 4.0), (4e5, 3.2)], 2.0) / 1e6, 2)
+    1.72
+    """
+    points = [(t, v) for t, v in curve if t > 0 and v > 0]
+    below = [t for t, v in points if v <= target]
+    if below:
+        return below[0]
+    if target <= 0 or len(points) < 2:
+        return None
+    use = points[1:][-4:] if len(points) > 2 else points
+    xs = [math.log(t) for t, _ in use]
+    ys = [math.log(v) for _, v in use]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx <= 0:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    if slope >= 0:
+        return None
+    return math.exp(mx + (math.log(target) - my) / slope)
+
+
+def _neural(kind: str) -> bool:
+    entry = registry.KINDS.get(kind)
+    return entry is not None and entry.neural
