@@ -118,6 +118,9 @@ def run_comparison(
     shared_vocab = Vocabulary.build(word_tokens, min_freq=min_freq)
     book = book_sizes(word_tokens, shared_vocab, parts.train)
     config = replace(config, book=book, word_min_freq=min_freq)
+    for kind in config.models:  # a run of another book: one line, before anything is said
+        if (Path(runs_dir) / kind / "config.json").is_file():
+            check_data(Path(runs_dir) / kind, data, required=False)
     log(estimate_line(config, len(parts.valid) + len(parts.test)))
     generators: dict[str, Generator] = {}
     train_seconds: dict[str, float] = {}
