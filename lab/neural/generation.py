@@ -25,7 +25,6 @@ import torch
 from torch import Tensor, nn
 
 from lab.models.protocol import GenerationRequest, Sample, make_sample, warn_unknown_prompt_tokens
-from lab.neural.decoding import ban_tokens, next_token, repetition_controls
 from lab.neural.network import Hidden, LanguageModel, step_decoding
 from lab.text.tokenizers import AnyTokenizer
 from lab.text.vocabulary import Vocabulary
@@ -134,6 +133,8 @@ def _decode_chunk(
         for r, ids in zip(requests, encoded, strict=True)
     ]
     banned = vocab.never_emit_ids
+    # Here, not at the top: Exercise 8's loop must import even when decoding.py (6, 7) does not.
+    from lab.neural.decoding import ban_tokens
 
     def choose(logits: Tensor) -> Tensor:
         """Each request's rows of ``logits`` through Exercise 6, with its own generator."""
@@ -198,6 +199,8 @@ class _Rows:
 
     def choose(self, raw: Tensor, allowed: Tensor) -> Tensor:
         """The next token of each row: the repetition controls, then Exercise 6."""
+        from lab.neural.decoding import next_token, repetition_controls  # see decode_requests
+
         sampling = self.request.sampling
         if sampling.reads_history:
             allowed = repetition_controls(allowed, sampling, self.seen, self.histories)
