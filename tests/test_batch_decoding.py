@@ -116,7 +116,7 @@ def test_batches_decode_through_the_exercises(lstm: WordLSTMGenerator, monkeypat
         return real_next(logits, *args, **kwargs)
 
     monkeypatch.setattr(generation, "generate_ids", loop)
-    monkeypatch.setattr(generation, "next_token", choose)
+    monkeypatch.setattr(decoding, "next_token", choose)  # imported where it is used
     lstm.generate_batch(
         [request("the", GREEDY, seed=1), request("a longer prompt", SamplingConfig(), seed=2)]
     )
