@@ -13,20 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _cli_helpers import MARKOV, TINY, one_line_error
 
 from lab.cli import main
-
-MARKOV = ["--model", "markov", "--quiet"]
-TINY = ["--model", "word-lstm", "--embedding-dim", "8", "--hidden-dim", "8", "--num-layers", "1",
-        "--batch-size", "16", "--bptt", "32", "--device", "cpu", "--min-freq", "1", "--epochs", "1",
-        "--quiet"]  # fmt: skip
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> str:
-    err = capsys.readouterr().err.strip()
-    assert code == 2, err
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
-    return err
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _cli_helpers import one_line_error
 
 from lab.cli import main
 
@@ -27,13 +28,6 @@ def run_main(argv: list[str]) -> int:
         return main(argv)
     except SystemExit as exc:  # argparse's own errors
         return int(exc.code or 0)
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> str:
-    err = capsys.readouterr().err.strip()
-    assert code == 2, err
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
-    return err
 
 
 @pytest.fixture(scope="module")
