@@ -20,6 +20,7 @@ training text and when scoring. ``<unk>`` tokens are counted in
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from abc import abstractmethod
@@ -170,40 +171,53 @@ class CountGenerator(GeneratorBase[ConfigT]):
         """Sample token by token from :meth:`_next_distribution`.
 
         ``<pad>`` and ``<unk>`` get zero weight, so they are never chosen. After
-        ``<eos>`` the context restarts, as in scoring. All samples come in turn
-        from one ``random.Random(seed)``.
+        ``<eos>`` the context restarts, as in scoring, but the repetition controls
+        read the whole sequence, prompt included. All samples come in turn from
+        one ``random.Random(seed)``.
         """
         vocab, context_size = self.vocab, self._context_size()
         banned = list(vocab.never_emit_ids)
-        cache: dict[tuple[int, ...], np.ndarray] = {}  # greedy decoding revisits contexts
+        cache: dict[tuple[int, ...], tuple[np.ndarray, float]] = {}  # greedy revisits contexts
 
-        def weights_for(context: tuple[int, ...]) -> np.ndarray:
+        def weights_for(context: tuple[int, ...]) -> tuple[np.ndarray, float]:
+            """The emittable weights after ``context`` and the model's total before the ban."""
             if context not in cache:
                 if len(cache) >= 512:
                     cache.clear()
                 weights = np.array(self._next_distribution(context), dtype=np.float64)
+                total = float(weights.sum())
                 weights[banned] = 0.0  # zero weight: never chosen
-                cache[context] = weights
+                cache[context] = (weights, total)
             return cache[context]
 
         rng = random.Random(request.seed)
+        sampling, on_token = request.sampling, request.on_token
         # Unknown prompt words deserve a warning even where the prompt cannot matter.
         prompt_ids = self.prompt_ids(request.prompt)
         start = tuple(prompt_ids[-context_size:]) if context_size else ()
         prompt_tokens = self.tokenizer.tokenize_prompt(request.prompt)
+        # The repetition controls read the whole sequence, the prompt included.
+        history = vocab.encode(prompt_tokens) if sampling.reads_history else []
         samples = []
-        for _ in range(request.num_samples):
-            context, out = start, list[int]()
+        for row in range(request.num_samples):
+            context, out, logprobs = start, list[int](), list[float]()
             while len(out) < request.max_tokens:
-                token = choose_index(weights_for(context), request.sampling, rng)
+                weights, total = weights_for(context)
+                so_far = [*history, *out] if sampling.reads_history else ()
+                token = choose_index(weights, sampling, rng, history=so_far)
                 out.append(token)
+                if request.logprobs:  # the model's own probability, before any setting
+                    logprobs.append(math.log(weights[token] / total))
+                if on_token is not None:
+                    on_token(row, vocab.itos[token])
                 if token == vocab.eos_id:
                     if request.stop_at_eos:
                         break
                     context = ()
                 elif context_size:
                     context = (*context, token)[-context_size:]
-            samples.append(make_sample(self.tokenizer, prompt_tokens, vocab.decode(out)))
+            kept = logprobs if request.logprobs else None
+            samples.append(make_sample(self.tokenizer, prompt_tokens, vocab.decode(out), kept))
         return samples
 
     # --- per-token views (lab.models.probabilities) -------------------------------------

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from baselines.count_model import (
 from baselines.kneser_ney import KneserNey
 from lab.models.config import option, require
 from lab.models.protocol import GenerationRequest, Sample, make_sample
+from lab.models.repetition import banned_next
 from lab.models.sampling import SamplingConfig, choose, draw_cumulative
 from lab.text.vocabulary import EOS, PAD, UNK
 
@@ -159,17 +161,27 @@ class MarkovGenerator(CountGenerator[MarkovConfig]):
         start = (*begin, *self.prompt_tokens(request.prompt))[-size:]
         prompt_tokens = self.tokenizer.tokenize_prompt(request.prompt)
         rng = random.Random(request.seed)
-        sampling, plain = request.sampling, request.sampling.is_plain
+        sampling, plain, on_token = request.sampling, request.sampling.is_plain, request.on_token
+        # The repetition controls read the whole sequence in the chain's words (END for <eos>).
+        history = [END if t == EOS else t for t in self.vocab.map_unknown(prompt_tokens)]
         samples = []
-        for _ in range(request.num_samples):
-            state, out = start, list[str]()
+        for row in range(request.num_samples):
+            state, out, said, logprobs = start, list[str](), list(history), list[float]()
             while len(out) < request.max_tokens:
                 # next_word's draw, from the compiled followers: the same word for the same rng.
                 words, weights, cumulative = self._compiled(state)
                 if plain:
                     word = words[draw_cumulative(cumulative, rng)]
                 else:
-                    word = choose(words, weights, sampling, rng)
+                    if sampling.no_repeat_ngram_size:
+                        words, weights, cumulative = self._unbanned(state, said, sampling)
+                    total = cumulative[-1]  # probabilities: a count model's logits are ln P
+                    word = choose(words, [w / total for w in weights], sampling, rng, history=said)
+                if request.logprobs:
+                    logprobs.append(math.log(weights[words.index(word)] / cumulative[-1]))
+                said.append(word)
+                if on_token is not None:
+                    on_token(row, EOS if word == END else word)
                 if word == END:
                     out.append(EOS)
                     if request.stop_at_eos:
@@ -178,8 +190,22 @@ class MarkovGenerator(CountGenerator[MarkovConfig]):
                 else:
                     out.append(word)
                     state = (*state[1:], word)
-            samples.append(make_sample(self.tokenizer, prompt_tokens, out))
+            kept = logprobs if request.logprobs else None
+            samples.append(make_sample(self.tokenizer, prompt_tokens, out, kept))
         return samples
+
+    def _unbanned(
+        self, state: tuple[str, ...], said: Sequence[str], sampling: SamplingConfig
+    ) -> _Compiled:
+        """The compiled followers of the longest suffix of ``state`` that still has a
+        word the n-gram ban allows (backing off as for an unseen state, down to the
+        unigram counts): the walk's way round a ban that empties a state."""
+        banned = banned_next(said, sampling.no_repeat_ngram_size)
+        for k in range(len(state), -1, -1):
+            entry = self._compiled(state[len(state) - k :])
+            if any(w not in banned for w in entry[0]):
+                return entry
+        return entry  # every word of the book banned: the rule lifts the ban
 
     def prompt_tokens(self, prompt: str) -> list[str]:
         """The prompt's unfinished last sentence as vocabulary tokens (``<unk>`` for others)."""
@@ -228,7 +254,8 @@ class MarkovGenerator(CountGenerator[MarkovConfig]):
         tail = self.vocab.map_unknown(prompt_tail(prompt_tokens))
         state = ((BEGIN,) * size + tuple(tail))[-size:]
         options = self.followers(state)
-        return [EOS if w == END else w for w, _ in options], [float(c) for _, c in options]
+        total = sum(c for _, c in options)  # probabilities: a count model's logits are ln P
+        return [EOS if w == END else w for w, _ in options], [c / total for _, c in options]
 
     def _tables_to_json(self) -> dict[str, Any]:
         # Chain.to_json() is a JSON string; nest the parsed value rather than a string

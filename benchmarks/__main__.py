@@ -27,6 +27,7 @@ from benchmarks.common import REPO, Result, fmt, machine
 from benchmarks.counts import kneser_ney, markov
 from benchmarks.neural import sweep, threads, training
 from benchmarks.quality import quality
+from benchmarks.transformer import training_speed as transformer
 
 Bench = Callable[[bool, int], list[Result]]
 BENCHMARKS: dict[str, Bench] = {
@@ -37,6 +38,7 @@ BENCHMARKS: dict[str, Bench] = {
     "adaptive": adaptive_softmax,
     "threads": threads,
     "busy": busy,
+    "transformer": transformer,
     "quality": quality,
 }
 

@@ -91,10 +91,10 @@ def train_within(spec: Spec, data: Data, budget_seconds: float) -> dict[str, Any
     import torch
 
     from lab.errors import LabError
-    from lab.neural.config import ModelConfig, TrainConfig
+    from lab.neural.config import EPOCHS, ModelConfig, TrainConfig
     from lab.neural.epoch import evaluate_nll
     from lab.neural.network import AdaptiveRNNLanguageModel, build_model
-    from lab.neural.training import EPOCHS, TrainerState, train_model
+    from lab.neural.training import TrainerState, train_model
 
     cpu = torch.device("cpu")
     cpu0, wall0 = time.process_time(), time.perf_counter()

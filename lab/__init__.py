@@ -52,6 +52,10 @@ _EXPORTS: dict[str, str] = {
     "WordLSTMGenerator": "lab.neural.generators",
     "CharLSTMGenerator": "lab.neural.generators",
     "RNNLanguageModel": "lab.neural.network",
+    # the transformer (imports torch too)
+    "TransformerGenerator": "lab.transformer.generator",
+    "TransformerConfig": "lab.transformer.config",
+    "TransformerShape": "lab.transformer.config",
 }
 
 __all__ = sorted(_EXPORTS)

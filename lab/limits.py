@@ -4,19 +4,18 @@ A typo (``--num-layers 10000000``, ``--num-samples 1000 --max-tokens 20000``, a
 ``train.txt`` that is ``/dev/zero``) should cost one line, not an hour or all
 the memory. Each cap has a default sized for a laptop lab and an environment
 variable to raise it when you mean it; ``--help`` states them. The command
-line and the playground check their numbers with the same functions here, so
-the same mistake gets the same sentence wherever it is made.
+line and the playground check their numbers with the same functions (here and in
+:mod:`lab.settings`), so the same mistake gets the same sentence wherever it is made.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import math
 import os
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from lab.errors import OptionError
 
@@ -149,105 +148,13 @@ def check_network_size(
         )
 
 
-def check_seed(value: object, name: str = "seed") -> int:
-    """A seed torch and numpy both accept (0 .. 2**63 - 1), or one line saying why not."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise OptionError(f"{name} must be a whole number, not {value!r}")
-    if not 0 <= value <= MAX_SEED:
-        raise OptionError(f"{name} must be between 0 and 2**63 - 1, not {value}")
-    return value
-
-
-#: Largest ``top_k`` taken as given (any k above the vocabulary size keeps every token).
-MAX_TOP_K = 2**31 - 1
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    """How to generate, checked: what ``generate``'s flags and the playground's JSON both become."""
-
-    greedy: bool = False
-    temperature: float = 1.0
-    top_k: int | None = None
-    top_p: float | None = None
-    max_tokens: int = 60
-    num_samples: int = 1
-    seed: int = 0
-
-    def sampling(self) -> Any:
-        """The :class:`~lab.models.sampling.SamplingConfig` (its own checks apply too)."""
-        from lab.models.sampling import SamplingConfig  # it imports this module
-
-        return SamplingConfig(
-            greedy=self.greedy, temperature=self.temperature, top_k=self.top_k, top_p=self.top_p
-        )
-
-
-def generation_settings(values: Mapping[str, Any], **defaults: Any) -> GenerationSettings:
-    """Check generation settings given as JSON-like values, whoever gave them.
-
-    Booleans must be booleans (``"false"`` is not false), whole numbers whole,
-    numbers finite, each in its range; a missing or ``None`` value takes
-    ``defaults``, else :class:`GenerationSettings`' own. Every problem is one
-    :class:`OptionError` line. The command line passes its parsed flags, the
-    playground its request body: one validator for both.
-
-    >>> generation_settings({"temperature": 0.7, "top_k": 5}).sampling().label
-    'T=0.7,k=5'
-    >>> generation_settings({"greedy": "false"})
-    Traceback (most recent call last):
-    lab.errors.OptionError: greedy must be true or false, not 'false'
-    """
-    base = GenerationSettings(**defaults)
-
-    def get(name: str) -> Any:
-        value = values.get(name)
-        return getattr(base, name) if value is None else value
-
-    greedy = get("greedy")
-    if not isinstance(greedy, bool):
-        raise OptionError(f"greedy must be true or false, not {_short(greedy)}")
-    settings = GenerationSettings(
-        greedy=greedy,
-        temperature=_finite(get("temperature"), "temperature"),
-        top_k=_whole_or_none(get("top_k"), "top_k", 1, MAX_TOP_K),
-        top_p=None if get("top_p") is None else _finite(get("top_p"), "top_p"),
-        max_tokens=_whole(get("max_tokens"), "max_tokens", 0, None),
-        num_samples=_whole(get("num_samples"), "num_samples", 1, None),
-        seed=check_seed(get("seed")),
-    )
-    check_generation_args(settings.max_tokens, settings.num_samples)
-    settings.sampling()  # temperature and top_p ranges: SamplingConfig's own checks
-    return settings
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _finite(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise OptionError(f"{name} must be a number, not {_short(value)}")
+@contextlib.contextmanager
+def built_in_memory(what: str, device: object) -> Iterator[None]:
+    """Building ``what`` on ``device``: running out of memory there (a ``MemoryError``, or
+    torch's allocation error) becomes one :class:`OptionError` line, not a crash log."""
     try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number):
-        raise OptionError(f"{name} must be a finite number, not {_short(value)}")
-    return number
-
-
-def _whole(value: object, name: str, low: int, high: int | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        kind = "a whole number" if isinstance(value, float) else "a number"
-        raise OptionError(f"{name} must be {kind}, not {_short(value)}")
-    if value < low:
-        raise OptionError(f"{name} must be >= {low}, not {_short(value)}")
-    if high is not None and value > high:
-        raise OptionError(f"{name} must be at most {high:,}, not {_short(value)}")
-    return value
-
-
-def _whole_or_none(value: object, name: str, low: int, high: int | None) -> int | None:
-    return None if value is None else _whole(value, name, low, high)
+        yield
+    except (MemoryError, RuntimeError) as exc:
+        if not isinstance(exc, MemoryError) and not re.search("alloc|overflow", str(exc)):
+            raise
+        raise OptionError(f"{what} does not fit in the memory of {device or 'cpu'}") from None

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Refresh docs/playground.png (the README's picture) from the browser test, which drives the
-# playground on two tiny models in headless Chromium (apt-get install chromium chromium-driver).
+# playground on four tiny models in headless Chromium (apt-get install chromium chromium-driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091

@@ -24,13 +24,33 @@ RUNS = {
     ),
     "markov": ("markov", {"state_size": 2}),
 }
+#: Four runs of both units, as a comparison has: the page must lay them out side by side.
+FOUR_RUNS = {
+    **RUNS,
+    "char-lstm": (
+        "char-lstm",
+        {
+            "embedding_dim": 16,
+            "hidden_dim": 32,
+            "num_layers": 1,
+            "epochs": 2,
+            "batch_size": 8,
+            "bptt": 32,
+            "device": "cpu",
+        },
+    ),
+    "ngram": ("ngram", {"order": 3}),
+}
 
 
-def save_tiny_runs(directory: Path, prose_text: str) -> list[Path]:
-    """Fit and save every run of :data:`RUNS` under ``directory``; their paths, in order."""
+def save_tiny_runs(
+    directory: Path, prose_text: str, runs: dict[str, tuple[str, dict]] | None = None
+) -> list[Path]:
+    """Fit and save every run of ``runs`` (default :data:`RUNS`) under ``directory``;
+    their paths, in order."""
     parts = split_corpus(prose_text)
     paths = []
-    for name, (kind, options) in RUNS.items():
+    for name, (kind, options) in (RUNS if runs is None else runs).items():
         gen = generator_class(kind).from_options(options)
         gen.fit(parts.train, parts.valid)
         gen.save(directory / name)

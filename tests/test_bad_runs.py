@@ -53,7 +53,7 @@ def _set(manifest: dict[str, Any], path: str, value: Any) -> None:
         ("config.model.hidden_dim", "big", "hidden_dim must be int, not 'big'"),
         ("config.model.hidden_dim", 8.0, "hidden_dim must be int, not 8.0"),
         ("config.train.lr", True, "lr must be float, not True"),
-        ("config.train.optimizer", "rmsprop", "optimizer must be one of 'adam', 'sgd'"),
+        ("config.train.optimizer", "rmsprop", "optimizer must be one of 'adam', 'adamw', 'sgd'"),
         ("config.train", [], "must be an object"),
         ("config.model.hidden_dim", 10**9, "over the limit of"),
         ("config.model.num_layers", 10**7, "over the limit of"),

@@ -8,12 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from lab.evaluation.budget import crossing_tokens
 from lab.evaluation.comparison import CompareConfig, CompareResult
-from lab.evaluation.diagnosis import crossing_tokens, warnings
+from lab.evaluation.diagnosis import warnings
 from lab.evaluation.estimate import estimate_line, estimate_seconds
 from lab.evaluation.evaluate import EvalRow
 from lab.models import registry
-from lab.models.registry import BookBudget, BySize, Throughput
+from lab.models.budgets import BookBudget, BySize, Throughput
 from lab.models.scoring import ScoreResult
 from lab.text.corpora import Corpus
 

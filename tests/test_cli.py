@@ -102,7 +102,8 @@ def test_generate_warns_about_unknown_prompt_words(
     "argv, message",
     [
         (["generate", "no/such/run"], "not a run directory"),
-        (["generate", "{run}", "--temperature", "0"], "temperature"),
+        (["generate", "{run}", "--temperature", "-0.5"], "temperature"),
+        (["generate", "{run}", "--greedy", "--temperature", "0.7"], "greedy decoding ignores"),
         (["generate", "{run}", "--top-p", "2"], "top_p"),
         (
             ["train", "--model", "word-lstm", "--corpus", "no/such/file.txt", "--out", "{tmp}/x"],

@@ -13,8 +13,6 @@ import pytest
 TINY = [
     "--embedding-dim",
     "16",
-    "--hidden-dim",
-    "16",
     "--num-layers",
     "1",
     "--dropout",
@@ -35,9 +33,14 @@ TINY = [
     "--patience",
     "5",
 ]
+#: Each network's own shape flags, beside TINY.
+SHAPES = {
+    "word-lstm": ["--hidden-dim", "16"],
+    "transformer": ["--num-heads", "2", "--block-size", "16"],
+}
 
 
-def _train(corpus: Path, out: Path, batch: int, nproc: int) -> dict:
+def _train(corpus: Path, out: Path, batch: int, nproc: int, model: str) -> dict:
     launcher = [
         sys.executable,
         "-m",
@@ -51,7 +54,7 @@ def _train(corpus: Path, out: Path, batch: int, nproc: int) -> dict:
         "lab",
         "train",
         "--model",
-        "word-lstm",
+        model,
         "--corpus",
         str(corpus),
         "--out",
@@ -59,6 +62,7 @@ def _train(corpus: Path, out: Path, batch: int, nproc: int) -> dict:
         "--batch-size",
         str(batch),
         *TINY,
+        *SHAPES[model],
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env, check=False)
@@ -67,11 +71,12 @@ def _train(corpus: Path, out: Path, batch: int, nproc: int) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("model", list(SHAPES))
 def test_two_processes_match_one_process_with_twice_the_batch(
-    corpus_file: Path, tmp_path: Path
+    corpus_file: Path, tmp_path: Path, model: str
 ) -> None:
-    single = _train(corpus_file, tmp_path / "single", batch=8, nproc=1)
-    ddp = _train(corpus_file, tmp_path / "ddp", batch=4, nproc=2)
+    single = _train(corpus_file, tmp_path / "single", batch=8, nproc=1, model=model)
+    ddp = _train(corpus_file, tmp_path / "ddp", batch=4, nproc=2, model=model)
     a, b = single["metrics"]["history"], ddp["metrics"]["history"]
     assert len(a) == len(b) == 2
     for x, y in zip(a, b, strict=True):

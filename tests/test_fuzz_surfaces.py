@@ -131,6 +131,7 @@ def _restore(run: Path, originals: dict[str, bytes]) -> None:
         (run / name).write_bytes(data)
 
 
+@pytest.mark.timeout(1200)  # 250 loads each: minutes when the machine is busy
 @pytest.mark.parametrize("kind", ["word-lstm", "markov"])
 def test_fuzzed_config_json_is_rc_0_or_2(
     kind: str, runs: dict[str, Path], tmp_path: Path, small_caps: None, capsys
@@ -150,6 +151,7 @@ def test_fuzzed_config_json_is_rc_0_or_2(
     fuzz()
 
 
+@pytest.mark.timeout(1200)
 @pytest.mark.parametrize("name", ["model.json", "vocab.json"])
 def test_fuzzed_model_and_vocab_json_are_rc_0_or_2(
     name: str, runs: dict[str, Path], tmp_path: Path, small_caps: None, capsys
@@ -220,6 +222,7 @@ def client(runs: dict[str, Path], small_caps: None) -> Iterator[Any]:
         yield test_client
 
 
+@pytest.mark.timeout(1200)
 def test_fuzzed_playground_json_is_200_or_a_one_line_400(client: Any) -> None:
     @settings(**STEADY)
     @given(

@@ -154,3 +154,37 @@ def test_the_bundle_pins_every_package_it_installs(tmp_path: Path) -> None:
     for script in (setup, run):
         assert 'root="${AUTOGRADER_ROOT:-/autograder}"' in script
         assert re.search(r"pip install(?! -r)(?!.*==)", script) is None  # nothing unpinned
+
+
+@reference_only
+@in_a_venv
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("TEXTGEN_LOAD_TEST") != "1",
+    reason="grades everything twice beside two busy processes (over 5 minutes): run with "
+    "TEXTGEN_LOAD_TEST=1; the README records a measured run",
+)
+@pytest.mark.timeout(2400)
+def test_the_bundle_gives_full_marks_on_a_busy_machine(tmp_path: Path) -> None:
+    """With two busy processes beside it (``while True: pass``), the Gradescope layout
+    grades the reference at full marks and the handout at zero: the per-test limits credit
+    the wait for a CPU (:mod:`lab.grading.budget`) instead of failing slow tests."""
+    bundle = tmp_path / "autograder.zip"
+    write_bundle(bundle, ROOT)
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(root / "source")
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        submit(root, copy_reference(tmp_path / "reference"))
+        data = run_autograder(root)
+        failed = [t["name"] + ": " + t["output"][-300:] for t in data["tests"]
+                  if t["score"] < t["max_score"]]  # fmt: skip
+        assert data["score"] == total_points() == sum(t["max_score"] for t in data["tests"]), failed
+        write_handout(ROOT, tmp_path / "handout")
+        submit(root, tmp_path / "handout")
+        assert run_autograder(root)["score"] == 0
+    finally:
+        for proc in busy:
+            proc.kill()
+            proc.wait()

@@ -99,8 +99,10 @@ def test_exercise_table_matches_sources_and_tests() -> None:
             continue
         text = (ROOT / ex.file).read_text(encoding="utf-8")
         for function in ex.functions:
-            name = function.rsplit(".", 1)[-1]
-            body = text[text.index(f"def {name}(") :]
+            owner, _, name = function.rpartition(".")
+            found = re.search(rf"^class {owner}\b", text, flags=re.M) if owner else None
+            start = found.start() if found else 0  # a method: look inside its class
+            body = text[text.index(f"def {name}(", start) :]
             assert f"Exercise {ex.number}:" in body[: body.index('"""', body.index('"""') + 3)]
         if not IN_HANDOUT:
             solutions = [r for r in find_regions(text, path=ex.file) if r.kind == "solution"]

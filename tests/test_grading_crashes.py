@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -22,9 +24,13 @@ from _grading_helpers import (
     scores,
 )
 
+from lab.grading.budget import LOAD_ALLOWANCE
+from lab.grading.confinement import identity_from_env
 from lab.grading.exercises import EXERCISES
 from lab.grading.grader import find_submission_root, grade_submission
 from lab.grading.inventory import read_inventory
+from lab.grading.runner import WATCHDOG_GRACE_SECONDS
+from lab.grading.sandbox import Sandbox
 
 
 @reference_only
@@ -111,3 +117,79 @@ def test_symlinks_to_the_reference_are_not_graded(tmp_path: Path) -> None:
     report = grade_submission(tmp_path, exercises=[PPL], per_test_timeout=TIMEOUT)
     assert report.score == 0
     assert all("NotImplementedError" in r.output for r in report.results)
+
+
+# Hangs in the group's first test after leaving what cleanup must remove: detached processes,
+# files in every world-writable folder it can reach, a SysV shared-memory segment.
+HANG_AFTER_LITTERING = [
+    "if num_tokens == 50:",
+    "    import os, subprocess, tempfile",
+    "    for _ in range(20):",
+    "        subprocess.Popen(['sleep', '600'], start_new_session=True)",
+    "    for top in ('/tmp', '/var/tmp', '/dev/shm', tempfile.gettempdir()):",
+    "        for k in range(300):",
+    "            try:",
+    "                open(os.path.join(top, f'litter-{os.getpid()}-{k}'), 'w').write('x')",
+    "            except OSError:",
+    "                break",
+    "    while True:",
+    "        pass",
+]
+
+
+@reference_only
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["auto", "uid"])  # as a user, "auto" is the user-namespace jail
+def test_after_a_hung_test_the_next_test_of_its_group_passes(tmp_path: Path, mode: str) -> None:
+    """The child of a test that hangs is ended, with all it started and left, within
+    pytest-timeout's grace: the next test of the same group gets a new child and passes
+    (it once failed with BrokenPipeError), and the trusted process is never restarted."""
+    submission = copy_reference(tmp_path)
+    inject(submission, "lab/models/scoring.py", "perplexity", HANG_AFTER_LITTERING)
+    if mode == "uid" and os.geteuid() != 0:
+        pytest.skip("a fresh uid per child needs root")
+    report = grade_submission(submission, exercises=[PPL], per_test_timeout=10, sandbox_user=mode)
+    first, *rest = report.results
+    # ended by the sandbox at its deadline, not by pytest-timeout WATCHDOG_GRACE_SECONDS later
+    assert "still running scoring.perplexity after the test's" in first.output, first.output
+    assert not first.passed
+    assert first.duration < 10 * LOAD_ALLOWANCE + WATCHDOG_GRACE_SECONDS
+    assert rest and all(r.passed for r in rest), [r.output for r in rest]
+    assert not first.test.hidden and not rest[0].test.hidden  # the same group: visible
+    assert not any("restarted" in n or "watchdog" in n for n in report.notes), report.notes
+
+
+class _Cut(Exception):
+    """What pytest-timeout's signal raises in the test it ends."""
+
+
+def test_a_call_cut_short_by_pytest_timeout_leaves_no_busy_child(tmp_path: Path) -> None:
+    """When pytest-timeout ends a test while its call is still running (the trusted side
+    was slow, not the submission), the next test of the group gets a new child rather than
+    the one still busy with the last request (whose late reply would answer the wrong call)."""
+    submission = copy_reference(tmp_path / "sub")
+    inject(submission, "lab/models/scoring.py", "perplexity", ["if num_tokens == 50:", *[
+        "    " + line for line in LOOP]])  # fmt: skip
+    (tmp_path / "box").mkdir()
+    (tmp_path / "box" / "submission").symlink_to(submission)
+    pool = Sandbox(tmp_path / "box", identity=identity_from_env(""), per_test_timeout=60)
+    tests = ROOT / "tests" / "exercises" / "test_ex9_perplexity.py"
+
+    def cut(*_: object) -> None:
+        raise _Cut
+
+    previous = signal.signal(signal.SIGALRM, cut)
+    try:
+        for delay in (0.05, 4.0):  # while the child starts, then while it loops
+            pool.begin("group", 3, tests)
+            signal.setitimer(signal.ITIMER_REAL, delay)
+            with pytest.raises(_Cut):
+                pool.call("scoring.perplexity", nll=1.0, tokens=50)
+            pool.end()
+            pool.begin("group", 3, tests)
+            assert pool.call("scoring.perplexity", nll=0.0, tokens=7) == 1.0
+            pool.end()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        pool.close()

@@ -6,10 +6,13 @@ import warnings
 
 import pytest
 import torch
+from test_protocol import TINY_TRANSFORMER
 
 from lab.errors import UnknownTokenWarning
 from lab.evaluation.evaluate import floor_score
+from lab.models.base import Generator
 from lab.models.protocol import GREEDY, SamplingConfig
+from lab.models.registry import generator_class
 from lab.neural.generators import CharLSTMGenerator, WordLSTMGenerator
 from lab.text.splitting import split_corpus
 from lab.text.vocabulary import UNK
@@ -23,6 +26,14 @@ def tiny_word(**extra) -> WordLSTMGenerator:
     return WordLSTMGenerator.from_options(
         {**TINY, "eos": "line", "min_freq": 1, "epochs": 4, **extra}
     )
+
+
+def tiny_network(kind: str, **extra) -> Generator:
+    """A tiny word model of network kind ``kind`` (the word LSTM or the transformer)."""
+    if kind == "word-lstm":
+        return tiny_word(**extra)
+    options = {**TINY_TRANSFORMER, "eos": "line", "min_freq": 1, "epochs": 4, **extra}
+    return generator_class(kind).from_options(options)
 
 
 @pytest.fixture(scope="module")
@@ -113,13 +124,14 @@ def test_training_is_seeded_and_leaves_global_rng_alone(synthetic_text: str) -> 
     assert a.score(parts.valid).nll_nats != c.score(parts.valid).nll_nats
 
 
-def test_resume_continues_exactly(synthetic_text: str, tmp_path) -> None:
+@pytest.mark.parametrize("kind", ["word-lstm", "transformer"])
+def test_resume_continues_exactly(synthetic_text: str, tmp_path, kind: str) -> None:
     parts = split_corpus(synthetic_text)
-    straight = tiny_word(epochs=4, patience=10, dropout=0.2)
+    straight = tiny_network(kind, epochs=4, patience=10, dropout=0.2)
     straight.fit(parts.train, parts.valid)
-    first = tiny_word(epochs=2, patience=10, dropout=0.2)
+    first = tiny_network(kind, epochs=2, patience=10, dropout=0.2)
     first.fit(parts.train, parts.valid, checkpoint_dir=tmp_path / "run")
-    resumed = tiny_word(epochs=4, patience=10, dropout=0.2)
+    resumed = tiny_network(kind, epochs=4, patience=10, dropout=0.2)
     result = resumed.fit(parts.train, parts.valid, checkpoint_dir=tmp_path / "run", resume=True)
     assert result.epochs == 4
     assert resumed.score(parts.valid).nll_nats == pytest.approx(

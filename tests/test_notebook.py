@@ -70,6 +70,8 @@ def test_notebook_runs_clean_in_quick_mode(tmp_path: Path, monkeypatch: pytest.M
         "T=1.5",
         "[next after",
         "GRU test perplexity",
+        "Transformer test perplexity",
+        "[transformer greedy]",
         "ends in a loop:",
     ):
         assert expected in text

@@ -13,6 +13,7 @@ from _playground_runs import save_tiny_runs
 
 from lab.cli import main
 from lab.models.registry import load_generator
+from lab.models.sampling import SamplingConfig
 
 pytest.importorskip("starlette", reason="the playground extra is not installed")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
@@ -93,6 +94,24 @@ def test_a_walk_picks_and_samples(client: TestClient) -> None:
     assert after["context"] == drawn["tokens"]
 
 
+def test_the_page_takes_hfs_decoding_controls(client: TestClient, runs: list[Path]) -> None:
+    body = {"prompt": "Alice", "temperature": 0, "no_repeat_ngram_size": 3, "max_tokens": 30}
+    reply = client.post("/api/generate", json=body).json()
+    assert reply["sampling"] == "greedy,no-repeat-3"
+    rule = SamplingConfig(greedy=True, no_repeat_ngram_size=3)
+    for run, result in zip(runs, reply["results"], strict=True):
+        gen = load_generator(run)
+        (sample,) = gen.generate("Alice", max_tokens=30, sampling=rule)
+        assert result["text"] == sample.text
+        tokens = [*gen.tokenizer.tokenize_prompt("Alice"), *sample.tokens]
+        grams = [tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)]
+        assert len(grams) == len(set(grams)), result
+    penalised = {**body, "temperature": 0.9, "repetition_penalty": 1.3, "no_repeat_ngram_size": 0}
+    assert client.post("/api/next", json={**penalised, "model": "markov"}).json()["sampling"] == (
+        "T=0.9,rep=1.3"
+    )
+
+
 def test_surprisal_adds_up_to_the_score(client: TestClient, runs: list[Path]) -> None:
     text = "Alice said the cat was odd. Zebras juxtapose."
     results = client.post("/api/surprisal", json={"text": text}).json()["results"]
@@ -107,7 +126,12 @@ def test_surprisal_adds_up_to_the_score(client: TestClient, runs: list[Path]) ->
     ("path", "body", "message"),
     [
         ("/api/next", {"model": "markov", "top_p": 1.5}, "top_p must be in (0, 1], not 1.5"),
-        ("/api/next", {"model": "markov", "temperature": 0}, "temperature must be a positive"),
+        ("/api/next", {"model": "markov", "temperature": -1}, "temperature must be a positive"),
+        ("/api/generate", {"greedy": True, "temperature": 0.7}, "greedy decoding ignores"),
+        ("/api/generate", {"temperature": 0, "top_k": 5}, "temperature 0 means greedy"),
+        ("/api/generate", {"repetition_penalty": -1}, "repetition_penalty must be positive"),
+        ("/api/generate", {"no_repeat_ngram_size": "3"}, "no_repeat_ngram_size must be a"),
+        ("/api/generate", {"num_return_sequences": 2}, "num_samples must be 1"),
         ("/api/next", {"model": "markov", "top_k": "many"}, "top_k must be a number"),
         ("/api/next", {"model": "markov", "top_k": 2.5}, "top_k must be a whole number"),
         ("/api/next", {"model": "gpt-9"}, "unknown model 'gpt-9'"),

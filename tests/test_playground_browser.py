@@ -13,6 +13,7 @@ set (``scripts/playground_screenshot.sh`` makes ``docs/playground.png`` this way
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -24,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _playground_runs import save_tiny_runs
+from _playground_runs import FOUR_RUNS, save_tiny_runs
+
+from lab.playground.units import count_words
 
 pytest.importorskip("starlette", reason="the playground extra is not installed")
 pytest.importorskip("uvicorn", reason="the playground extra is not installed")
@@ -56,8 +59,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, prose_text: str) -> Iterator[str]:
-    """``textgen-lab playground`` on two tiny runs, in a subprocess on a free loopback port."""
-    runs = save_tiny_runs(tmp_path_factory.mktemp("runs"), prose_text)
+    """``textgen-lab playground`` on four tiny runs (word and character units), in a
+    subprocess on a free loopback port."""
+    runs = save_tiny_runs(tmp_path_factory.mktemp("runs"), prose_text, FOUR_RUNS)
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("w") as out:
@@ -211,7 +215,7 @@ def test_the_page_lets_you_watch_the_models_choose(
 ) -> None:
     _open(browser, server)
     panels = browser.find_elements(By.CSS_SELECTOR, ".model")
-    assert [p.get_attribute("data-model") for p in panels] == ["word-lstm", "markov"]
+    assert [p.get_attribute("data-model") for p in panels] == list(FOUR_RUNS)
     assert len(_bars(browser, "word-lstm")) == 10
 
     # Greedy: the same text every time, and one token with all the "after" mass.
@@ -278,9 +282,117 @@ def test_the_page_lets_you_watch_the_models_choose(
         ),
         "no heat-map summary",
     )
-    assert "perplexity" in summary
+    assert "bits/char" in summary
     assert browser.find_element(By.ID, "error").is_displayed() is False
     _save_screenshot(browser, tmp_path / "playground.png")
+
+
+def _set_text(driver: webdriver.Chrome, element_id: str, text: str) -> None:
+    box = driver.find_element(By.ID, element_id)
+    box.clear()
+    box.send_keys(text)
+
+
+def _show_surprisal(driver: webdriver.Chrome) -> None:
+    before = _counter(driver, "surprisals")
+    driver.find_element(By.ID, "surprisal-go").click()
+    _wait(driver, lambda d: _counter(d, "surprisals") > before, "no surprisal shown")
+
+
+def _generate(driver: webdriver.Chrome) -> None:
+    before = _counter(driver, "generated")
+    driver.find_element(By.ID, "generate").click()
+    _wait(driver, lambda d: _counter(d, "generated") > before, "no generation")
+
+
+@pytest.mark.parametrize("width", [1280, 700])
+def test_four_panels_wrap_without_a_page_wide_scrollbar(
+    server: str, browser: webdriver.Chrome, width: int, tmp_path: Path
+) -> None:
+    browser.set_window_size(width, 1000)
+    try:
+        _open(browser, server)
+        assert len(browser.find_elements(By.CSS_SELECTOR, ".model")) == 4
+        _set_text(browser, "max-words", "60")
+        _generate(browser)
+        # A long unbroken run of letters: the character model's heat map is one span per
+        # letter with no space to break at, the case that ran under the next panel.
+        _set_text(browser, "surprisal-text", "Alice " + "zyxwvquux" * 30 + " said.")
+        _show_surprisal(browser)
+        page = browser.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert page[0] <= page[1], f"the page scrolls sideways at {width} px: {page}"
+        for panel in browser.find_elements(By.CSS_SELECTOR, ".model"):
+            inner = browser.execute_script(
+                "return [arguments[0].scrollWidth, arguments[0].clientWidth]", panel
+            )
+            assert inner[0] <= inner[1] + 1, (
+                f"{panel.get_attribute('data-model')} overflows: {inner}"
+            )
+        _save_screenshot(browser, tmp_path / f"playground-{width}.png")
+    finally:
+        browser.set_window_size(1280, 1200)
+
+
+def test_surprisal_is_in_bits_per_char_with_a_legend_and_spelled_unknowns(
+    server: str, browser: webdriver.Chrome
+) -> None:
+    _open(browser, server)
+    legend = browser.find_element(By.ID, "legend")
+    assert legend.is_displayed() and "bits per character" in legend.text
+    assert [s.text for s in legend.find_elements(By.CSS_SELECTOR, ".scale span")][-1] == "8+"
+    assert "outside the model's vocabulary" in legend.text and "spelling" in legend.text
+    _set_text(browser, "surprisal-text", "Alice said Zyxwv quux.")
+    _show_surprisal(browser)
+    for panel in browser.find_elements(By.CSS_SELECTOR, ".model"):
+        summary = panel.find_element(By.CSS_SELECTOR, ".heat-summary").text
+        assert re.match(r"\d+\.\d{3} bits/char \(", summary), summary
+        assert "perplexity" not in summary
+        assert (
+            float(
+                panel.find_element(By.CSS_SELECTOR, ".heat-summary").get_attribute(
+                    "data-bits-per-char"
+                )
+            )
+            > 0
+        )
+    word = '.model[data-model="word-lstm"] .heat span'
+    spans = {s.text: s for s in browser.find_elements(By.CSS_SELECTOR, word)}
+    said, unknown = spans["said"], spans["Zyxwv"]
+    assert "oov" in (
+        unknown.get_attribute("class") or ""
+    ) and "spell it out" in unknown.get_attribute("title")
+    # An invented word pays for its letters: more bits per character than a word the model knows.
+    assert float(unknown.get_attribute("data-bits-per-char")) > float(
+        said.get_attribute("data-bits-per-char")
+    )
+    # Internal tokens are shown as text: a sentence end is a mark, never "<eos>".
+    texts = [s.text for s in browser.find_elements(By.CSS_SELECTOR, ".heat span")]
+    assert "<eos>" not in texts and "·" in texts
+
+
+def test_the_next_token_panel_follows_the_prompt_after_generate(
+    server: str, browser: webdriver.Chrome
+) -> None:
+    _open(browser, server)
+    _settled(browser)
+    _click_bar(browser, "word-lstm", 0)  # an old walk, one token past the first prompt
+    _wait(browser, lambda d: _step_text(d, "word-lstm") != "Alice was", "the walk did not grow")
+    _set_text(browser, "prompt", "The Queen said")
+    _set_text(browser, "max-words", "12")
+    _generate(browser)
+    _settled(browser)
+    for model in FOUR_RUNS:
+        assert _step_text(browser, model) == "The Queen said", model
+    # Lengths are in words for every model, the character model's included.
+    for output in browser.find_elements(By.CSS_SELECTOR, ".model .output"):
+        assert output.text.startswith("The Queen said")
+        words = count_words(output.text) - count_words("The Queen said")
+        assert 11 <= words <= 13, output.text  # 12 (a clitic may join or split at the seam)
+    # The bars name tokens with no text in words and show quote markers as quotes.
+    labels = browser.find_elements(By.CSS_SELECTOR, ".bar-row .token")
+    assert not any(t.text in ("<eos>", "``", "↵", "␣") for t in labels)
 
 
 def test_a_bad_setting_is_shown_on_the_page(server: str, browser: webdriver.Chrome) -> None:

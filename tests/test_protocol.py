@@ -15,9 +15,24 @@ from lab.text.splitting import split_corpus
 from lab.text.vocabulary import PAD, UNK
 
 NEURAL = ("word-lstm", "char-lstm")  # these also get the tiny_lstm fixture's settings
+#: The smallest transformer that still learns the test corpora in a few seconds.
+TINY_TRANSFORMER = {
+    "embedding_dim": 24,
+    "num_heads": 2,
+    "num_layers": 1,
+    "block_size": 16,
+    "bptt": 16,
+    "batch_size": 8,
+    "epochs": 2,
+    "lr": 3e-3,
+    "device": "cpu",
+    "num_threads": 1,
+}
 CASES = {  # case -> (kind, options); character-level count models come free with --unit char
     "word-lstm": ("word-lstm", {"min_freq": 2}),
     "char-lstm": ("char-lstm", {}),
+    "transformer": ("transformer", {**TINY_TRANSFORMER, "min_freq": 2}),
+    "transformer-char": ("transformer", {**TINY_TRANSFORMER, "unit": "char"}),
     "markov": ("markov", {"state_size": 2}),
     "ngram": ("ngram", {"order": 3}),
     "unigram": ("unigram", {}),

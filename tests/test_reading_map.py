@@ -80,3 +80,20 @@ def test_the_layout_map_names_every_module() -> None:
         if modules - named:
             missing[folder] = sorted(modules - named)
     assert missing == {}
+
+
+#: The design's limit: a module a reader can hold in mind (shared/design.md).
+MAX_MODULE_LINES = 300
+MAX_NEURAL_MODULES = 8
+
+
+def test_no_module_is_over_the_limit_and_neural_stays_small() -> None:
+    long = {
+        p.relative_to(ROOT).as_posix(): n
+        for top in ("lab", "baselines")
+        for p in (ROOT / top).rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
+    neural = [p.stem for p in (ROOT / "lab/neural").glob("*.py") if p.stem != "__init__"]
+    assert len(neural) <= MAX_NEURAL_MODULES, sorted(neural)

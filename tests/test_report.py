@@ -9,11 +9,12 @@ import re
 from pathlib import Path
 
 import pytest
+from test_protocol import TINY_TRANSFORMER
 
 from lab.cli import main
 from lab.evaluation.comparison import CompareConfig, run_comparison
 from lab.evaluation.diagnosis import warnings
-from lab.evaluation.report import findings, write_report
+from lab.evaluation.report import findings, md_escape, write_report
 from lab.evaluation.sweep import SweepConfig, SweepRow, words_of
 from lab.models.scoring import bits_per_char, perplexity
 from lab.text.corpora import Corpus
@@ -23,11 +24,11 @@ from lab.text.corpora import Corpus
 def comparison(prose_text: str, tmp_path_factory: pytest.TempPathFactory, tiny_lstm: dict):
     out = tmp_path_factory.mktemp("report")
     config = CompareConfig(
-        models=("word-lstm", "char-lstm", "markov", "ngram"),
+        models=("word-lstm", "char-lstm", "transformer", "markov", "ngram"),
         sweep=SweepConfig(
             temperatures=(0.5, 1.0, 1.5), prompts=("Alice was",), num_samples=3, max_words=20
         ),
-        options={"word-lstm": tiny_lstm, "char-lstm": tiny_lstm},
+        options={"word-lstm": tiny_lstm, "char-lstm": tiny_lstm, "transformer": TINY_TRANSFORMER},
     )
     result = run_comparison(
         Corpus("prose", prose_text, "test"), config, out / "runs", log=lambda _: None
@@ -60,11 +61,12 @@ def test_metrics_json_holds_every_number_and_the_config(comparison) -> None:
     assert [s["model"] for s in doc["scores"]] == [
         "word-lstm",
         "char-lstm",
+        "transformer",
         "markov",
         "ngram",
         "unigram",
     ]
-    assert len(doc["sweep"]) == 4 * 4  # greedy + 3 temperatures, 4 models
+    assert len(doc["sweep"]) == 5 * 5  # greedy, greedy + no-repeat-3, 3 temperatures; 5 models
     assert doc["config"]["resolved_options"]["word-lstm"]["hidden_dim"] == 24
     for row in doc["scores"]:
         assert row["bits_per_char"] == pytest.approx(
@@ -112,7 +114,7 @@ def test_every_model_says_how_it_stopped(comparison) -> None:
     # Two tiny epochs that still improve: the report must say the LSTMs are under-trained.
     doc = json.loads((out / "report" / "metrics.json").read_text())
     assert doc["warnings"] == warnings(result)
-    for model in ("word-lstm", "char-lstm"):
+    for model in ("word-lstm", "char-lstm", "transformer"):
         if result.fits[model]["still_improving"] and result.fits[model]["stop_reason"] == "epochs":
             assert any(w.startswith(f"{model} stopped at its epoch limit") for w in doc["warnings"])
     assert all(f"- **{w}**" in text for w in doc["warnings"])
@@ -131,10 +133,60 @@ def test_report_html_is_self_contained(comparison) -> None:
         assert base64.b64decode(src.partition(",")[2])[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<th>bits/char, open vocab (comparable)</th>" in page
     for heading in ("Warnings", "How each model stopped", "Samples", "How the numbers are counted"):
-        assert f"<h2>{heading}</h2>" in page
+        assert f">{heading}</h2>" in page
     for row in result.sweep:  # three samples per setting, each a blockquote
-        section = page.split(f"<h4>{row.model}, {row.setting}</h4>", 1)[1].split("<h", 1)[0]
+        section = page.split(f">{row.model}, {row.setting}</h4>", 1)[1].split("<h", 1)[0]
         assert section.count("<blockquote>") == len(row.samples) == 3
+
+
+def test_contents_links_reach_every_heading(comparison) -> None:
+    result, _, out = comparison
+    page = (out / "report" / "report.html").read_text()
+    links = re.findall(r'href="#([^"]+)"', page)
+    ids = re.findall(r'<h[2-4] id="([^"]+)"', page)
+    assert sorted(links) == sorted(ids) and len(set(ids)) == len(ids)
+    assert len(ids) >= 2 + len(result.sweep)  # every sample block is listed
+    text = (out / "report" / "report.md").read_text()
+    contents = text.split("**Contents**\n\n", 1)[1].split("\n\n", 1)[0]
+    assert re.findall(r"\]\(#([^)]+)\)", contents) == ids  # the same anchors, in order
+    assert "- [Samples](#samples)" in contents
+    (line,) = [x for x in contents.splitlines() if x.startswith("  - [word-lstm](#word-lstm): ")]
+    # greedy, then its remedy (greedy + no-repeat-3), then the temperatures
+    assert line.split(": ", 1)[1].startswith("[greedy](#word-lstm-greedy) · [greedy,no-repeat-3](")
+    assert "· [T=0.5](" in line
+
+
+def test_report_says_how_each_model_was_run(comparison) -> None:
+    result, _, out = comparison
+    doc = json.loads((out / "report" / "metrics.json").read_text())
+    env = doc["environment"]
+    assert set(env["versions"]) >= {"python", "torch", "nltk", "markovify", "textgen-lab"}
+    assert env["versions"]["textgen-lab"] != "not installed" and env["command"]
+    text = (out / "report" / "report.md").read_text()
+    page = (out / "report" / "report.html").read_text()
+    assert f"torch {env['versions']['torch']}" in text and "Command: `" in text
+    assert "<p>Command: <code>" in page
+    models = text.split("## Models and how they were run", 1)[1].split("\n## ", 1)[0]
+    for row in result.scores:
+        fit = doc["fits"][row.model]
+        assert fit["config"]["vocab"]["unit"] == row.tokenizer and fit["device"]
+        assert f"| {row.model} | {row.kind} | {row.tokenizer} | {fit['device']} |" in models
+    assert "hidden_dim=24" in models and "order=" in models
+
+
+def test_side_by_side_shows_every_model_at_each_prompt_and_setting(comparison) -> None:
+    result, _, out = comparison
+    text = (out / "report" / "report.md").read_text()
+    side = text.split("## Side by side", 1)[1].split("\n## ", 1)[0]
+    models = list(dict.fromkeys(r.model for r in result.sweep))
+    for prompt in result.config.sweep.prompts:
+        table = side.split(f"### Prompt: {prompt}", 1)[1].split("\n### ", 1)[0]
+        assert "| setting | " + " | ".join(models) + " |" in table
+        for row in result.sweep:
+            first = next(s for s in row.samples if s["prompt"] == prompt)
+            words = first["text"][len(prompt) :].split()[:3]
+            line = next(x for x in table.splitlines() if x.startswith(f"| {row.setting} |"))
+            assert md_escape(" ".join(words)) in line
 
 
 def test_runs_are_reused(comparison, prose_text: str) -> None:

@@ -161,7 +161,7 @@ def _sweep() -> list[SweepRow]:
             samples = [{"prompt": "Alice was", "text": tricky}] + [
                 {"prompt": "Alice was", "text": f"Alice was sample {i}"} for i in (2, 3)
             ]
-            metrics = {"distinct_2": 0.5, "seq_rep_4": 0.1, "judge_ppl": math.nan, "zipf": math.nan}
+            metrics = {"distinct_2": 0.5, "seq_rep_4": 0.1, "judge_bpc": math.nan, "zipf": math.nan}
             rows.append(SweepRow(model, setting, temperature, metrics, samples))
     return rows
 
@@ -186,7 +186,7 @@ def test_written_report_is_strict_json_and_self_contained_html(tmp_path: Path) -
     result = _healthy()
     result.scores[0] = _row("word-lstm", 360.0, oov=5, spell=40.0)
     result.fits["word-lstm"] = _fit("epochs", True, history=3)
-    result.sweep = _sweep()  # NaN judge perplexity and Zipf: null in JSON, left out of the plot
+    result.sweep = _sweep()  # NaN judge bits/char and Zipf: null in JSON, left out of the plot
     paths = {p.name: p for p in write_report(result, tmp_path)}
 
     def no_constants(name: str) -> None:
@@ -194,7 +194,7 @@ def test_written_report_is_strict_json_and_self_contained_html(tmp_path: Path) -
 
     doc = json.loads(paths["metrics.json"].read_text(), parse_constant=no_constants)
     assert doc["warnings"] == warnings(result) and len(doc["warnings"]) == 2
-    assert doc["sweep"][0]["judge_ppl"] is None and doc["fits"]["word-lstm"]["epochs"] == 7
+    assert doc["sweep"][0]["judge_bpc"] is None and doc["fits"]["word-lstm"]["epochs"] == 7
     page = paths["report.html"].read_text()
     assert page.count('<img src="data:image/png;base64,') == page.count('src="') == 4
     assert "http" not in page and "<script" not in page

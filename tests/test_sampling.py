@@ -59,7 +59,16 @@ def test_seed_reproduces_draws() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [dict(temperature=0), dict(top_k=0), dict(top_p=0.0), dict(top_p=1.5)]
+    "bad",
+    [
+        dict(temperature=-1),
+        dict(temperature=1e-9),
+        dict(top_k=-1),
+        dict(top_p=0.0),
+        dict(top_p=1.5),
+        dict(repetition_penalty=0),
+        dict(no_repeat_ngram_size=-1),
+    ],
 )
 def test_sampling_config_validates(bad: dict) -> None:
     with pytest.raises(ValueError):

@@ -35,7 +35,7 @@ def fitted(
 
 def _tolerance(gen: Generator) -> float:
     # The networks add float32 terms; the count models float64 ones.
-    return 1e-5 if gen.kind in NEURAL else 1e-10
+    return 1e-5 if registry.kind(gen.kind).neural else 1e-10
 
 
 def test_token_logprobs_add_up_to_the_score(fitted) -> None:

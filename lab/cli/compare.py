@@ -18,6 +18,7 @@ from lab.cli.options import (
 from lab.errors import LabError
 from lab.evaluation.comparison import DEFAULT_MODELS, CompareConfig, run_comparison
 from lab.evaluation.report import write_report
+from lab.models import registry
 from lab.text.corpora import load_corpus
 
 
@@ -59,7 +60,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         nargs="+",
         default=list(DEFAULT_MODELS),
         metavar="MODEL",
-        help=f"models to compare (default: {' '.join(DEFAULT_MODELS)})",
+        help=f"models to compare (default: {' '.join(DEFAULT_MODELS)}; also: "
+        + " ".join(k for k in registry.comparable_kinds() if k not in DEFAULT_MODELS)
+        + ")",
     )
     p.add_argument(
         "--eos",

@@ -175,6 +175,14 @@ def add_sweep_options(parser: Any, *, filters: bool = True) -> None:
             "--no-greedy", action="store_true", help="leave greedy decoding out of the sweep"
         )
         parser.add_argument(
+            "--greedy-no-repeat",
+            type=int,
+            default=defaults.greedy_no_repeat,
+            metavar="N",
+            help="also sweep greedy with no repeated N-gram, the remedy for greedy cycling "
+            "(0: leave out; default: %(default)s)",
+        )
+        parser.add_argument(
             "--top-k", type=int, default=None, help="also cut every setting to the k likeliest"
         )
         parser.add_argument(
@@ -187,6 +195,7 @@ def sweep_config(args: argparse.Namespace) -> SweepConfig:
     return SweepConfig(
         temperatures=tuple(args.temperatures),
         greedy=not getattr(args, "no_greedy", False),
+        greedy_no_repeat=getattr(args, "greedy_no_repeat", SweepConfig.greedy_no_repeat),
         top_k=getattr(args, "top_k", None),
         top_p=getattr(args, "top_p", None),
         prompts=tuple(args.prompts or ()),

@@ -175,13 +175,18 @@ def _check_size(options: dict[str, Any], entry: registry.ModelKind) -> None:
     if not entry.neural or not any(k in options for k in shape):
         return
 
-    def value(name: str) -> Any:
-        return options[name] if name in options else entry.default_value(name)
+    def value(name: str, fallback: str = "") -> Any:
+        if name in options:
+            return options[name]
+        try:
+            return entry.default_value(name)
+        except KeyError:  # a kind without this option (the transformer has no hidden_dim)
+            return value(fallback) if fallback else True
 
     check_network_size(
         int(options.get("max_size") or 0),
         int(value("embedding_dim")),
-        int(value("hidden_dim")),
+        int(value("hidden_dim", fallback="embedding_dim")),
         int(value("num_layers")),
         tied=bool(value("tie_weights")),
     )

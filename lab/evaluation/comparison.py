@@ -18,11 +18,13 @@ from typing import Any
 from lab.errors import LabError
 from lab.evaluation.estimate import book_sizes, estimate_line, neural_seconds
 from lab.evaluation.evaluate import EvalRow, evaluate_all
+from lab.evaluation.judge import held_out_judge
 from lab.evaluation.prompts import book_prompts
 from lab.evaluation.sweep import SweepConfig, SweepRow, sweep_generator
 from lab.models import registry
 from lab.models.base import Generator
 from lab.models.checkpoint import check_data, read_manifest, run_is_complete
+from lab.models.config import config_to_dict
 from lab.models.rundir import recover_interrupted_save
 from lab.text.corpora import Corpus
 from lab.text.tokenizers import AnyTokenizer, make_tokenizer
@@ -31,9 +33,6 @@ from lab.text.vocabulary import EOS, Vocabulary
 
 DEFAULT_MODELS: tuple[str, ...] = registry.compared_kinds()
 WORD_VOCAB_MIN_FREQ = 2
-#: The judge of sample quality (the registry's "judge" kind, the Kneser-Ney n-gram) as a
-#: trigram of the training text (shared vocabulary).
-JUDGE_OPTIONS: dict[str, Any] = {"order": 3, "modified": True}
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ class CompareConfig:
     #: built with the same settings.
     text_options: dict[str, Any] = field(default_factory=dict)
     #: Per unit ("word", "char"): (training tokens, vocabulary size) of the book, which a
-    #: preset's book-scaled budget (:class:`~lab.models.registry.BookBudget`) follows;
+    #: preset's book-scaled budget (:class:`~lab.models.budgets.BookBudget`) follows;
     #: set by :func:`run_comparison` once the training split is read.
     book: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: The shared word vocabulary's ``min_freq`` (the book's own when not given), which a
@@ -57,11 +56,10 @@ class CompareConfig:
     word_min_freq: int | None = None
 
     def __post_init__(self) -> None:
-        unknown = [m for m in self.models if m not in DEFAULT_MODELS]
+        allowed = registry.comparable_kinds()
+        unknown = [m for m in self.models if m not in allowed]
         if unknown:
-            raise LabError(
-                f"cannot compare {', '.join(unknown)}; choose from {', '.join(DEFAULT_MODELS)}"
-            )
+            raise LabError(f"cannot compare {', '.join(unknown)}; choose from {', '.join(allowed)}")
 
     def model_options(self, kind: str) -> dict[str, Any]:
         """The registry preset (``quick`` or ``full``) for ``kind``, then its ``options``."""
@@ -120,6 +118,9 @@ def run_comparison(
     shared_vocab = Vocabulary.build(word_tokens, min_freq=min_freq)
     book = book_sizes(word_tokens, shared_vocab, parts.train)
     config = replace(config, book=book, word_min_freq=min_freq)
+    for kind in config.models:  # a run of another book: one line, before anything is said
+        if (Path(runs_dir) / kind / "config.json").is_file():
+            check_data(Path(runs_dir) / kind, data, required=False)
     log(estimate_line(config, len(parts.valid) + len(parts.test)))
     generators: dict[str, Generator] = {}
     train_seconds: dict[str, float] = {}
@@ -170,8 +171,7 @@ def run_comparison(
     log("scoring the test split")
     scores = evaluate_all(generators, parts.test, parts.train)
     sweep_cfg, prompt_note = _resolve_prompts(config.sweep, shared_vocab, parts.valid)
-    judge = registry.with_role("judge").generator_class().from_options(JUDGE_OPTIONS)
-    judge.fit(parts.train, vocab=shared_vocab)
+    judge = held_out_judge(parts, config.text_options)  # never the text the models learnt
     training_words = [t for t in word_tokens if t != EOS]
     rows: list[SweepRow] = []
     for name, gen in generators.items():
@@ -204,6 +204,10 @@ def _fit_record(gen: Generator) -> dict[str, Any]:
     record["train_seconds"] = metrics.get("train_seconds")
     record["complete"] = bool(getattr(gen, "complete", True))
     record["history"] = list(metrics.get("history") or [])
+    # Every setting the model ran with and where, for the report's model table.
+    config = getattr(gen, "config", None)
+    record["config"] = config_to_dict(config, gen.vocab_config) if config is not None else {}
+    record["device"] = str(getattr(gen, "device", "cpu"))
     return record
 
 

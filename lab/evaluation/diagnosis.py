@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lab.evaluation.budget import crossing_tokens
 from lab.evaluation.comparison import CompareResult
 from lab.evaluation.evaluate import EvalRow
 from lab.evaluation.sweep import SweepRow
@@ -200,34 +201,6 @@ def _remedy(row: EvalRow, train_tokens: float, result: CompareResult) -> str:
             "network, while the n-gram backs off to shorter contexts; more text is the fix"
         )
     return "try less dropout, a larger model or more text"
-
-
-def crossing_tokens(curve: Sequence[tuple[float, float]], target: float) -> float | None:
-    """Tokens at which ``L(t) = b * t**-c``, fitted by least squares in log-log over the
-    last (up to 4) points of ``curve`` after the first, reaches ``target``; ``None`` when
-    the fitted curve does not fall (``c <= 0``) or ``target`` is not positive. A point at
-    or below ``target`` already means the curve crossed it there.
-
-    >>> round(crossing_tokens([(1e5, 5.0), (2e5, 4.0), (4e5, 3.2)], 2.0) / 1e6, 2)
-    1.72
-    """
-    points = [(t, v) for t, v in curve if t > 0 and v > 0]
-    below = [t for t, v in points if v <= target]
-    if below:
-        return below[0]
-    if target <= 0 or len(points) < 2:
-        return None
-    use = points[1:][-4:] if len(points) > 2 else points
-    xs = [math.log(t) for t, _ in use]
-    ys = [math.log(v) for _, v in use]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    sxx = sum((x - mx) ** 2 for x in xs)
-    if sxx <= 0:
-        return None
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
-    if slope >= 0:
-        return None
-    return math.exp(mx + (math.log(target) - my) / slope)
 
 
 def train_command(model: str, result: CompareResult, max_tokens: int, epochs: int) -> str:

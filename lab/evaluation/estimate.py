@@ -3,7 +3,7 @@
 A student who starts ``compare`` on a book of their own should know whether
 to wait two minutes or twenty. The networks' training dominates; its time is
 the planned token budget over the idle throughput the registry records for
-each kind (:class:`~lab.models.registry.Throughput`, measured on the lab's
+each kind (:class:`~lab.models.budgets.Throughput`, measured on the lab's
 2-core machine), plus per-epoch validation. The count models, the scoring and
 the sample sweep are a few seconds plus a cost per character of the book,
 measured the same way (``benchmarks/quick_books.py``). The estimate is for an

@@ -25,9 +25,15 @@ def plot_repetition(rows: Sequence[SweepRow], path: Path) -> None:
         ("distinct_2", axes[1], "distinct-2"),
     ):
         for model in dict.fromkeys(r.model for r in rows):
-            pts = sorted((r.temperature or 0.0, r.metrics[key]) for r in rows if r.model == model)
-            ax.plot([t for t, _ in pts], [v for _, v in pts], marker="o", label=model)
-        ax.set_xlabel("temperature (0 = greedy)")
+            mine = [r for r in rows if r.model == model]
+            # The remedies (greedy + no-repeat) are not a temperature: a cross at T=0 each.
+            plain = [r for r in mine if "no-repeat" not in r.setting and "rep=" not in r.setting]
+            pts = sorted((r.temperature or 0.0, r.metrics[key]) for r in plain)
+            (line,) = ax.plot([t for t, _ in pts], [v for _, v in pts], marker="o", label=model)
+            remedies = [r.metrics[key] for r in mine if r not in plain]
+            if remedies:
+                ax.scatter([0.0] * len(remedies), remedies, marker="x", color=line.get_color())
+        ax.set_xlabel("temperature (0 = greedy; x = greedy + no-repeat)")
         ax.set_title(title)
         ax.grid(alpha=0.3)
     axes[0].legend()
@@ -99,35 +105,56 @@ def plot_training_curves(
     _save(plt, fig, path)
 
 
+#: The quality axis, said in full on the plot: what is measured, by what, and which way is better.
+QUALITY_LABEL = (
+    "judge bits/char of samples, open vocab\n(held-out judge; axis inverted: up = better)"
+)
+#: The two x axes of the quality plot: diversity and novelty (copying).
+QUALITY_PANELS: tuple[tuple[str, str], ...] = (
+    ("distinct_2", "diversity: distinct-2 (unique bigrams / words; more diverse →)"),
+    ("novel_4gram", "novelty: share of 4-grams not in the training text (less copying →)"),
+)
+
+
 def plot_quality_diversity(rows: Sequence[SweepRow], path: Path) -> None:
-    """Diversity (distinct-2) against quality (perplexity of the samples under the
-    Kneser-Ney judge, log scale): one line per model through its settings, so the
-    trade-off temperature buys is visible. Settings with no judge score are left out."""
+    """Quality against diversity and against novelty, one line per model through its
+    settings. Quality is the held-out judge's open-vocabulary bits per character of the
+    samples (:mod:`lab.evaluation.judge`), on an inverted axis so that better is up:
+    a setting drawn *below* another reads *less* like the book. Settings with no judge
+    score are left out."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
     drawn = 0
-    for model in dict.fromkeys(r.model for r in rows):
-        pts = [
-            (r.metrics.get("distinct_2", math.nan), r.metrics.get("judge_ppl", math.nan), r.setting)
-            for r in rows
-            if r.model == model
-        ]
-        pts = [(x, y, s) for x, y, s in pts if math.isfinite(x) and math.isfinite(y) and y > 0]
-        if not pts:
-            continue
-        drawn += 1
-        ax.plot([x for x, _, _ in pts], [y for _, y, _ in pts], marker="o", label=model)
-        for x, y, setting in pts:
-            ax.annotate(setting, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    for i, model in enumerate(dict.fromkeys(r.model for r in rows)):
+        mine = [r for r in rows if r.model == model]
+        for (key, _), ax in zip(QUALITY_PANELS, axes, strict=True):
+            pts = [
+                (r.metrics.get(key, math.nan), r.metrics.get("judge_bpc", math.nan), r.setting)
+                for r in mine
+            ]
+            pts = [(x, y, s) for x, y, s in pts if math.isfinite(x) and math.isfinite(y)]
+            if not pts:
+                continue
+            drawn += key == QUALITY_PANELS[0][0]
+            ax.plot(
+                [x for x, _, _ in pts],
+                [y for _, y, _ in pts],
+                marker="o",
+                color=f"C{i}",
+                label=model,
+            )
+            for x, y, setting in pts:
+                ax.annotate(setting, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    for (_, label), ax in zip(QUALITY_PANELS, axes, strict=True):
+        ax.set_xlabel(label, fontsize=9)
+        ax.grid(alpha=0.3)
     if drawn:
-        _plain_log(ax)
-        ax.legend()
+        axes[0].invert_yaxis()  # shared: both panels have better (fewer bits) up
+        axes[0].legend(fontsize=8)
     else:
-        ax.text(0.5, 0.5, "no judge perplexity recorded", ha="center", transform=ax.transAxes)
-    ax.set_xlabel("distinct-2 (more diverse →)")
-    ax.set_ylabel("judge perplexity of samples (log; lower = more like the book)")
-    ax.set_title("quality against diversity, by sampling setting")
-    ax.grid(alpha=0.3, which="both")
+        axes[0].text(0.5, 0.5, "no judge score recorded", ha="center", transform=axes[0].transAxes)
+    axes[0].set_ylabel(QUALITY_LABEL)
+    fig.suptitle("sample quality against diversity and against novelty, by sampling setting")
     _save(plt, fig, path)
 
 

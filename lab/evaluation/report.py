@@ -13,29 +13,37 @@ import io
 import json
 import math
 import re
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from lab.evaluation import plots
+from lab.evaluation.budget import budget_notes
 from lab.evaluation.comparison import CompareResult
 from lab.evaluation.diagnosis import findings, warnings
+from lab.evaluation.provenance import environment, environment_line
 from lab.evaluation.report_html import render_html
 from lab.evaluation.report_text import (
     CONVENTIONS,
+    MODELS_NOTE,
     NO_WARNINGS,
     PPL_NOTE,
     QD_NOTE,
     SAMPLES_NOTE,
+    SIDE_NOTE,
     STOP_NOTE,
+    Outline,
     summary_line,
 )
 from lab.evaluation.tables import (
     Table,
     curve_models,
+    models_table,
     perplexity_table,
     repetition_table,
     sample_paragraphs,
+    side_by_side,
     stopping_table,
 )
 from lab.fileio import write_text_atomic
@@ -54,6 +62,7 @@ def write_report(result: CompareResult, out_dir: Path) -> list[Path]:
     The plots come first because ``report.html`` embeds the very PNG files written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    env = environment()
     paths = {
         "metrics": out_dir / "metrics.json",
         "scores": out_dir / "perplexity.csv",
@@ -64,7 +73,7 @@ def write_report(result: CompareResult, out_dir: Path) -> list[Path]:
     }
     write_text_atomic(
         paths["metrics"],
-        json.dumps(finite_json(metrics_document(result)), indent=2, allow_nan=False),
+        json.dumps(finite_json(metrics_document(result, env)), indent=2, allow_nan=False),
     )
     write_text_atomic(paths["scores"], _csv([r.to_dict() for r in result.scores]))
     write_text_atomic(paths["sweep"], _csv([r.to_dict() for r in result.sweep]))
@@ -77,16 +86,18 @@ def write_report(result: CompareResult, out_dir: Path) -> list[Path]:
     )
     plots.plot_repetition(result.sweep, paths["rep_plot"])
     plots.plot_quality_diversity(result.sweep, paths["qd_plot"])
-    write_text_atomic(paths["report"], render_markdown(result))
+    write_text_atomic(paths["report"], render_markdown(result, env))
     images = {name: paths[key].read_bytes() for key, name in PLOTS.items()}
-    write_text_atomic(paths["html"], render_html(result, images))
+    write_text_atomic(paths["html"], render_html(result, images, env))
     return list(paths.values())
 
 
-def metrics_document(result: CompareResult) -> dict[str, Any]:
-    """Every number of the report and the configuration that produced it."""
+def metrics_document(result: CompareResult, env: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every number of the report, the configuration that produced it and the
+    command, versions and machine (``environment``)."""
     return {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "environment": environment() if env is None else dict(env),
         "corpus": {
             "name": result.corpus.name,
             "source": result.corpus.source,
@@ -106,37 +117,71 @@ def metrics_document(result: CompareResult) -> dict[str, Any]:
     }
 
 
-def render_markdown(result: CompareResult) -> str:
-    """The human-readable report."""
-    out = io.StringIO()
-    w = out.write
-    w(f"# textgen-lab comparison: {result.corpus.name}\n\n{summary_line(result)}\n\n")
-    for note in result.notes:
-        w(f"> Note: {note}\n\n")
+def render_markdown(result: CompareResult, env: Mapping[str, Any] | None = None) -> str:
+    """The human-readable report: header, contents list, then the sections."""
+    env = environment() if env is None else env
+    outline = Outline()
+    body = io.StringIO()
+    w = body.write
+
+    def h(level: int, title: str, short: str | None = None) -> None:
+        outline.add(level, title, short)
+        w(f"{'#' * level} {md_escape(title)}\n\n")
+
+    h(2, "Warnings")
     said = warnings(result)
-    w("## Warnings\n\n" + ("".join(f"- **{line}**\n" for line in said) or f"{NO_WARNINGS}\n"))
-    w("\n## Perplexity on the test split\n\n")
+    w("".join(f"- **{line}**\n" for line in said) or f"{NO_WARNINGS}\n")
+    w("\n")
+    h(2, "Models and how they were run")
+    w(markdown_table(models_table(result.scores, result.fits, result.train_seconds)))
+    w(f"\n{MODELS_NOTE}\n\n")
+    h(2, "Perplexity on the test split")
     w(markdown_table(perplexity_table(result.scores)))
     w(f"\n{PPL_NOTE}\n\n![perplexity](perplexity.png)\n\n")
-    w("## How each model stopped\n\n")
+    h(2, "How each model stopped")
     w(markdown_table(stopping_table(result.scores, result.fits)))
-    w(f"\n{STOP_NOTE}\n\n![training curves](training_curves.png)\n\n")
-    w("## Repetition and diversity by temperature\n\n")
+    w(f"\n{STOP_NOTE}\n\n")
+    for line in budget_notes(result.scores, result.fits):
+        w(f"- Budget: {line}\n")
+    w("\n![training curves](training_curves.png)\n\n")
+    h(2, "Repetition and diversity by temperature")
     w(markdown_table(repetition_table(result.sweep)))
     w("\n![repetition](repetition_vs_temperature.png)\n\n")
     w(f"{QD_NOTE}\n\n![quality against diversity](quality_diversity.png)\n\n")
-    w("### Findings (computed from the table)\n\n")
+    h(3, "Findings (computed from the table)")
     for line in findings(result.sweep):
         w(f"- {line}\n")
-    w(f"\n## Samples\n\n{SAMPLES_NOTE} {result.prompt_note}\n\n")
+    w("\n")
+    h(2, "Side by side: every model at each prompt and setting")
+    w(f"{SIDE_NOTE}\n\n")
+    for prompt, table in side_by_side(result.sweep, result.config.sweep.prompts):
+        h(3, f"Prompt: {prompt or '(sentence start)'}")
+        cells = [[md_escape(cell) for cell in row] for row in table.rows]  # generated text
+        w(markdown_table(Table(table.header, cells)) + "\n")
+    h(2, "Samples")
+    w(f"{SAMPLES_NOTE} {result.prompt_note}\n\n")
     for model in dict.fromkeys(r.model for r in result.sweep):
-        w(f"### {model}\n\n")
+        h(3, model)
         for r in (r for r in result.sweep if r.model == model):
-            w(f"#### {model}, {r.setting}\n\n")
+            h(4, f"{model}, {r.setting}", r.setting)
             for sample in r.samples or [{"prompt": "", "text": "(no sample)"}]:
                 w(_md_quote(sample) + "\n")
-    w("## How the numbers are counted\n\n" + CONVENTIONS)
-    return out.getvalue()
+    h(2, "How the numbers are counted")
+    w(CONVENTIONS)
+
+    head = io.StringIO()
+    head.write(f"# textgen-lab comparison: {result.corpus.name}\n\n{summary_line(result)}\n\n")
+    head.write(f"Command: `{env.get('command', '')}`\n\n{environment_line(env)}\n\n")
+    for note in result.notes:
+        head.write(f"> Note: {note}\n\n")
+    head.write("**Contents**\n\n")
+    for level, links in outline.contents():
+        (title, anchor), *subs = links
+        line = f"[{md_escape(title)}](#{anchor})"
+        if subs:
+            line += ": " + " · ".join(f"[{md_escape(t)}](#{a})" for t, a in subs)
+        head.write(f"{'  ' * (level - 2)}- {line}\n")
+    return head.getvalue() + "\n" + body.getvalue()
 
 
 def _md_quote(sample: dict[str, str]) -> str:

@@ -4,6 +4,9 @@ mark code (``<unk>``); the HTML renderer turns them into ``<code>``."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
 from lab.evaluation.comparison import CompareResult
 
 CONVENTIONS = """\
@@ -39,9 +42,18 @@ generated tokens (Li et al. 2016); seq-rep-4 = 1 - unique 4-grams / 4-grams with
 (Welleck et al. 2019); rep/16 = share of tokens that repeat one of the previous 16 (Welleck et al.
 2019); loops = share of samples that end in a repeating cycle (Holtzman et al. 2020); novel 4-grams =
 share of generated 4-grams absent from the training text; longest copy = longest span (tokens)
-copied verbatim from it; Zipf = -slope of log count against log rank; judge ppl = perplexity of the
-generated continuations under a Kneser-Ney trigram of the training text (lower reads more like the book;
-gibberish scores high however diverse it is).
+copied verbatim from it; Zipf = -slope of log count against log rank.
+
+Sample quality: judge bits/char = open-vocabulary bits per character of the generated continuations
+under a judge, a Kneser-Ney word trigram fitted on the validation and test splits (text no model
+learnt from), with every word outside its vocabulary charged for its spelling as in the perplexity
+table (so invented words cost their letters; "words unknown to judge" is their share). Lower reads
+more like the book. The judge never saw the training text, so copying it earns nothing: a verbatim
+copy scores like any real page, and the copying columns (novel 4-grams, longest copy) tell it
+apart. Read quality, diversity and novelty together: high diversity with poor quality is
+gibberish, good quality with few novel 4-grams is copying, and good quality with low distinct-2
+and loops is repetition (any likelihood judge finds a loop of common words easy to predict, so
+greedy output can score best on this axis alone).
 """
 
 
@@ -75,8 +87,10 @@ STOP_NOTE = (
     "dashed: the one-pass count models of the same unit)."
 )
 QD_NOTE = (
-    "Quality against diversity: distinct-2 (x) against the judge's perplexity of the samples "
-    "(y, log scale), one line per model through its settings."
+    "Quality against diversity (left) and against novelty (right), one line per model through "
+    "its settings. Quality (y) is the held-out judge's open-vocabulary bits per character of the "
+    "samples, on an inverted axis: up is better, so a setting drawn below another reads less like "
+    "the book. Diversity is distinct-2; novelty is the share of 4-grams not in the training text."
 )
 
 
@@ -86,3 +100,52 @@ SAMPLES_NOTE = "Up to three samples per setting, full length; the prompt is in b
 NO_WARNINGS = (
     "None: no model was cut off while still improving, and no neural model lost to a baseline."
 )
+
+MODELS_NOTE = (
+    "Each model's full configuration as saved with its run, the device it ran on and its "
+    "training time (– for a reused run). The command and the software versions that produced "
+    "this report are above the contents."
+)
+SIDE_NOTE = (
+    "Every model's first sample at the same prompt and setting, side by side (the prompt is the "
+    "heading; the cells hold the continuations; ¶ marks a paragraph break)."
+)
+
+
+def slug(title: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+
+
+@dataclass
+class Outline:
+    """The headings of a report in order, each with a unique anchor, for the contents list.
+
+    ``add`` returns the anchor: GitHub numbers a repeated one (``-1``, ``-2``), and so
+    does this, so the Markdown links and the HTML ids agree."""
+
+    #: ``(level, title, anchor, label in the contents list)``
+    entries: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+    def add(self, level: int, title: str, short: str | None = None) -> str:
+        """Record a heading; ``short`` is its label in the contents list (default: title)."""
+        base = slug(title)
+        taken = {entry[2] for entry in self.entries}
+        anchor, n = base, 0
+        while anchor in taken:
+            n += 1
+            anchor = f"{base}-{n}"
+        self.entries.append((level, title, anchor, short or title))
+        return anchor
+
+    def contents(self) -> list[tuple[int, list[tuple[str, str]]]]:
+        """Lines of the contents list: ``(level, [(title, anchor), ...])``. Headings of
+        level 2 and 3 get a line each; level-4 headings (the many sample blocks) are
+        listed on their level-3 parent's line, so the list stays short."""
+        lines: list[tuple[int, list[tuple[str, str]]]] = []
+        for level, _, anchor, label in self.entries:
+            if level <= 3:
+                lines.append((level, [(label, anchor)]))
+            elif lines:
+                lines[-1][1].append((label, anchor))
+        return lines

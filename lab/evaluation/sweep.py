@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from lab.evaluation.judge import SampleJudge
 from lab.evaluation.metrics import repetition_metrics
 from lab.models.base import Generator
 from lab.models.protocol import GenerationRequest, Sample, SamplingConfig
-from lab.models.scoring import perplexity
 from lab.text.tokenizers import PARAGRAPH, WordTokenizer
 from lab.text.vocabulary import EOS
 
@@ -40,6 +40,9 @@ class SweepConfig:
 
     temperatures: tuple[float, ...] = DEFAULT_TEMPERATURES
     greedy: bool = True
+    #: Greedy with HF's ``no_repeat_ngram_size`` beside plain greedy, the standard
+    #: remedy for greedy cycling (0: left out); with ``greedy`` only.
+    greedy_no_repeat: int = 3
     top_k: int | None = None
     top_p: float | None = None
     prompts: tuple[str, ...] = DEFAULT_PROMPTS
@@ -58,6 +61,8 @@ class SweepConfig:
     def __post_init__(self) -> None:
         if self.num_prompts < 1 or self.num_samples < 1 or self.max_words < 1:
             raise ValueError("a sweep needs num_prompts, num_samples and max_words >= 1")
+        if self.greedy_no_repeat < 0:
+            raise ValueError(f"greedy_no_repeat must be >= 0, not {self.greedy_no_repeat}")
         for t in self.temperatures:
             SamplingConfig(temperature=t)  # validates
 
@@ -69,12 +74,14 @@ class SweepConfig:
         return int(np.random.SeedSequence(key).generate_state(1)[0])
 
     def settings(self) -> list[SamplingConfig]:
-        """Greedy first, then the temperatures in increasing order."""
+        """Greedy first, then greedy + no-repeat-n, then the temperatures in increasing order."""
         grid = [
             SamplingConfig(temperature=t, top_k=self.top_k, top_p=self.top_p)
             for t in sorted(self.temperatures)
         ]
-        return ([SamplingConfig(greedy=True)] if self.greedy else []) + grid
+        remedy = SamplingConfig(greedy=True, no_repeat_ngram_size=self.greedy_no_repeat)
+        greedy = [SamplingConfig(greedy=True)] + ([remedy] if self.greedy_no_repeat else [])
+        return (greedy if self.greedy else []) + grid
 
 
 @dataclass
@@ -110,13 +117,16 @@ def sweep_generator(
     generator: Generator,
     config: SweepConfig,
     training_words: Sequence[str] | None = None,
-    judge: Generator | None = None,
+    judge: SampleJudge | None = None,
 ) -> list[SweepRow]:
     """Sample every setting of ``config`` and measure repetition and diversity.
 
-    With a ``judge`` (a model of the training text), each row also gets
-    ``judge_ppl``: the judge's perplexity of the generated continuations, a
-    quality axis to set against diversity (novelty alone rewards gibberish).
+    With a ``judge`` (:mod:`lab.evaluation.judge`: a model of held-out text), each
+    row also gets ``judge_bpc``, the judge's open-vocabulary bits per character of
+    the generated continuations, and ``judge_unknown``, the share of their words
+    the judge spelled out: a quality axis to read beside diversity and novelty
+    (diversity alone rewards gibberish, quality under a judge of the training text
+    rewards copying).
     """
     if not config.prompts:
         raise ValueError("the sweep has no prompts: draw them with lab.evaluation.prompts")
@@ -143,7 +153,7 @@ def sweep_generator(
         batches = done[index * per_setting : (index + 1) * per_setting]
         samples = [s for batch in batches for s in batch]
         metrics = repetition_metrics([words_of(s.text) for s in samples], training_words)
-        metrics["judge_ppl"] = _judge_ppl(judge, [s.text for s in samples])
+        metrics.update(judge_metrics(judge, [s.text for s in samples]))
         rows.append(
             SweepRow(
                 model=name,
@@ -166,10 +176,9 @@ def _shown(config: SweepConfig, batches: list[list[Sample]]) -> list[dict[str, s
     ]
 
 
-def _judge_ppl(judge: Generator | None, texts: Sequence[str]) -> float:
-    """Token-weighted perplexity of ``texts`` under ``judge`` (NaN without one)."""
+def judge_metrics(judge: SampleJudge | None, texts: Sequence[str]) -> dict[str, float]:
+    """``judge_bpc`` and ``judge_unknown`` of ``texts`` (NaN without a judge)."""
     if judge is None:
-        return math.nan
-    scores = [judge.score(t) for t in texts if t.strip()]
-    tokens = sum(r.num_tokens for r in scores)
-    return perplexity(sum(r.nll_nats for r in scores), tokens) if tokens else math.nan
+        return {"judge_bpc": math.nan, "judge_unknown": math.nan}
+    score = judge.score(texts)
+    return {"judge_bpc": score.bits_per_char, "judge_unknown": score.unknown_word_share}

@@ -11,6 +11,7 @@ from typing import Any
 
 from lab.evaluation.diagnosis import is_neural
 from lab.evaluation.evaluate import EvalRow
+from lab.evaluation.provenance import compact_config
 from lab.evaluation.sweep import SweepRow
 
 REPETITION_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -23,8 +24,12 @@ REPETITION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("longest_copy", "longest copy"),
     ("zipf", "Zipf"),
 )
-#: The report's sweep also has a judge of sample quality (``lab evaluate`` does not).
-JUDGE_COLUMN = ("judge_ppl", "judge ppl")
+#: The report's sweep also has a judge of sample quality (``lab evaluate`` does not):
+#: open-vocabulary bits/char under a model of held-out text (lab.evaluation.judge).
+JUDGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("judge_bpc", "judge bits/char (quality)"),
+    ("judge_unknown", "words unknown to judge"),
+)
 #: The perplexity table's columns, which the tests and the conventions text refer to.
 CLOSED_PPL = "perplexity (closed vocab, per token)"
 OPEN_BPC = "bits/char, open vocab (comparable)"
@@ -91,16 +96,65 @@ def stopping_table(scores: Sequence[EvalRow], fits: Mapping[str, Mapping[str, An
     )
 
 
-def repetition_table(rows: Sequence[SweepRow]) -> Table:
-    """Repetition, diversity and judge perplexity per model and setting."""
-    return Table(
-        ("model", "setting", *(label for _, label in REPETITION_COLUMNS)),
-        [
+def models_table(
+    scores: Sequence[EvalRow],
+    fits: Mapping[str, Mapping[str, Any]],
+    train_seconds: Mapping[str, float],
+) -> Table:
+    """Per model: kind, unit, device, training time and its full saved configuration."""
+    rows = []
+    for r in scores:
+        fit = fits.get(r.model, {})
+        rows.append(
             [
                 r.model,
-                r.setting,
-                *(format_metric(r.metrics.get(key)) for key, _ in REPETITION_COLUMNS),
+                r.kind,
+                r.tokenizer,
+                str(fit.get("device") or "–"),
+                format_seconds(train_seconds.get(r.model, fit.get("train_seconds"))),
+                compact_config(fit.get("config") or {}),
             ]
+        )
+    return Table(("model", "kind", "unit", "device", "training s", "configuration"), rows)
+
+
+def side_by_side(rows: Sequence[SweepRow], prompts: Sequence[str]) -> list[tuple[str, Table]]:
+    """One table per prompt: a row per setting, a column per model, each cell that
+    model's first sample of the prompt at the setting (its continuation only; "¶"
+    for a paragraph break; "–" if none was kept)."""
+    models = list(dict.fromkeys(r.model for r in rows))
+    settings = list(dict.fromkeys(r.setting for r in rows))
+    found = {(r.model, r.setting): r for r in rows}
+    out = []
+    for prompt in prompts:
+        body = []
+        for setting in settings:
+            cells = []
+            for model in models:
+                row = found.get((model, setting))
+                sample = next(
+                    (s for s in (row.samples if row else []) if s.get("prompt") == prompt), None
+                )
+                cells.append(_continuation(sample) if sample else "–")
+            body.append([setting, *cells])
+        out.append((prompt, Table(("setting", *models), body)))
+    return out
+
+
+def _continuation(sample: Mapping[str, str]) -> str:
+    paras = [" ".join(rest.split()) for _, rest in sample_paragraphs(sample)]
+    return " ¶ ".join(p for p in paras if p) or "(empty)"
+
+
+def repetition_table(rows: Sequence[SweepRow]) -> Table:
+    """Per model and setting: the judge's quality (when judged), then repetition,
+    diversity and copying, so the three are read on one line."""
+    judged = any(not math.isnan(r.metrics.get("judge_bpc", math.nan)) for r in rows)
+    columns = (*(JUDGE_COLUMNS if judged else ()), *REPETITION_COLUMNS)
+    return Table(
+        ("model", "setting", *(label for _, label in columns)),
+        [
+            [r.model, r.setting, *(format_metric(r.metrics.get(key)) for key, _ in columns)]
             for r in rows
         ],
     )

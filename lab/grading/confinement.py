@@ -172,11 +172,12 @@ def network_isolated(identity: Identity) -> bool:
     return identity.namespaces or (identity.dedicated and _can_unshare())
 
 
-def launch_prefix(identity: Identity, box: Path) -> list[str]:
-    """The command words that start the child as ``identity`` (empty when unconfined)."""
+def launch_prefix(identity: Identity, box: Path, harness: Path | None = None) -> list[str]:
+    """The command words that start the child as ``identity`` (empty when unconfined); in
+    the jail, ``harness`` is bound at :data:`lab.grading.jail.HARNESS_INSIDE`."""
     if identity.namespaces:
         inner = _setpriv(identity) if identity.dedicated else []
-        return jail.command(box, identity.dedicated, inner)
+        return jail.command(box, identity.dedicated, inner, harness)
     if not identity.dedicated:
         return []
     prefix = (

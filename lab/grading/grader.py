@@ -4,8 +4,9 @@ Two temporary folders. The *box* (readable, never writable, by the
 sandbox) holds ``submission/`` (the reference's ``lab`` and ``baselines``
 with every solution replaced by its stub, exactly what students were
 given, overlaid with the submission's own files, so a missing file is
-graded on the stub, never on the reference) and ``harness/`` (the
-sandbox's child and drivers). The *work* folder (the grader's alone:
+graded on the stub, never on the reference); each sandbox child gets a
+harness of its own beside it (the child program and the drivers its
+exercise's tests call, :mod:`lab.grading.harness`). The *work* folder (the grader's alone:
 mode 0700) holds the exercise tests, hidden ones included, the plugin and
 the event log. A trusted pytest runs the tests there with only the
 reference on ``PYTHONPATH`` (:mod:`lab.grading.runner`); the tests call the

@@ -32,7 +32,12 @@ INCLUDED = (
     "corpora", "notebooks", "scripts", "requirements",
 )  # fmt: skip
 # The grader's own solutions, and the benchmarks' test (the handout has no benchmarks/).
-EXCLUDED_PATHS = ("tests/mutants", "tests/alternatives", "tests/test_benchmark_budget.py")
+EXCLUDED_PATHS = (
+    "tests/mutants",
+    "tests/alternatives",
+    "tests/test_benchmark_budget.py",
+    "tests/test_transformer_benchmark.py",
+)
 CACHE_NAMES = (
     "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints",
 )  # fmt: skip

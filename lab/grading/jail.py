@@ -4,10 +4,11 @@ The child starts inside ``bwrap`` with new PID, network, IPC, UTS and mount
 namespaces (and a user namespace when the grader is not root), so:
 
 * its file system is built from nothing: the interpreter's folders, the
-  system libraries, ``NLTK_DATA`` and the box (at :data:`BOX_INSIDE`), all
-  read-only; its ``/tmp`` is an empty tmpfs of its own; there is no ``/run``,
-  ``/var``, ``/home``, no reference checkout, no grader's work folder and no
-  Gradescope metadata to read, however it guesses their paths;
+  system libraries, ``NLTK_DATA``, the box (at :data:`BOX_INSIDE`) and its
+  own harness (at :data:`HARNESS_INSIDE`), all read-only; its ``/tmp`` is an
+  empty tmpfs of its own; there is no ``/run``, ``/var``, ``/home``, no
+  reference checkout, no grader's work folder, no other child's harness and
+  no Gradescope metadata to read, however it guesses their paths;
 * its ``/proc`` shows only its own processes: the grader, the trusted
   pytest and their pipes, working folders and environments are out of
   sight, and a process it cannot name it cannot signal;
@@ -34,6 +35,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 BOX_INSIDE = "/sandbox"
+HARNESS_INSIDE = "/harness"
 SCRATCH_INSIDE = "/tmp"
 SCRATCH_BYTES = 256 << 20
 _ROOT_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -75,8 +77,11 @@ def exposes(paths: Iterable[str], secret: Path) -> bool:
     return any(target == p or target.startswith(p.rstrip("/") + "/") for p in paths)
 
 
-def command(box: Path, privileged: bool, inner: list[str]) -> list[str]:
-    """``bwrap`` words that run ``inner`` walled off, the box at :data:`BOX_INSIDE`.
+def command(
+    box: Path, privileged: bool, inner: list[str], harness: Path | None = None
+) -> list[str]:
+    """``bwrap`` words that run ``inner`` walled off, the box at :data:`BOX_INSIDE` (and
+    ``harness``, if given, at :data:`HARNESS_INSIDE`).
 
     ``privileged`` (the grader is root): no user namespace, so that ``inner``
     (``setpriv`` to a fresh uid) runs as a real uid the grader can account for.
@@ -104,6 +109,8 @@ def command(box: Path, privileged: bool, inner: list[str]) -> list[str]:
     for path in binds:
         fs += ["--ro-bind", path, path]
     fs += ["--ro-bind", str(box), BOX_INSIDE]  # after /tmp: an interpreter there stays seen
+    if harness is not None:
+        fs += ["--ro-bind", str(harness), HARNESS_INSIDE]
     fs += ["--remount-ro", "/", "--chdir", SCRATCH_INSIDE]
     return [bwrap, *spaces, "--die-with-parent", "--new-session", *fs, "--", *inner]
 

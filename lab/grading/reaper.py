@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,13 +64,18 @@ class Usage:
     tasks: int
 
 
-def usage(root: int, uid: int | None = None) -> Usage:
-    """The memory and tasks of ``root`` and its descendants, and of every process of
-    ``uid`` when given (a fresh uid's processes, however they detached)."""
+def sandbox_pids(root: int, uid: int | None = None) -> set[int]:
+    """``root`` and its descendants, and every process of ``uid`` when given (a fresh
+    uid's processes, however they detached)."""
     table = _processes()
     pids = {root, *descendants(root, table)}
     if uid is not None:
         pids |= {p for p, (_, owner) in table.items() if owner == uid}
+    return pids
+
+
+def usage(pids: set[int]) -> Usage:
+    """The memory and tasks of the processes ``pids`` (see :func:`sandbox_pids`)."""
     memory = tasks = 0
     for pid in pids:
         try:
@@ -112,6 +118,37 @@ def kill_descendants(root: int | None = None, *, spare: int | None = None) -> No
         for pid in victims:
             _signal(pid, signal.SIGKILL)
         time.sleep(0.02)
+
+
+def host_pid(root: int, inner: int) -> int | None:
+    """The host pid of the process numbered ``inner`` in the PID namespace under ``root``."""
+    for pid in [root, *descendants(root)]:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if (
+                line.startswith("NSpid:")
+                and line.split()[-1] == str(inner)
+                and len(line.split()) > 2
+            ):
+                return pid
+    return None
+
+
+@contextlib.contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Hold back ``SIGALRM`` (pytest-timeout's signal) until the block ends."""
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    except (AttributeError, OSError, ValueError):  # no signal masks here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _signal(pid: int, sig: int) -> None:

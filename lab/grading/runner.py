@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lab.grading.budget import LOAD_ALLOWANCE
+
 PLUGIN_MODULE = "_textgen_grading_plugin"
 WATCHDOG_GRACE_SECONDS = 3.0
 _STDERR_TAIL = 3000
@@ -76,9 +78,10 @@ def run_graded_tests(
             break
         batch = _module_of(pending) if one_module_at_a_time else list(pending)
         events_path = work / f"events-{log.runs}.jsonl"
-        # The sandbox gives each test per_test_timeout; pytest-timeout and the watchdog
-        # are backstops for the trusted process itself.
-        soft_limit = per_test_timeout + watchdog_grace
+        # The sandbox gives each test per_test_timeout, plus what a busy CPU cost it, up to
+        # LOAD_ALLOWANCE times as long; pytest-timeout and the watchdog are backstops
+        # beyond that, for the trusted process itself.
+        soft_limit = per_test_timeout * LOAD_ALLOWANCE + watchdog_grace
         code, stderr, timed_out = _run_pytest(
             work, batch, env, events_path, soft_limit, soft_limit + watchdog_grace, remaining
         )

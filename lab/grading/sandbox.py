@@ -9,17 +9,23 @@ the test compares that data with what it computed itself. The child:
 * runs walled off in namespaces and/or as a fresh uid for every child
   (:mod:`lab.grading.confinement` says which mode does what; the walls
   are :mod:`lab.grading.jail`'s);
-* sees only a box folder holding ``harness/`` (the child and the drivers)
-  and ``submission/`` (the stubbed release overlaid with the student's
-  files), read-only to it; its working folder, ``HOME`` and ``TMPDIR`` are
-  a scratch folder of its own; no path of the reference, the hidden tests
-  or the grader is in its environment, working folder or arguments;
+* sees only a box folder holding ``submission/`` (the stubbed release
+  overlaid with the student's files) and a harness of its own (the child
+  program and only the drivers its test module calls, none of them a
+  stand-in for its own exercise: :mod:`lab.grading.harness`), read-only to
+  it; its working folder, ``HOME`` and ``TMPDIR`` are a scratch folder of its
+  own; no path of the reference, the hidden tests or the grader is in its
+  environment, working folder or arguments;
 * is started in a session of its own, capped by ``RLIMIT_AS``,
-  ``RLIMIT_CPU``, ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, a wall-clock budget per
-  test, and a cap on the memory and tasks of all its processes together
+  ``RLIMIT_CPU``, ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, a time budget per test
+  (wall clock less the time it waited for a busy CPU, at most
+  :data:`lab.grading.budget.LOAD_ALLOWANCE` times the limit: :mod:`lab.grading.budget`),
+  and a cap on the memory and tasks of all its processes together
   (measured by the parent every :data:`WATCH_SECONDS`); when a call times
-  out or the child dies, it and everything it started are killed and the
-  next test gets a new one.
+  out or the child dies, it and everything it started are killed at once,
+  with pytest-timeout's signal held back (so within its grace, and never
+  cut halfway), and the next test gets a new child; what the old one wrote
+  is removed before that child starts.
 
 One child serves the tests of one exercise module that share a visibility,
 so a child that has seen a hidden test's inputs never answers a visible
@@ -29,16 +35,13 @@ group's end all of them, and the next group's child is a new identity.
 
 from __future__ import annotations
 
-import shutil
-import time
 from pathlib import Path
 from typing import Any
 
+from lab.grading.budget import Budget
 from lab.grading.confinement import Identity
 from lab.grading.worker import (
-    CHILD_FILE,
     DEFAULT_MEMORY,
-    DRIVERS_PACKAGE,
     MAX_REPLY,
     MAX_TASKS,
     SubmissionError,
@@ -48,23 +51,9 @@ from lab.grading.worker import (
 )
 
 __all__ = [
-    "CHILD_FILE", "DEFAULT_MEMORY", "DRIVERS_PACKAGE", "MAX_REPLY", "MAX_TASKS", "Sandbox",
-    "SubmissionError", "SubmissionRaised", "Worker", "build_harness", "decode",
+    "DEFAULT_MEMORY", "MAX_REPLY", "MAX_TASKS", "Sandbox", "SubmissionError",
+    "SubmissionRaised", "Worker", "decode",
 ]  # fmt: skip
-
-
-def build_harness(box: Path) -> None:
-    """Copy the child and the drivers into ``box/harness``."""
-    harness = box / "harness"
-    harness.mkdir(parents=True, exist_ok=True)
-    here = Path(__file__).resolve().parent
-    shutil.copyfile(here / "sandbox_child.py", harness / CHILD_FILE)
-    shutil.copytree(
-        here / "drivers",
-        harness / DRIVERS_PACKAGE,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        dirs_exist_ok=True,
-    )
 
 
 class Sandbox:
@@ -82,29 +71,34 @@ class Sandbox:
         self.per_test_timeout, self.memory = per_test_timeout, memory_bytes
         self._workers: dict[str, Worker] = {}
         self._current: Worker | None = None
-        self._deadline = 0.0
+        self._budget = Budget(per_test_timeout)
 
-    def begin(self, group: str, tests_in_group: int = 1) -> Sandbox:
-        """Start a test of ``group``: its worker (a new one after a group change; its CPU
-        limit covers the whole group's time) and this test's wall-clock budget."""
+    def begin(self, group: str, tests_in_group: int, test_module: Path) -> Sandbox:
+        """Start a test of ``group`` (tests of ``test_module``): its worker (a new one after a
+        group change, with a harness holding only the drivers ``test_module`` calls; its CPU
+        limit covers the whole group's time) and this test's time (:class:`Budget`)."""
         for key in [k for k in self._workers if k != group]:
             self._workers.pop(key).close()
         if group not in self._workers:
             cpu = self.per_test_timeout * max(tests_in_group, 1)
-            self._workers[group] = Worker(self.box, self.identity, self.memory, cpu)
+            self._workers[group] = Worker(self.box, self.identity, self.memory, cpu, test_module)
         worker = self._workers[group]
-        if worker.proc is not None and not worker.alive():
-            worker.close()  # what is left of a child that died: the next call starts afresh
-        worker.budget = self.per_test_timeout
+        if worker.pending or (worker.proc is not None and not worker.alive()):
+            # a call cut short (pytest-timeout ended the test first) or a child that died:
+            # the next call starts a new child, never one still busy with the last request
+            worker.close()
+        elif worker.proc is None:
+            worker.tidy()  # what a child killed at its deadline left, before the clock starts
         self._current = worker
-        self._deadline = time.monotonic() + self.per_test_timeout
+        self._budget = Budget(self.per_test_timeout)  # its clock starts now
+        self._budget.know(worker.pids())  # a child's waits in earlier tests are not this one's
         return self
 
     def call(self, driver: str, **kwargs: Any) -> Any:
         """The value of ``driver(**kwargs)`` run by the submission, as data."""
         if self._current is None:
             raise RuntimeError("call begin() first")
-        return self._current.call(driver, kwargs, self._deadline)
+        return self._current.call(driver, kwargs, self._budget)
 
     def raises(self, name: str, driver: str, **kwargs: Any) -> str:
         """Assert that the call raises exactly exception class ``name``; its message."""

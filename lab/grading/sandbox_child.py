@@ -1,9 +1,10 @@
 """The untrusted side of the grading sandbox: runs the submission's code, answers as JSON.
 
-The grader copies this file (as ``_textgen_child.py``) and
-:mod:`lab.grading.drivers` (as the package ``_textgen_drivers``) into ``harness/``
-beside the submission's ``submission/`` and starts it with ``python -I``
-as the sandbox user (see :mod:`lab.grading.sandbox`). It imports only the
+The grader copies this file (as ``_textgen_child.py``) and the drivers its
+test module calls (as the package ``_textgen_drivers``) into a harness of
+this child's own (:mod:`lab.grading.harness`) and starts it with ``python
+-I`` as the sandbox user, the submission's folder given by ``--submission``
+(see :mod:`lab.grading.sandbox`). It imports only the
 standard library at start and its first act is to cap itself with the
 limits given on its command line, so nothing of the submission runs
 unlimited; then it says ``ready`` and waits.
@@ -29,22 +30,23 @@ from pathlib import Path
 from typing import Any
 
 _HARNESS = Path(__file__).resolve().parent
-_BOX = _HARNESS.parent
 _TRACEBACK_LIMIT = 6000
+_SHOWN = [str(_HARNESS.parent) + os.sep]  # path prefixes left out of tracebacks
 
 
-def _isolate_imports() -> None:
+def _isolate_imports(submission: str) -> None:
     """Import from the harness, the submission, then the interpreter's own libraries,
     and never through an editable-install finder (which could point at a reference
     checkout elsewhere on disk)."""
     keep = [p for p in sys.path if p and ("site-packages" in p or p.startswith(sys.base_prefix))]
-    sys.path[:] = [str(_HARNESS), str(_BOX / "submission"), *keep]
+    sys.path[:] = [str(_HARNESS), submission, *keep]
     sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in type(f).__module__.lower()]
 
 
 def _error(request_id: object, exc: BaseException) -> dict[str, Any]:
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    text = text.replace(str(_BOX) + os.sep, "")
+    for prefix in _SHOWN:
+        text = text.replace(prefix, "")
     if len(text) > _TRACEBACK_LIMIT:
         text = "...\n" + text[-_TRACEBACK_LIMIT:]
     return {
@@ -56,9 +58,8 @@ def _error(request_id: object, exc: BaseException) -> dict[str, Any]:
     }
 
 
-def _limit(argv: list[str]) -> None:
+def _limit(options: dict[str, str]) -> None:
     """Cap this process (``--memory BYTES --cpu SECONDS [--nproc N]``) before anything else."""
-    options = dict(zip(argv[::2], argv[1::2], strict=False))
     memory, cpu = int(options["--memory"]), int(options["--cpu"])
     limits = {
         resource.RLIMIT_AS: (memory, memory),
@@ -73,7 +74,11 @@ def _limit(argv: list[str]) -> None:
 
 
 def main() -> int:
-    _limit(sys.argv[1:])
+    argv = sys.argv[1:]
+    options = dict(zip(argv[::2], argv[1::2], strict=False))
+    _limit(options)
+    submission = options["--submission"]
+    _SHOWN.append(str(Path(submission).parent) + os.sep)
     reply = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     reply.write(json.dumps({"ready": os.getpid()}) + "\n")
@@ -87,7 +92,7 @@ def main() -> int:
             return 2
         try:
             if drivers is None:
-                _isolate_imports()
+                _isolate_imports(submission)
                 drivers = importlib.import_module("_textgen_drivers")  # after the limits
             value = drivers.run(request["driver"], request.get("kwargs") or {})
             answer = {"id": request_id, "ok": True, "value": value}

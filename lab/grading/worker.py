@@ -3,7 +3,11 @@
 :class:`Worker` is :mod:`lab.grading.sandbox`'s unit: one child process per
 test group, started as a fresh identity (:mod:`lab.grading.confinement`),
 answered over a pipe pair, measured every :data:`WATCH_SECONDS` and killed
-with everything it started (:mod:`lab.grading.reaper`).
+with everything it started (:mod:`lab.grading.reaper`). Each child runs a
+harness built for its test module alone (:mod:`lab.grading.harness`), in a
+folder only it can read: bound at :data:`lab.grading.jail.HARNESS_INSIDE` in
+the jail, else owned by root and the children's group (as root) or the
+grader (without root), and removed when the child ends.
 """
 
 from __future__ import annotations
@@ -17,14 +21,18 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from lab.grading import confinement, jail, reaper
+from lab.grading.budget import Budget
 from lab.grading.confinement import Identity
+from lab.grading.harness import CHILD_FILE, HARNESS, private_harness, remove_harness
 
-CHILD_FILE, DRIVERS_PACKAGE = "_textgen_child.py", "_textgen_drivers"
+__all__ = [
+    "DEFAULT_MEMORY", "MAX_REPLY", "MAX_TASKS", "WATCH_SECONDS", "SubmissionError",
+    "SubmissionRaised", "Worker", "decode",
+]  # fmt: skip
 MAX_REPLY = 64 << 20
 MAX_TASKS = 512  # processes and threads of one sandbox, all together
 WATCH_SECONDS = 0.25  # how often the parent measures the whole sandbox
@@ -55,16 +63,20 @@ class SubmissionRaised(SubmissionError):
 class Worker:
     """One child process and the pipe pair it answers on; each start is a fresh identity."""
 
-    def __init__(self, box: Path, identity: Identity, memory_bytes: int, cpu: float) -> None:
+    def __init__(
+        self, box: Path, identity: Identity, memory_bytes: int, cpu: float, test_module: Path
+    ) -> None:
         self.box, self.base, self.memory, self.cpu = box, identity, memory_bytes, cpu
+        self.test_module = test_module
         self.identity = identity
         self.proc: subprocess.Popen[bytes] | None = None
         self._buffer = b""
         self._calls = 0
         self._scratch: Path | None = None
+        self._harness: Path | None = None  # the folder holding this child's harness
         self._child: int | None = None  # the harness's pid on the host
         self._init: int | None = None  # the PID namespace's first process on the host
-        self.budget = 0.0
+        self.pending = False  # a request sent and not answered yet
 
     @property
     def pid(self) -> int | None:
@@ -73,25 +85,32 @@ class Worker:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def _start(self, deadline: float) -> None:
+    def _start(self, budget: Budget) -> None:
+        self.tidy()
         self.identity = self.base.fresh()
         jailed = self.identity.namespaces
+        gid = self.identity.gid if self.identity.dedicated else None
+        self._harness = private_harness(self.test_module, gid)
+        harness = self._harness / HARNESS
         if jailed:
-            home, harness = jail.SCRATCH_INSIDE, f"{jail.BOX_INSIDE}/harness/{CHILD_FILE}"
+            home, child = jail.SCRATCH_INSIDE, f"{jail.HARNESS_INSIDE}/{CHILD_FILE}"
+            submission = f"{jail.BOX_INSIDE}/submission"
         else:
             scratch = Path(tempfile.mkdtemp(prefix="textgen-box-"))
             if self.identity.dedicated:
                 os.chown(scratch, self.identity.uid, self.identity.gid)
             self._scratch = scratch
-            home, harness = str(scratch), str(self.box / "harness" / CHILD_FILE)
+            home, child = str(scratch), str(harness / CHILD_FILE)
+            submission = str(self.box / "submission")
         env = {k: os.environ[k] for k in _PASS_ENV if k in os.environ}
         env |= {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": home,
             "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
             "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LANG": env.get("LANG", "C.UTF-8"),
         }  # fmt: skip
-        cmd = [*confinement.launch_prefix(self.identity, self.box), sys.executable, "-I"]
-        cmd += [harness, "--memory", str(self.memory), "--cpu", str(int(self.cpu) + 1)]
+        cmd = [*confinement.launch_prefix(self.identity, self.box, harness), sys.executable, "-I"]
+        cmd += [child, "--submission", submission]
+        cmd += ["--memory", str(self.memory), "--cpu", str(int(self.cpu) + 1)]
         if self.identity.dedicated:  # RLIMIT_NPROC counts the uid's processes: ours alone
             cmd += ["--nproc", str(MAX_TASKS // 2)]
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
@@ -100,17 +119,19 @@ class Worker:
             stdout=subprocess.PIPE, stderr=self._stderr, start_new_session=True, close_fds=True,
         )  # fmt: skip
         self._child = self.proc.pid
-        ready = self._read(deadline, "starting")
+        ready = self._read(budget, "starting")
         if not isinstance(ready, dict) or not isinstance(ready.get("ready"), int):
             raise SubmissionError("the sandbox child did not start")
         if jailed:  # its pid is the namespace's; find it and the namespace's init on the host
-            self._init = _host_pid(self.proc.pid, 1)
-            self._child = _host_pid(self.proc.pid, ready["ready"])
+            self._init = reaper.host_pid(self.proc.pid, 1)
+            self._child = reaper.host_pid(self.proc.pid, ready["ready"])
 
-    def call(self, driver: str, kwargs: dict[str, Any], deadline: float) -> Any:
-        """Run ``driver`` in the child and return its reply's value (raises on anything else)."""
+    def call(self, driver: str, kwargs: dict[str, Any], budget: Budget) -> Any:
+        """Run ``driver`` in the child within the test's ``budget`` and return its reply's
+        value (raises on anything else)."""
+        self.pending = True  # until the reply is read: a call cut short leaves it set
         if self.proc is None:
-            self._start(deadline)
+            self._start(budget)
         assert self.proc is not None and self.proc.stdin is not None
         self._calls += 1
         request = json.dumps({"id": self._calls, "driver": driver, "kwargs": kwargs})
@@ -119,9 +140,10 @@ class Worker:
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             self._died(driver)
-        reply = self._read(deadline, driver)
+        reply = self._read(budget, driver)
+        self.pending = False
         if not isinstance(reply, dict) or reply.get("id") != self._calls:
-            self.close()
+            self.kill()
             raise SubmissionError(f"the submission's process sent a reply out of turn to {driver}")
         if reply.get("ok") is True:
             return decode(reply.get("value"))
@@ -132,43 +154,55 @@ class Worker:
             str(reply.get("traceback", "")),
         )
 
-    def _read(self, deadline: float, what: str) -> Any:
+    def _read(self, budget: Budget, what: str) -> Any:
         assert self.proc is not None and self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
+            remaining = budget.remaining()
             if remaining <= 0:
-                seconds = self.budget
-                self.close()
+                budget.observe(self.pids())  # the wait since the last look counts too
+                if budget.remaining() > 0:
+                    continue
+                self.kill()
                 raise SubmissionError(
                     f"Timeout: the submission was still running {what} after the test's "
-                    f"{seconds:g} s and was killed"
+                    f"{budget.describe()} and was killed"
                 )
             if not select.select([fd], [], [], min(remaining, WATCH_SECONDS))[0]:
-                self._watch(what)
+                self._watch(what, budget)
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:
                 self._died(what)
             self._buffer += chunk
             if len(self._buffer) > MAX_REPLY:
-                self.close()
+                self.kill()
                 raise SubmissionError(f"the submission's reply to {what} was too large")
         line, _, self._buffer = self._buffer.partition(b"\n")
         try:
             return json.loads(line)
         except (ValueError, RecursionError):
-            self.close()
+            self.kill()
             raise SubmissionError(f"the submission's process garbled its reply to {what}") from None
 
-    def _watch(self, what: str) -> None:
+    def pids(self) -> set[int]:
+        """Every process of the sandbox now: the child's tree (and a fresh uid's all)."""
+        if self.proc is None:
+            return set()
+        return reaper.sandbox_pids(
+            self.proc.pid, self.identity.uid if self.identity.dedicated else None
+        )
+
+    def _watch(self, what: str, budget: Budget) -> None:
         """End the sandbox if all its processes together hold more than its memory cap or
-        more than :data:`MAX_TASKS` tasks (each process alone is capped by its rlimits)."""
+        more than :data:`MAX_TASKS` tasks (each process alone is capped by its rlimits);
+        credit the test's ``budget`` with the time they waited for a CPU."""
         assert self.proc is not None
-        uid = self.identity.uid if self.identity.dedicated else None
-        held = reaper.usage(self.proc.pid, uid)
+        pids = self.pids()
+        budget.observe(pids)
+        held = reaper.usage(pids)
         if held.memory > self.memory or held.tasks > MAX_TASKS:
-            self.close()
+            self.kill()
             raise SubmissionError(
                 f"the submission's processes held {held.memory >> 20} MB in {held.tasks} tasks "
                 f"while running {what}, over the sandbox's {self.memory >> 20} MB and "
@@ -183,7 +217,7 @@ class Worker:
             code = None
         if self.identity.namespaces and code is not None and code > 128:
             code = 128 - code  # bwrap's init reports a child killed by signal N as 128 + N
-        self.close()
+        self.kill()
         if code is None:
             how = "closed its reply pipe"
         elif code < 0:
@@ -207,44 +241,43 @@ class Worker:
             root = os.getpid() if confinement.SUBREAPER else self._child
             reaper.kill_descendants(root, spare=self._child)
 
+    def kill(self) -> None:
+        """End the child and everything it started, at once and uninterrupted (a cleanup cut
+        short by pytest-timeout would leave a child the next test reuses); what it wrote
+        waits for :meth:`tidy`."""
+        with reaper.uninterrupted():
+            if self.proc is not None:
+                reaper.kill_descendants(self.proc.pid)
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.kill()
+                reaper.kill_identity(self.identity)
+                if not self.identity.confined and confinement.SUBREAPER:
+                    reaper.kill_descendants(os.getpid())
+                self.proc.wait()
+                for stream in (self.proc.stdin, self.proc.stdout):
+                    if stream is not None:
+                        stream.close()
+                self._stderr.close()
+                self.proc = None
+            self._buffer, self._child, self._init, self.pending = b"", None, None, False
+
+    def tidy(self) -> None:
+        """Remove what the last child wrote: its files in world-writable folders, its IPC
+        objects, its scratch folder and its harness (before any other child starts)."""
+        with reaper.uninterrupted():
+            reaper.remove_files_of(self.identity)
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+                self._scratch = None
+            if self._harness is not None:
+                remove_harness(self._harness)
+                self._harness = None
+
     def close(self) -> None:
         """Kill the child and everything it started; remove what it wrote."""
-        if self.proc is not None:
-            reaper.kill_descendants(self.proc.pid)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.kill()
-            reaper.kill_identity(self.identity)
-            if not self.identity.confined and confinement.SUBREAPER:
-                reaper.kill_descendants(os.getpid())
-            self.proc.wait()
-            for stream in (self.proc.stdin, self.proc.stdout):
-                if stream is not None:
-                    stream.close()
-            self._stderr.close()
-            self.proc = None
-        self._buffer, self._child, self._init = b"", None, None
-        reaper.remove_files_of(self.identity)
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
-
-
-def _host_pid(root: int, inner: int) -> int | None:
-    """The host pid of the process numbered ``inner`` in the PID namespace under ``root``."""
-    for pid in [root, *reaper.descendants(root)]:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if (
-                line.startswith("NSpid:")
-                and line.split()[-1] == str(inner)
-                and len(line.split()) > 2
-            ):
-                return pid
-    return None
+        self.kill()
+        self.tidy()
 
 
 def decode(value: Any) -> Any:

@@ -2,8 +2,9 @@
 
 The *box* is what the sandbox's children may read: ``submission/`` (the
 stubbed release of the reference's packages overlaid with the
-submission's files, links dropped) and ``harness/``; :func:`seal` makes it
-readable, never writable, by them. The *work* folder holds the exercise
+submission's files, links dropped); :func:`seal` makes it readable, never
+writable, by them (each child's harness is its own, built when it starts:
+:mod:`lab.grading.harness`). The *work* folder holds the exercise
 tests (hidden ones too), the plugin, the node-id selection and the event
 log, and is the grader's alone (mode 0700): the children are never told
 where it is and, as another uid, could not open it anyway.
@@ -21,13 +22,12 @@ from lab.grading.confinement import Identity
 from lab.grading.handout import CACHE_NAMES, release_source
 from lab.grading.layout import PACKAGES, Layout
 from lab.grading.runner import PLUGIN_MODULE
-from lab.grading.sandbox import build_harness
 
 _DROP_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 
 
 def prepare(work: Path, box: Path, reference: Path, layout: Layout, identity: Identity) -> None:
-    """Lay out the box (``submission/``, ``harness/``) and, in ``work``, ``exercises/``, the
+    """Lay out the box (``submission/``) and, in ``work``, ``exercises/``, the
     plugin and ``pytest.ini``. The submission's files are the handout folder's
     (``layout.root``) and then the loose files placed by name (``layout.overlay``)."""
     ignore = shutil.ignore_patterns(*CACHE_NAMES, "*.pyc")
@@ -47,9 +47,9 @@ def prepare(work: Path, box: Path, reference: Path, layout: Layout, identity: Id
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, dest, follow_symlinks=False)
     # The drivers' stand-ins are the harness's, never the submission's to import and
-    # return as its own work (the child has its own copy, under another name).
+    # return as its own work (each child gets the drivers its tests call, under another
+    # name and without the stand-ins for its own exercise: lab.grading.harness).
     shutil.rmtree(box / "submission" / "lab" / "grading" / "drivers", ignore_errors=True)
-    build_harness(box)
     seal(box, identity)
     shutil.copytree(reference / "tests" / "exercises", work / "exercises", ignore=ignore)
     (work / "plugin").mkdir()

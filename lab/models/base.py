@@ -21,16 +21,13 @@ from lab.errors import CheckpointError, NotFittedError, OptionError
 from lab.models import registry
 from lab.models.checkpoint import (
     check_files,
+    read_config,
     read_manifest,
     read_tokenizer_and_vocab,
     run_is_complete,
     write_manifest,
 )
-from lab.models.config import (
-    VocabConfig,
-    config_from_dict,
-    config_to_dict,
-)
+from lab.models.config import VocabConfig, config_to_dict
 from lab.models.probabilities import TokenProbabilities
 from lab.models.protocol import (
     GREEDY,
@@ -39,9 +36,11 @@ from lab.models.protocol import (
     GenerationRequest,
     Sample,
     SamplingConfig,
+    TokenCallback,
 )
 from lab.models.scoring import ScoreResult
 from lab.models.staging import staged_run
+from lab.settings import one_num_samples
 from lab.text.tokenizers import AnyTokenizer, make_tokenizer
 from lab.text.vocabulary import Vocabulary
 
@@ -78,13 +77,7 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
             )
         self.config: ConfigT = config
         self._vocab_config = vocab_config
-        self._tokenizer: AnyTokenizer = make_tokenizer(
-            vocab_config.unit,
-            lowercase=vocab_config.lowercase,
-            eos=vocab_config.eos,
-            pretokenized=vocab_config.pretokenized,
-            language=vocab_config.language,
-        )
+        self._tokenizer: AnyTokenizer = make_tokenizer(**vocab_config.tokenizer_options())
         self._vocab: Vocabulary | None = None
         self.metrics: dict[str, Any] = {}  #: what the last ``fit`` measured (in ``config.json``)
         #: ``config.json`` fields of every save, even mid-training: corpus and data (``train``).
@@ -174,10 +167,21 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         num_samples: int = 1,
         seed: int = 0,
         stop_at_eos: bool = False,
+        num_return_sequences: int | None = None,
+        logprobs: bool = False,
+        on_token: TokenCallback | None = None,
     ) -> list[Sample]:
-        """``num_samples`` continuations of ``prompt``, primed with it; bad lengths are an
+        """``num_samples`` (HF: ``num_return_sequences``) continuations of ``prompt``, primed
+        with it, with :attr:`Sample.logprobs` if ``logprobs``, streamed to ``on_token``
+        (:class:`~lab.models.protocol.GenerationRequest`); bad lengths are an
         :class:`~lab.errors.OptionError` before any work."""
-        request = GenerationRequest(prompt, max_tokens, sampling, num_samples, seed, stop_at_eos)
+        if num_return_sequences is not None:  # 1 is the default, not a choice
+            num_samples = one_num_samples(
+                num_samples if num_samples != 1 else None, num_return_sequences
+            )
+        request = GenerationRequest(
+            prompt, max_tokens, sampling, num_samples, seed, stop_at_eos, logprobs, on_token
+        )
         return self._generate(request)
 
     def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[list[Sample]]:
@@ -241,19 +245,8 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         manifest = read_manifest(directory)
         if manifest["kind"] != cls.kind:
             raise CheckpointError(f"{directory} holds a {manifest['kind']} model, not {cls.kind}")
-        try:
-            data = manifest.get("config", {})
-            if not isinstance(data, dict):
-                raise TypeError(f"config is {data!r}, not an object")
-            vocab = dict(data.get("vocab", {}))
-            tokenizer = manifest.get("tokenizer", {})
-            if "unit" not in vocab and isinstance(tokenizer, dict) and "kind" in tokenizer:
-                vocab["unit"] = tokenizer["kind"]  # a run saved before VocabConfig.unit
-            config_class: type[Any] = registry.kind(cls.kind).config_class()
-            config, vocab_config = config_from_dict(config_class, {**data, "vocab": vocab})
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"{directory}: bad {cls.kind} configuration ({exc})") from None
-        return manifest, config, vocab_config
+        config_class: type[Any] = registry.kind(cls.kind).config_class()
+        return manifest, *read_config(directory, manifest, config_class)
 
     @classmethod
     def _restore(

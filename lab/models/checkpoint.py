@@ -18,6 +18,7 @@ from typing import Any
 
 from lab.errors import CheckpointError, LabError
 from lab.fileio import write_text_atomic
+from lab.models.config import VocabConfig, config_from_dict
 from lab.models.staging import ALL, staged_run
 from lab.text.tokenizers import AnyTokenizer, tokenizer_from_dict
 from lab.text.vocabulary import Vocabulary
@@ -239,3 +240,23 @@ def check_data(
             f"{directory} was trained on other data ({corpus}, train split "
             f"{recorded.get('train')}), not on this corpus (train split {fingerprint.get('train')})"
         )
+
+
+def read_config(
+    directory: Path, manifest: dict[str, Any], config_class: type[Any]
+) -> tuple[Any, VocabConfig]:
+    """The model configuration (a ``config_class``) and vocabulary settings a run's
+    ``config.json`` records, or one :class:`CheckpointError` line naming what is wrong."""
+    try:
+        data = manifest.get("config", {})
+        if not isinstance(data, dict):
+            raise TypeError(f"config is {data!r}, not an object")
+        vocab = dict(data.get("vocab", {}))
+        tokenizer = manifest.get("tokenizer", {})
+        if "unit" not in vocab and isinstance(tokenizer, dict) and "kind" in tokenizer:
+            vocab["unit"] = tokenizer["kind"]  # a run saved before VocabConfig.unit
+        return config_from_dict(config_class, {**data, "vocab": vocab})
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(
+            f"{directory}: bad {manifest.get('kind')} configuration ({exc})"
+        ) from None

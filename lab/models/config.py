@@ -73,6 +73,17 @@ class VocabConfig:
         if self.language not in (None, *typing.get_args(Language)):
             raise OptionError(f"language must be one of {', '.join(typing.get_args(Language))}")
 
+    def tokenizer_options(self) -> dict[str, Any]:
+        """The arguments of :func:`lab.text.tokenizers.make_tokenizer` these settings fix
+        (the vocabulary's own, ``min_freq`` and ``max_size``, are not among them)."""
+        return {
+            "unit": self.unit,
+            "lowercase": self.lowercase,
+            "eos": self.eos,
+            "pretokenized": self.pretokenized,
+            "language": self.language,
+        }
+
 
 def from_fields(cls: type[T], data: Mapping[str, Any]) -> T:
     """Build dataclass ``cls`` from a dict, ignoring keys it does not know

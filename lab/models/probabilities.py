@@ -110,8 +110,11 @@ def rank_next_tokens(
     *,
     top_n: int = 10,
     never_emit: Collection[str] = (),
+    vocab_history: Sequence[str] | None = None,
 ) -> NextTokenDistribution:
-    """Rank ``candidates`` by ``weights`` and apply ``sampling`` as the sampler would.
+    """Rank ``candidates`` by ``weights`` and apply ``sampling`` as the sampler would
+    (the repetition controls read ``vocab_history``, default ``context``: the sequence
+    so far in the candidates' alphabet, unknown words as ``<unk>``).
 
     ``candidates`` must be in the order the model's sampler sees them (it breaks
     ties by position); ``weights`` are the model's probabilities or counts
@@ -134,7 +137,8 @@ def rank_next_tokens(
     ]
     if not any(emit):  # only <unk>/<pad> possible: nothing the sampler could draw
         raise ValueError("every possible next token is one that is never emitted")
-    after = sampling_distribution(emit, sampling)
+    history = vocab_history if vocab_history is not None else context
+    after = sampling_distribution(emit, sampling, candidates=candidates, history=history)
     # Descending model probability, ties by candidate position: the order the sampler's
     # own cuts use, so the tokens the settings keep come first.
     order = sorted(range(len(candidates)), key=lambda i: -weights[i])[:top_n]
@@ -192,6 +196,7 @@ class TokenProbabilities(ABC):
             PLAIN if sampling is None else sampling,
             top_n=top_n,
             never_emit=self._never_emit(),
+            vocab_history=self.vocab.map_unknown(tokens),
         )
 
     def sample_next_token(
@@ -199,12 +204,13 @@ class TokenProbabilities(ABC):
     ) -> str:
         """One next token drawn by the reference rule from what
         :meth:`next_token_distribution` shows (``<unk>``/``<pad>`` never)."""
-        candidates, weights = self._next_token_weights(self._prompt_tokens(prompt))
+        tokens = self._prompt_tokens(prompt)
+        candidates, weights = self._next_token_weights(tokens)
         banned = self._never_emit()
         emit = [0.0 if t in banned else float(w) for t, w in zip(candidates, weights, strict=True)]
-        return choose(
-            candidates, emit, PLAIN if sampling is None else sampling, random.Random(seed)
-        )
+        rule = PLAIN if sampling is None else sampling
+        history = self.vocab.map_unknown(tokens)
+        return choose(candidates, emit, rule, random.Random(seed), history=history)
 
     def token_logprobs(self, text: str) -> list[TokenLogprob]:
         """``ln P`` of every predicted token of ``text``, ``<eos>`` included.

@@ -34,6 +34,7 @@ __all__ = [
     "Sample",
     "SamplingConfig",
     "ScoreResult",
+    "TokenCallback",
     "TokenLogprob",
     "check_generation_args",
     "make_sample",
@@ -62,6 +63,11 @@ class Sample:
     tokens: tuple[str, ...]
     prompt_tokens: tuple[str, ...] = ()
     detokenize: Callable[[Sequence[str]], str] = field(default=_join, repr=False, compare=False)
+    #: ``ln P`` of each generated token given the prompt and the tokens before it, under
+    #: the model's own distribution (T = 1, before the repetition controls and the cuts,
+    #: ``<unk>`` in the normalisation; a Markov walk's: the state it drew from), when
+    #: asked for (``generate(..., logprobs=True)``), else ``None``.
+    logprobs: tuple[float, ...] | None = field(default=None, repr=False, compare=False)
 
     @functools.cached_property
     def text(self) -> str:
@@ -82,10 +88,14 @@ class Sample:
 
 
 def make_sample(
-    tokenizer: AnyTokenizer, prompt_tokens: Sequence[str], tokens: Sequence[str]
+    tokenizer: AnyTokenizer,
+    prompt_tokens: Sequence[str],
+    tokens: Sequence[str],
+    logprobs: Sequence[float] | None = None,
 ) -> Sample:
     """A :class:`Sample` of generated ``tokens``, readable alone and after the prompt."""
-    return Sample(tuple(tokens), tuple(prompt_tokens), tokenizer.detokenize)
+    kept = None if logprobs is None else tuple(logprobs[: len(tokens)])
+    return Sample(tuple(tokens), tuple(prompt_tokens), tokenizer.detokenize, kept)
 
 
 def warn_unknown_prompt_tokens(prompt_tokens: Sequence[str], vocab: Vocabulary) -> None:
@@ -104,9 +114,17 @@ def warn_unknown_prompt_tokens(prompt_tokens: Sequence[str], vocab: Vocabulary) 
         )
 
 
+#: ``on_token(sample_index, token)``: told each token as it is chosen (streaming).
+TokenCallback = Callable[[int, str], None]
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
-    """The arguments of ``generate``, checked once on construction."""
+    """The arguments of ``generate``, checked once on construction.
+
+    ``logprobs`` asks for :attr:`Sample.logprobs`; ``on_token`` is called with each
+    sample's tokens in order as they are chosen (up to ``max_tokens``, and up to the
+    first ``<eos>`` with ``stop_at_eos``), how ``generate`` streams to a terminal."""
 
     prompt: str
     max_tokens: int = 50
@@ -114,6 +132,8 @@ class GenerationRequest:
     num_samples: int = 1
     seed: int = 0
     stop_at_eos: bool = False
+    logprobs: bool = False
+    on_token: TokenCallback | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         check_generation_args(self.max_tokens, self.num_samples)

@@ -5,10 +5,9 @@ class by import path, so listing the kinds, building the CLI or loading a
 Markov run never imports torch. Everything else asks this table (its unit,
 defaults, presets, whether it resumes, its roles) instead of asking "which
 kind is this?": a generator class learns its ``kind`` from its entry here
-(:meth:`lab.models.base.GeneratorBase.__init_subclass__`), and the roles
-(the default kind, the floor every model must beat, the count baseline a
-network must beat, the judge of samples) are :data:`Role` values of the
-entries, read with :func:`with_role`. No other module names a kind.
+(:meth:`lab.models.base.GeneratorBase.__init_subclass__`), and the roles are
+:data:`Role` values of the entries, read with :func:`with_role`. No other module
+names a kind.
 """
 
 from __future__ import annotations
@@ -21,6 +20,13 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from lab.errors import CheckpointError, LabError
+from lab.models.budgets import (
+    CHAR_QUICK,
+    WORD_DROPOUT,
+    WORD_QUICK,
+    BookBudget,
+    for_book,
+)
 from lab.models.checkpoint import read_manifest
 from lab.models.config import Unit, VocabConfig, apply_options, build_config, section_classes
 
@@ -30,64 +36,13 @@ if TYPE_CHECKING:
 Preset = Literal["quick", "full"]
 #: ``default``: what ``train`` trains unless told; ``floor``: the model every comparison
 #: scores as the floor (the unigram); ``baseline``: the count model a network must beat
-#: on perplexity and bits/char; ``judge``: the model that scores other models' samples.
-Role = Literal["default", "floor", "baseline", "judge"]
+#: on perplexity and bits/char; ``judge``: the model that scores other models' samples;
+#: ``extra``: trained by ``compare`` only when ``--models`` names it.
+Role = Literal["default", "floor", "baseline", "judge", "extra"]
 
 
 def _frozen(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(dict(data))
-
-
-@dataclass(frozen=True)
-class Throughput:
-    """Training tokens per second of a network on an idle 2-core machine (2 torch threads),
-    as ``1 / (per_token + per_word * vocab_size)`` seconds: the recurrent layers cost the
-    same per token, the softmax grows with the vocabulary. Measured with 1 thread in CPU
-    seconds (``benchmarks/learn_per_token.py``), times the 1.6x of a second thread
-    (``perf-notes.md``); a table of numbers, so a budget derived from it is the same on
-    every machine."""
-
-    per_token: float  # seconds
-    per_word: float = 0.0  # seconds per token per vocabulary entry
-
-    def tokens_per_second(self, vocab_size: int) -> float:
-        return 1.0 / (self.per_token + self.per_word * vocab_size)
-
-
-@dataclass(frozen=True)
-class BookBudget:
-    """A token budget that follows the book: ``passes`` epochs of its training split, at
-    least ``floor`` tokens, and at most what ``speed`` trains in ``seconds`` on an idle
-    2-core machine (the stated wall-clock target), rounded to 10,000 tokens.
-
-    A fixed budget gave a 30k-word book 20 epochs and a 110k-word one 6 (issue 23); a
-    number of passes alone would let a 1 MB book train for a quarter of an hour."""
-
-    passes: float
-    seconds: float
-    speed: Throughput
-    floor: int = 0
-
-    def tokens(self, train_tokens: int, vocab_size: int) -> int:
-        """The budget for a training split of ``train_tokens`` tokens over ``vocab_size``."""
-        cap = self.seconds * self.speed.tokens_per_second(vocab_size)
-        wanted = max(self.passes * train_tokens, self.floor)
-        return max(10_000, int(round(min(wanted, cap), -4)))
-
-    resolve = tokens
-
-
-@dataclass(frozen=True)
-class BySize:
-    """An option whose value depends on the book: ``small`` for a training split of fewer
-    than ``tokens`` tokens, ``large`` from there (e.g. less dropout for more text)."""
-
-    tokens: int
-    small: Any
-    large: Any
-
-    def resolve(self, train_tokens: int, vocab_size: int) -> Any:
-        return self.small if train_tokens < self.tokens else self.large
+    return MappingProxyType(dict(data))  # an entry's tables cannot be edited in place
 
 
 @dataclass(frozen=True)
@@ -150,18 +105,9 @@ class ModelKind:
         raise KeyError(name)
 
     def preset(self, name: Preset, book: tuple[int, int] | None = None) -> dict[str, Any]:
-        """Options of preset ``name`` (``quick`` or ``full``) for this kind; a
-        :class:`BookBudget` or :class:`BySize` value is resolved for ``book`` = (training
-        tokens in this kind's unit, vocabulary size), or left out (the kind's default
-        applies) when the book is not known."""
-        options = {}
-        for key, value in self.presets.get(name, {}).items():
-            if isinstance(value, BookBudget | BySize):
-                if book is None:
-                    continue
-                value = value.resolve(*book)
-            options[key] = value
-        return options
+        """Options of preset ``name`` (``quick`` or ``full``) for this kind, with values that
+        follow the book resolved for ``book`` (:func:`lab.models.budgets.for_book`)."""
+        return for_book(self.presets.get(name, {}), book)
 
     def budget(self, name: Preset) -> BookBudget | None:
         """The book-scaled token budget of preset ``name``, if it has one."""
@@ -218,20 +164,6 @@ def _count_kind(
     )
 
 
-#: The quick presets' budgets and the idle 2-core throughputs they are capped by. Word:
-#: 2x200 tied LSTM, batch 10x35 (the softmax's cost grows with the vocabulary); char:
-#: 2x256, batch 32x35. Measured with 1 thread in CPU seconds, per-epoch validation
-#: included (benchmarks/learn_per_token.py: Alice, Thursday and Emma, V = 2.6k-4.2k, fit
-#: 37 us + 13 ns x V per token at batch 20, 1.2x that at batch 10; char: 86 us on Alice's
-#: quick compare, benchmarks/results/quick_books.md), divided by 1.6 for the second
-#: thread (perf-notes.md), rounded up.
-WORD_QUICK = BookBudget(passes=16, seconds=300, speed=Throughput(44e-6, 15.6e-9))
-CHAR_QUICK = BookBudget(passes=5.6, seconds=150, speed=Throughput(60e-6))
-#: Dropout 0.4 suits Alice-sized books; from 100k training tokens (about 550 KB of
-#: English) 0.25 learns faster: on Emma (162k) validation 4.4836 after 2 passes at batch 10
-#: against 4.5556 with 0.4, and 4.306 against 4.315 after 5 passes at batch 20.
-WORD_DROPOUT = BySize(100_000, small=0.4, large=0.25)
-
 _KINDS: tuple[ModelKind, ...] = (
     _neural_kind(
         "word-lstm",
@@ -239,12 +171,10 @@ _KINDS: tuple[ModelKind, ...] = (
         "word-level LSTM (NLTK word tokens, <eos> after each sentence, tied 2x200)",
         unit="word",
         defaults={"dropout": 0.4, "min_freq": 2},
-        # quick: 16 passes of the book's training split at batch 10, at most 5 idle minutes.
-        # Batch 10 instead of 20: twice the updates per token for 1.2x the CPU per token;
-        # on Alice validation reached 4.547 nats/token in 14 epochs (converged) against
-        # 4.586 in 17 at batch 20; on Thursday it crossed the n-gram after 4 passes instead
-        # of 6 (benchmarks/results/learn_per_token.jsonl). The former fixed 600k tokens gave
-        # a 110k-word book 6 epochs (issue 23).
+        # quick: 16 passes of the training split, at most 5 idle minutes, at batch 10 (twice
+        # the updates per token for 1.2x the CPU): on Thursday it crossed the n-gram after 4
+        # passes instead of 6 (benchmarks/results/learn_per_token.jsonl). A fixed 600k
+        # tokens gave a 110k-word book 6 epochs (issue 23).
         presets={
             "quick": {
                 "epochs": 40,
@@ -261,22 +191,33 @@ _KINDS: tuple[ModelKind, ...] = (
         "CharLSTMGenerator",
         "character-level LSTM (every character a token, 2x256)",
         unit="char",
-        defaults={
-            "embedding_dim": 64,
-            "hidden_dim": 256,
-            "dropout": 0.1,
-            "tie_weights": False,
-            "batch_size": 32,
-            "bptt": 100,
-        },
-        # quick: shorter windows (three times the updates per token) at a higher rate.
-        # Measured on Alice, 2 cores: 650k tokens in 47-51 s reach validation 4.35 and
-        # test 4.60 per char; the former preset (BPTT 100, lr 3e-3, 2.5M tokens) took
-        # 194 s for test 4.55.
+        defaults={"embedding_dim": 64, "hidden_dim": 256, "dropout": 0.1, "tie_weights": False}
+        | {"batch_size": 32, "bptt": 100},
+        # quick: shorter windows (three times the updates per token) at a higher rate. On
+        # Alice, 2 cores: 650k tokens in 47-51 s reach test 4.60 per char; the former preset
+        # (BPTT 100, lr 3e-3, 2.5M tokens) took 194 s for test 4.55.
         presets={
             "quick": {"epochs": 30, "max_tokens": CHAR_QUICK, "bptt": 35, "lr": 5e-3},
             "full": {"epochs": 30},
         },
+    ),
+    ModelKind(
+        name="transformer",
+        generator="lab.transformer.generator:TransformerGenerator",
+        config="lab.transformer.config:TransformerConfig",
+        summary="decoder-only transformer (4 blocks of 4 heads, 128 wide, 64-token window)",
+        units=("word", "char"),
+        # nanoGPT's small CPU shape and optimiser (AdamW 1e-3, weight decay 0.1, clip 1);
+        # quick: 600k tokens. On Alice after 300k tokens, 1 core: dropout 0.2 test ppl 43.8
+        # (82 s); 0.3: 45.5; 2 layers, 0.3: 46.3; 2 layers, 0.4: 46.8.
+        defaults=_frozen(
+            {"unit": "word", "min_freq": 2, "dropout": 0.2, "batch_size": 16, "bptt": 64}
+            | {"lr": 1e-3, "optimizer": "adamw", "weight_decay": 0.1, "clip": 1.0}
+        ),
+        presets=_frozen({"quick": {"epochs": 40, "max_tokens": 600_000}, "full": {"epochs": 40}}),
+        resumable=True,
+        neural=True,
+        roles=frozenset({"extra"}),
     ),
     _count_kind(
         "markov",
@@ -330,7 +271,12 @@ def floor_kind() -> ModelKind:
 
 
 def compared_kinds() -> tuple[str, ...]:
-    """The kinds a comparison trains by default: every kind but the floor."""
+    """The kinds ``compare`` trains unless told: all but the floor and the extras."""
+    return tuple(k.name for k in _KINDS if not {"floor", "extra"} & k.roles)
+
+
+def comparable_kinds() -> tuple[str, ...]:
+    """Every kind ``compare --models`` accepts: all but the floor (scored anyway)."""
     return tuple(k.name for k in _KINDS if "floor" not in k.roles)
 
 

@@ -1,20 +1,28 @@
 """How the next token is chosen: the settings, and the reference sampler in pure Python.
 
 :class:`SamplingConfig` is the one description of a decoding rule for every
-model. The rule, applied in this order:
+model. The rule, in HuggingFace ``generate``'s order:
 
-1. **greedy** takes the arg-max; among equal weights the lowest token id
-   (the first candidate) wins, so greedy decoding uses no randomness;
-2. **temperature** ``T`` turns weights into ``w ** (1 / T)`` (logits divided
+1. **repetition penalty** and 2. **no-repeat n-gram ban**, HF's
+   ``repetition_penalty`` and ``no_repeat_ngram_size`` on the sequence so far,
+   prompt included (:mod:`lab.models.repetition`);
+3. **greedy** takes the arg-max of what is left; among equal weights the
+   lowest token id (the first candidate) wins, so greedy decoding uses no
+   randomness, and steps 4-6 do not apply (temperature 0 means greedy);
+4. **temperature** ``T`` turns weights into ``w ** (1 / T)`` (logits divided
    by ``T``): below 1 sharpens, above 1 flattens;
-3. **top-k** keeps exactly the ``k`` largest weights; ties at the cut are
-   broken by position (lower id first), so never more than ``k`` survive;
-4. **top-p** (nucleus, Holtzman et al. 2020) keeps the smallest prefix, by
+5. **top-k** keeps exactly the ``k`` largest weights; ties at the cut are
+   broken by position (lower id first), so never more than ``k`` survive
+   (``k = 0``: off);
+6. **top-p** (nucleus, Holtzman et al. 2020) keeps the smallest prefix, by
    descending weight (ties by position), whose share reaches ``p``, with a
    tolerance of 1e-12 for float rounding;
-5. one draw from what is left, proportional to the weights.
+7. one draw from what is left, proportional to the weights.
 
 Zero weights (banned tokens such as ``<pad>`` and ``<unk>``) are never chosen.
+Weights are ``exp(logit)``: a network's exponentiated output scores, a count
+model's probabilities (a seen token's ``p`` becomes ``p ** penalty``). Only
+the penalty reads the weights' scale (HF's rule looks at the logit's sign).
 This module is the reference: the count models sample with :func:`choose`
 (:func:`choose_index` is its numpy form for whole vocabularies), and the
 networks' torch sampler, the lab's Exercises 6 and 7 (:mod:`lab.neural.decoding`),
@@ -34,58 +42,78 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from lab.errors import OptionError
 from lab.limits import MIN_TEMPERATURE
+from lab.models.repetition import repetition_array, repetition_weights
 
 T = TypeVar("T")
 
-#: Cumulative sums of normalised floats can land a hair below top_p; without a
-#: tolerance a nucleus of exactly p would take one token too many.
+#: Sums of normalised floats land a hair below top_p: a nucleus of p would take a token too many.
 TOP_P_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    """How the next token is chosen (see the module docstring for the exact rule).
+    """How the next token is chosen (the module docstring gives the exact rule).
 
-    ``greedy`` takes the arg-max and ignores the rest. Otherwise weights are
-    sharpened or flattened by ``temperature``, then optionally cut to the
-    ``top_k`` most likely tokens and/or the smallest set whose probability
-    reaches ``top_p``.
+    ``repetition_penalty`` 1 and ``no_repeat_ngram_size`` 0 are off. As in HF and
+    nanoGPT, ``temperature=0`` is greedy and ``top_k=0`` is no cut, stored in that
+    form (``SamplingConfig(temperature=0) == GREEDY``).
     """
 
     greedy: bool = False
     temperature: float = 1.0
     top_k: int | None = None
     top_p: float | None = None
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
 
     def __post_init__(self) -> None:
-        if not (self.temperature > 0 and math.isfinite(self.temperature)):
-            raise OptionError(f"temperature must be a positive number, not {self.temperature}")
-        if self.temperature < MIN_TEMPERATURE:  # logits / T would overflow: greedy is the limit
-            raise OptionError(
-                f"temperature must be >= {MIN_TEMPERATURE:g} (or greedy), not {self.temperature:g}"
-            )
-        if self.top_k is not None and self.top_k < 1:
-            raise OptionError(f"top_k must be >= 1, not {self.top_k}")
-        if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise OptionError(f"top_p must be in (0, 1], not {self.top_p}")
+        if self.temperature == 0:  # the greedy limit, as HF and nanoGPT users write it
+            object.__setattr__(self, "greedy", True)
+            object.__setattr__(self, "temperature", 1.0)
+        if self.top_k == 0:
+            object.__setattr__(self, "top_k", None)
+        t, k, p, rp, n = self.temperature, self.top_k, self.top_p, *self.controls
+        for ok, problem in (
+            (t > 0 and math.isfinite(t), f"temperature must be a positive number (or 0), not {t}"),
+            # below it logits / T overflow float32: greedy is the limit
+            (t >= MIN_TEMPERATURE, f"temperature must be >= {MIN_TEMPERATURE:g} (or 0), not {t:g}"),
+            (k is None or k >= 0, f"top_k must be >= 0 (0 = off), not {k}"),
+            (p is None or 0 < p <= 1, f"top_p must be in (0, 1], not {p}"),
+            (rp > 0 and math.isfinite(rp), f"repetition_penalty must be positive, not {rp}"),
+            (n >= 0, f"no_repeat_ngram_size must be >= 0 (0 = off), not {n}"),
+        ):
+            if not ok:
+                raise OptionError(problem)
 
     @property
     def label(self) -> str:
-        """Short name for tables: ``greedy``, ``T=0.8``, ``T=1.0,k=40``."""
-        if self.greedy:
-            return "greedy"
-        parts = [f"T={self.temperature:g}"]
-        if self.top_k is not None:
+        """Short name for tables: ``greedy``, ``T=0.8``, ``T=1.0,k=40``, ``greedy,no-repeat-3``."""
+        parts = ["greedy"] if self.greedy else [f"T={self.temperature:g}"]
+        if self.top_k is not None and not self.greedy:
             parts.append(f"k={self.top_k}")
-        if self.top_p is not None:
+        if self.top_p is not None and not self.greedy:
             parts.append(f"p={self.top_p:g}")
+        if self.repetition_penalty != 1.0:
+            parts.append(f"rep={self.repetition_penalty:g}")
+        if self.no_repeat_ngram_size:
+            parts.append(f"no-repeat-{self.no_repeat_ngram_size}")
         return ",".join(parts)
+
+    @property
+    def reads_history(self) -> bool:
+        """Whether the choice depends on the sequence so far (a penalty or an n-gram ban)."""
+        return self.repetition_penalty != 1.0 or self.no_repeat_ngram_size > 0
+
+    @property
+    def controls(self) -> tuple[float, int]:
+        """The repetition controls' arguments (:mod:`lab.models.repetition`)."""
+        return self.repetition_penalty, self.no_repeat_ngram_size
 
     @property
     def is_plain(self) -> bool:
@@ -95,6 +123,7 @@ class SamplingConfig:
             and self.temperature == 1.0
             and self.top_k is None
             and (self.top_p or 1.0) >= 1
+            and not self.reads_history
         )
 
 
@@ -106,16 +135,16 @@ def choose(
     weights: Sequence[float],
     sampling: SamplingConfig,
     rng: random.Random,
+    *,
+    history: Sequence[T] = (),
 ) -> T:
-    """Pick one of ``candidates``; ``weights`` are unnormalised probabilities or counts.
+    """Pick one of ``candidates``; ``weights`` are unnormalised probabilities or counts
+    (``exp(logit)``: see the module docstring), ``history`` the sequence so far in the
+    candidates' alphabet, read by the repetition penalty and the n-gram ban.
 
-    Greedy returns the first candidate of largest weight (ties broken by
-    position, so the result is deterministic and uses no randomness).
-    Otherwise weights become ``w ** (1 / temperature)`` (computed in log space
-    so tiny temperatures do not overflow), are cut to the ``top_k`` largest
-    (ties by position) and to the smallest set whose probability reaches
-    ``top_p``, and exactly one ``rng.random()`` draw picks among the rest.
-    Zero weights are never chosen.
+    Greedy returns the first candidate of largest weight (ties by position: no
+    randomness). Otherwise temperature (in log space, so tiny ones do not
+    overflow), top-k and top-p apply and one ``rng.random()`` draw picks.
 
     Raises:
         ValueError: no candidates, mismatched lengths, a negative or
@@ -130,6 +159,8 @@ def choose(
         raise ValueError("weights must be finite and non-negative")
     if total <= 0:
         raise ValueError("nothing to choose from: every weight is zero")
+    if sampling.reads_history:
+        weights = repetition_weights(candidates, weights, history, *sampling.controls)
     if sampling.greedy:
         return candidates[weights.index(max(weights))]  # index() finds the first maximum
     if sampling.is_plain:
@@ -138,16 +169,25 @@ def choose(
     return candidates[_draw([i for i, _ in kept], [w for _, w in kept], rng)]
 
 
-def sampling_distribution(weights: Sequence[float], sampling: SamplingConfig) -> list[float]:
-    """The probabilities :func:`choose` draws from, one per weight (zeros for cut tokens).
-
-    This is the definition the torch sampler is tested against.
+def sampling_distribution(
+    weights: Sequence[float],
+    sampling: SamplingConfig,
+    *,
+    candidates: Sequence[Any] | None = None,
+    history: Sequence[Any] = (),
+) -> list[float]:
+    """The probabilities :func:`choose` draws from, one per weight (zeros for cut tokens);
+    ``candidates`` (default: the indices) and ``history`` as :func:`choose` takes them:
+    the definition the torch sampler is tested against.
 
     >>> sampling_distribution([2.0, 1.0, 1.0], SamplingConfig(top_k=2))
     [0.6666666666666666, 0.3333333333333333, 0.0]
     """
     if not weights or min(weights) < 0 or not math.isfinite(sum(weights)) or sum(weights) <= 0:
         raise ValueError("weights must be finite, non-negative and not all zero")
+    if sampling.reads_history:
+        names = range(len(weights)) if candidates is None else candidates
+        weights = repetition_weights(names, weights, history, *sampling.controls)
     if sampling.greedy:
         best = list(weights).index(max(weights))
         return [1.0 if i == best else 0.0 for i in range(len(weights))]
@@ -159,16 +199,23 @@ def sampling_distribution(weights: Sequence[float], sampling: SamplingConfig) ->
     return probs
 
 
-def choose_index(weights: np.ndarray, sampling: SamplingConfig, rng: random.Random) -> int:
-    """:func:`choose` for a whole vocabulary's weights at once: the index chosen.
+def choose_index(
+    weights: np.ndarray,
+    sampling: SamplingConfig,
+    rng: random.Random,
+    *,
+    history: Sequence[int] = (),
+) -> int:
+    """:func:`choose` for a whole vocabulary's weights at once: the index chosen
+    (``history``: the ids so far, for the repetition penalty and the n-gram ban).
 
-    What the n-gram and unigram models call at every generated token. Greedy and
-    temperature sampling (the sweep's settings) run in numpy, with the same single
-    ``rng.random()`` draw as :func:`choose` and no Python loop over the vocabulary;
-    a top-k or top-p cut goes through :func:`choose` itself, the one definition of
-    the cuts outside the torch exercises.
+    What the n-gram and unigram models call at every token. Greedy and temperature
+    run in numpy with :func:`choose`'s single ``rng.random()`` draw; a top-k or top-p
+    cut goes through :func:`choose`, the one definition of the cuts outside torch.
     """
     w = _check_array(weights)
+    if sampling.reads_history:
+        w = repetition_array(w, history, *sampling.controls)
     if sampling.greedy:
         return int(np.argmax(w))  # the first maximum, as choose() takes
     if sampling.top_k is not None or (sampling.top_p or 1.0) < 1.0:

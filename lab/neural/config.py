@@ -16,16 +16,20 @@ import os
 import sys
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lab.errors import LabError, OptionError
 from lab.models.config import option
 
 if TYPE_CHECKING:
     import torch
+    from torch import nn
 
 Cell = Literal["lstm", "gru", "rnn"]
-Optimizer = Literal["adam", "sgd"]
+Optimizer = Literal["adam", "adamw", "sgd"]
+#: Why training stopped (``stop_reason``), as the report says it.
+CONVERGED, EPOCHS, TOKEN_BUDGET, TIME_CAP = "converged", "epochs", "token budget", "time cap"
+DIVERGED = "diverged"  # the loss became NaN or infinite
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class ModelConfig:
     cell: Cell = option("lstm", "recurrent cell")
     embedding_dim: int = option(200, "embedding size")
     hidden_dim: int = option(200, "hidden state size")
-    num_layers: int = option(2, "stacked recurrent layers")
+    num_layers: int = option(2, "stacked layers (recurrent layers, or transformer blocks)")
     dropout: float = option(0.3, "dropout probability")
     tie_weights: bool = option(True, "share embedding and output weights")
     adaptive_softmax: Literal["auto", "on", "off"] = option(
@@ -120,8 +124,8 @@ class TrainConfig:
             raise OptionError(f"weight_decay must be >= 0, not {self.weight_decay}")
         if not 0 <= self.seed < 2**63:
             raise OptionError(f"seed must be between 0 and 2**63 - 1, not {self.seed}")
-        if self.optimizer not in ("adam", "sgd"):
-            raise OptionError(f"optimizer must be adam or sgd, not {self.optimizer!r}")
+        if self.optimizer not in ("adam", "adamw", "sgd"):
+            raise OptionError(f"optimizer must be adam, adamw or sgd, not {self.optimizer!r}")
         if not (math.isfinite(self.lr_decay) and 0 < self.lr_decay <= 1):
             raise OptionError("lr_decay must be in (0, 1]")
         if self.patience < 1:
@@ -132,6 +136,38 @@ class TrainConfig:
             raise OptionError("max_minutes must be positive")
         if self.max_tokens is not None and self.max_tokens < 1:
             raise OptionError("max_tokens must be >= 1")
+
+    def batches_left(self, epoch: int, tokens: int, per_epoch: int, world_size: int = 1) -> int:
+        """Batches left in the budget after ``epoch`` epochs and ``tokens`` tokens: the
+        remaining epochs, or the token budget if it ends first (for the progress bar)."""
+        batches = max(0, self.epochs - epoch) * per_epoch
+        if self.max_tokens is not None:
+            per_batch = self.batch_size * self.bptt * world_size
+            batches = min(batches, -(-max(0, self.max_tokens - tokens) // per_batch))
+        return batches
+
+    def budget_used(self, tokens: int, seconds: float) -> str:
+        """The budget that ``tokens`` seen after ``seconds`` has used up, or ``""``. The token
+        budget is the same on every machine; the clock is not, so under ``torchrun`` every
+        rank must agree on it (one small all-reduce)."""
+        if self.max_tokens is not None and tokens >= self.max_tokens:
+            return TOKEN_BUDGET
+        if self.max_minutes is not None and any_rank(seconds > 60 * self.max_minutes):
+            return TIME_CAP
+        return ""
+
+    def make_optimizer(self, model: nn.Module) -> tuple[torch.optim.Optimizer, Any]:
+        """Adam, AdamW or SGD over ``model``'s parameters, and the plateau schedule that decays its
+        rate by ``lr_decay`` (``None`` for 1: ReduceLROnPlateau refuses a factor of 1)."""
+        import torch
+
+        kind = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+        make = kind[self.optimizer]
+        optimizer = make(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        if self.lr_decay >= 1:
+            return optimizer, None
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau
+        return optimizer, plateau(optimizer, mode="min", factor=self.lr_decay, patience=0)
 
 
 @dataclass(frozen=True)
@@ -164,8 +200,6 @@ def resolve_device(name: str = "auto") -> torch.device:
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise LabError("--device mps was asked for but MPS is not available")
     return device
-
-
 
 
 # -- data-parallel training across processes (torchrun) -----------------------------------

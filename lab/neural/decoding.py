@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from lab.models.repetition import banned_next, penalize_repeats
 from lab.models.sampling import TOP_P_TOLERANCE, SamplingConfig
 
 
@@ -27,6 +28,31 @@ def ban_tokens(logits: Tensor, banned_ids: Sequence[int]) -> Tensor:
     out = logits.clone()
     out[..., list(banned_ids)] = float("-inf")
     return out
+
+
+def repetition_controls(
+    logits: Tensor,
+    sampling: SamplingConfig,
+    seen: Tensor | None,
+    histories: Sequence[Sequence[int]],
+) -> Tensor:
+    """Steps 1-2 of the sampling rule on raw logits ``(B, V)``, as HF applies them
+    before temperature and the cuts: the repetition penalty on each row's ``seen``
+    tokens (a ``(B, V)`` mask of the sequence so far, prompt included), then the
+    ban of each row's tokens that would repeat an n-gram of its ``histories``
+    (unless it would leave nothing). The rules themselves are
+    :mod:`lab.models.repetition`'s, shared with the count models' sampler.
+    """
+    penalty, n = sampling.controls
+    if penalty != 1.0 and seen is not None:
+        logits = torch.where(seen, penalize_repeats(logits, penalty), logits)
+    if n:
+        drop = torch.zeros_like(logits, dtype=torch.bool)
+        for row, history in enumerate(histories):
+            drop[row, list(banned_next(history, n))] = True
+        left = torch.isfinite(logits.masked_fill(drop, float("-inf"))).any(dim=-1, keepdim=True)
+        logits = logits.masked_fill(drop & left, float("-inf"))
+    return logits
 
 
 def apply_temperature(logits: Tensor, temperature: float) -> Tensor:

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from lab.neural.batching import batchify, get_batch
-from lab.neural.network import Hidden, RNNLanguageModel, step_decoding
+from lab.neural.network import Hidden, LanguageModel, step_decoding
 
 #: Shortest stream of a parallel validation pass (see :func:`evaluate_nll`).
 MIN_STREAM_TOKENS = 64
@@ -72,7 +72,7 @@ def train_epoch(
 
 
 def evaluate_nll(
-    model: RNNLanguageModel,
+    model: LanguageModel,
     ids: Sequence[int],
     *,
     device: torch.device,
@@ -106,7 +106,7 @@ def evaluate_nll(
 
 
 def token_nlls(
-    model: RNNLanguageModel, ids: Sequence[int], *, device: torch.device, window: int = 256
+    model: LanguageModel, ids: Sequence[int], *, device: torch.device, window: int = 256
 ) -> list[float]:
     """``-ln P(ids[t] | ids[:t])`` for every ``t >= 1`` (``ids[0]`` is the start context),
     in the windows :func:`evaluate_nll` scores, so they add up to the model's score (up

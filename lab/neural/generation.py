@@ -25,8 +25,8 @@ import torch
 from torch import Tensor, nn
 
 from lab.models.protocol import GenerationRequest, Sample, make_sample, warn_unknown_prompt_tokens
-from lab.neural.decoding import ban_tokens, next_token
-from lab.neural.network import Hidden, RNNLanguageModel, step_decoding
+from lab.neural.decoding import ban_tokens, next_token, repetition_controls
+from lab.neural.network import Hidden, LanguageModel, step_decoding
 from lab.text.tokenizers import AnyTokenizer
 from lab.text.vocabulary import Vocabulary
 
@@ -89,7 +89,7 @@ def generate_ids(
 
 
 def decode_requests(
-    model: RNNLanguageModel,
+    model: LanguageModel,
     tokenizer: AnyTokenizer,
     vocab: Vocabulary,
     requests: Sequence[GenerationRequest],
@@ -116,7 +116,7 @@ def _chunks(requests: Sequence[GenerationRequest]) -> Iterator[list[GenerationRe
 
 
 def _decode_chunk(
-    model: RNNLanguageModel,
+    model: LanguageModel,
     tokenizer: AnyTokenizer,
     vocab: Vocabulary,
     requests: Sequence[GenerationRequest],
@@ -129,19 +129,17 @@ def _decode_chunk(
         warn_unknown_prompt_tokens(tokens, vocab)
     encoded = [[vocab.eos_id, *vocab.encode(tokens)] for tokens in prompts]
     counts = [r.num_samples for r in requests]
-    generators = [torch.Generator(device=device).manual_seed(r.seed) for r in requests]
+    rows = [
+        _Rows(r, ids[1:], vocab, device)  # the start <eos> is not part of the text
+        for r, ids in zip(requests, encoded, strict=True)
+    ]
     banned = vocab.never_emit_ids
 
     def choose(logits: Tensor) -> Tensor:
         """Each request's rows of ``logits`` through Exercise 6, with its own generator."""
         allowed = ban_tokens(logits.float(), banned)
-        parts = allowed.split(counts)
-        return torch.cat(
-            [
-                next_token(rows, r.sampling, generator=g)
-                for rows, r, g in zip(parts, requests, generators, strict=True)
-            ]
-        )
+        parts = zip(rows, logits.split(counts), allowed.split(counts), strict=True)
+        return torch.cat([r.choose(raw, part) for r, raw, part in parts])
 
     stop = vocab.eos_id if all(r.stop_at_eos for r in requests) else None
     net: nn.Module = model
@@ -158,15 +156,73 @@ def _decode_chunk(
             stop_id=stop,
         )
     results, row = [], 0
-    for request, prompt_tokens in zip(requests, prompts, strict=True):
+    for request, prompt_tokens, r in zip(requests, prompts, rows, strict=True):
         samples = []
-        for ids in out[row : row + request.num_samples, : request.max_tokens].tolist():
+        for i, ids in enumerate(
+            out[row : row + request.num_samples, : request.max_tokens].tolist()
+        ):
             if request.stop_at_eos and vocab.eos_id in ids:
                 ids = ids[: ids.index(vocab.eos_id) + 1]
-            samples.append(make_sample(tokenizer, prompt_tokens, vocab.decode(ids)))
+            logprobs = r.logprobs[i] if request.logprobs else None
+            samples.append(make_sample(tokenizer, prompt_tokens, vocab.decode(ids), logprobs))
         results.append(samples)
         row += request.num_samples
     return results
+
+
+class _Rows:
+    """One request's rows while they decode: its seeded generator, and what its
+    settings need of the sequence so far (the repetition controls' history, the
+    chosen tokens' log-probabilities, the tokens streamed to ``on_token``)."""
+
+    def __init__(
+        self,
+        request: GenerationRequest,
+        prompt_ids: list[int],
+        vocab: Vocabulary,
+        device: torch.device,
+    ) -> None:
+        self.request, self.vocab, n = request, vocab, request.num_samples
+        self.generator = torch.Generator(device=device).manual_seed(request.seed)
+        penalty, ngram = request.sampling.controls
+        self.histories = [list(prompt_ids) for _ in range(n)] if ngram else []
+        self.seen: Tensor | None = None
+        if penalty != 1.0:
+            self.seen = torch.zeros((n, len(vocab)), dtype=torch.bool, device=device)
+            self.seen[:, prompt_ids] = True
+        self.logprobs: list[list[float]] = [[] for _ in range(n)]
+        self.step, self.stopped = 0, [False] * n
+        self.records = bool(
+            self.histories or penalty != 1.0 or request.logprobs or request.on_token
+        )
+
+    def choose(self, raw: Tensor, allowed: Tensor) -> Tensor:
+        """The next token of each row: the repetition controls, then Exercise 6."""
+        sampling = self.request.sampling
+        if sampling.reads_history:
+            allowed = repetition_controls(allowed, sampling, self.seen, self.histories)
+        token = next_token(allowed, sampling, generator=self.generator)
+        if self.records and self.step < self.request.max_tokens:  # later: longer requests
+            self._record(raw, token)
+        self.step += 1
+        return token
+
+    def _record(self, raw: Tensor, token: Tensor) -> None:
+        ids = token.tolist()
+        for history, i in zip(self.histories, ids, strict=False):
+            history.append(i)
+        if self.seen is not None:
+            self.seen[torch.arange(len(ids)), token] = True
+        if self.request.logprobs:  # the model's own distribution, before any setting
+            chosen = torch.log_softmax(raw.double(), dim=-1).gather(1, token.view(-1, 1))
+            for values, value in zip(self.logprobs, chosen.view(-1).tolist(), strict=True):
+                values.append(value)
+        on_token = self.request.on_token
+        if on_token is not None:
+            for row, i in enumerate(ids):
+                if not self.stopped[row]:
+                    on_token(row, self.vocab.itos[i])
+                    self.stopped[row] = self.request.stop_at_eos and i == self.vocab.eos_id
 
 
 class _PrimedPrompts(nn.Module):
@@ -180,7 +236,7 @@ class _PrimedPrompts(nn.Module):
 
     def __init__(
         self,
-        model: RNNLanguageModel,
+        model: LanguageModel,
         prompts: Sequence[list[int]],
         counts: Sequence[int],
         device: torch.device,
@@ -200,8 +256,10 @@ class _PrimedPrompts(nn.Module):
                 read[tuple(ids)] = (logits[-1:], state)
         rows = [read[tuple(ids)] for ids in self._prompts]
         last = _cat_states([logits for logits, _ in rows], self._counts)
-        self.primed = (last, _cat_states([state for _, state in rows], self._counts))
-        return self.primed
+        assert isinstance(last, Tensor)  # logits are one tensor, never a pair
+        primed = (last, _cat_states([state for _, state in rows], self._counts))
+        self.primed = primed
+        return primed
 
 
 def _cat_states(states: Sequence[Hidden], counts: Sequence[int]) -> Hidden:
@@ -218,14 +276,16 @@ def _cat_states(states: Sequence[Hidden], counts: Sequence[int]) -> Hidden:
     return join([h for h, _ in pairs]), join([c for _, c in pairs])
 
 
-def next_token_probs(
-    model: RNNLanguageModel, ids: Sequence[int], *, device: torch.device
+def next_token_weights(
+    model: LanguageModel, ids: Sequence[int], *, device: torch.device
 ) -> list[float]:
-    """Softmax over the vocabulary after reading all of ``ids`` (at least the start
-    token) in one pass, as :func:`generate_ids` primes before its first draw."""
+    """``exp(logits)`` over the vocabulary after reading all of ``ids`` (at least the
+    start token) in one pass, as :func:`generate_ids` primes before its first draw:
+    the softmax up to its normaliser, with the raw logits the repetition penalty
+    reads (HF applies it to logits, not log-probabilities)."""
     model.eval()
     context = torch.as_tensor(ids, dtype=torch.long, device=device).view(-1, 1)
     with torch.inference_mode(), step_decoding():
         logits, _ = model(context)
-        probs = torch.softmax(logits[-1, 0].double(), dim=-1)
-    return [float(p) for p in probs.tolist()]
+        weights = torch.exp(logits[-1, 0].double())
+    return [float(w) for w in weights.tolist()]

@@ -2,7 +2,9 @@
 tokenizer and vocabulary, on :class:`~lab.models.base.GeneratorBase`.
 
 The word and character LSTMs are the same class with different registry
-defaults (unit, sizes, batch shape). A run directory holds ``config.json``,
+defaults (unit, sizes, batch shape). :class:`NetworkGenerator` is everything
+but the network, so another network on this package's loops (the transformer
+of :mod:`lab.transformer`) is a small subclass. A run directory holds ``config.json``,
 ``vocab.json``, ``weights.safetensors`` (best epoch) and, while training,
 ``trainer_state.pt`` (tensors and numbers only, read back with
 ``torch.load(weights_only=True)``) for ``--resume``.
@@ -14,7 +16,7 @@ import pickle
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import torch
 from safetensors.torch import load_model, save_model
@@ -27,38 +29,56 @@ from lab.models.config import VocabConfig
 from lab.models.protocol import FitRequest, FitResult, GenerationRequest, Sample
 from lab.models.scoring import ScoreResult
 from lab.models.staging import ALL, staged_run
-from lab.neural.config import NeuralConfig, process_context, resolve_device
+from lab.neural.config import NeuralConfig, TrainConfig, process_context, resolve_device
 from lab.neural.epoch import evaluate_nll, token_nlls
-from lab.neural.generation import decode_requests, next_token_probs
-from lab.neural.network import RNNLanguageModel, build_model, count_parameters, saved_cutoffs
-from lab.neural.training import TrainerState, train_model
+from lab.neural.generation import decode_requests, next_token_weights
+from lab.neural.network import LanguageModel, build_model, count_parameters, saved_cutoffs
+from lab.neural.training import LossFn, TrainerState, train_model
 
-__all__ = ["CharLSTMGenerator", "RNNGenerator", "WordLSTMGenerator"]
+__all__ = ["CharLSTMGenerator", "NetworkGenerator", "RNNGenerator", "WordLSTMGenerator"]
 
 WEIGHTS_FILE = "weights.safetensors"
 TRAINER_FILE = "trainer_state.pt"
 
 
-class RNNGenerator(GeneratorBase[NeuralConfig]):
-    """A recurrent language model with its tokenizer and vocabulary."""
+class TrainedConfig(Protocol):
+    """A network kind's configuration: a ``train`` section (and its network's shape)."""
+
+    @property
+    def train(self) -> TrainConfig: ...
+
+
+C = TypeVar("C", bound=TrainedConfig)
+N = TypeVar("N", bound="NetworkGenerator[Any]")
+
+
+class NetworkGenerator(GeneratorBase[C]):
+    """A network of this package's loops with its tokenizer and vocabulary: trained,
+    scored, sampled, saved and resumed the same way whatever the network; a kind
+    supplies :meth:`_new_model` (and, if it trains differently, :meth:`_training_loss`)."""
 
     state_files: ClassVar[tuple[str, ...]] = (WEIGHTS_FILE,)
     carried_files: ClassVar[tuple[str, ...]] = (TRAINER_FILE,)
 
-    def __init__(
-        self, config: NeuralConfig | None = None, vocab_config: VocabConfig | None = None
-    ) -> None:
+    def __init__(self, config: C | None = None, vocab_config: VocabConfig | None = None) -> None:
         super().__init__(config, vocab_config)
-        self.model: RNNLanguageModel | None = None
+        self.model: LanguageModel | None = None
         self.device = resolve_device(self.config.train.device)
 
-    def _model(self) -> RNNLanguageModel:
+    def _model(self) -> LanguageModel:
         return self._fitted(self.model)
 
-    def _new_model(self, cutoffs: list[int] | None = None) -> RNNLanguageModel:
-        """A fresh network of this configuration on this generator's device (an
-        adaptive output layer split at ``cutoffs``, by default the rule's)."""
-        return build_model(len(self.vocab), self.config.model, self.device, cutoffs)
+    def _new_model(self, cutoffs: list[int] | None = None) -> LanguageModel:
+        """A fresh network of this configuration on this generator's device (``cutoffs``:
+        an adaptive output layer's, read back from saved weights)."""
+        raise NotImplementedError
+
+    def _training_loss(self) -> LossFn | None:
+        """:func:`~lab.neural.training.train_step`'s loss hook (``None``: the model's own)."""
+        return None
+
+    def _upgrade_config(self, manifest: dict[str, Any]) -> None:
+        """Adapt the configuration of a run saved by an older version (before loading)."""
 
     def encode(self, text: str) -> list[int]:
         """``<eos>`` (the start context) followed by the ids of ``text``'s tokens."""
@@ -125,6 +145,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
                 state=state,
                 progress=request.progress and ctx.is_main,
                 on_epoch_end=save_epoch,
+                loss_fn=self._training_loss(),
             )
         st = outcome.state
         scored = valid_ids or train_ids
@@ -184,9 +205,9 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
     def _next_token_weights(
         self, prompt_tokens: list[str]
     ) -> tuple[Sequence[str], Sequence[float]]:
-        """The softmax ``generate`` samples its first token from, in id order."""
+        """``exp(logits)`` ``generate`` samples its first token from, in id order."""
         ids = [self.vocab.eos_id, *self.vocab.encode(prompt_tokens)]
-        return self.vocab.itos, next_token_probs(self._model(), ids, device=self.device)
+        return self.vocab.itos, next_token_weights(self._model(), ids, device=self.device)
 
     # -- generation ------------------------------------------------------------
     def _generate(self, request: GenerationRequest) -> list[Sample]:
@@ -208,7 +229,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
         return {"parameters": count_parameters(self._model())}
 
     @classmethod
-    def load(cls, directory: Path, *, device: str | None = None) -> RNNGenerator:
+    def load(cls: type[N], directory: Path, *, device: str | None = None) -> N:
         """Rebuild a generator from a run directory; ``device`` overrides the saved one."""
         manifest, config, vocab_config = cls._read_run(Path(directory))
         if device is not None:
@@ -216,11 +237,7 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
         return cls._restore(Path(directory), manifest, config, vocab_config)
 
     def _load_state(self, directory: Path, manifest: dict[str, Any]) -> None:
-        model_config = self.config.model
-        if "adaptive_softmax" not in manifest.get("config", {}).get("model", {}):
-            # Runs saved before the option existed all have the full softmax.
-            model_config = replace(model_config, adaptive_softmax="off")
-            self.config = replace(self.config, model=model_config)
+        self._upgrade_config(manifest)
         weights = directory / WEIGHTS_FILE
         if not weights.exists():
             raise CheckpointError(f"{directory} has no {WEIGHTS_FILE}")
@@ -237,6 +254,21 @@ class RNNGenerator(GeneratorBase[NeuralConfig]):
 
     def _describe_state(self) -> dict[str, Any]:
         return {"parameters": count_parameters(self.model) if self.model is not None else None}
+
+
+class RNNGenerator(NetworkGenerator[NeuralConfig]):
+    """A recurrent language model with its tokenizer and vocabulary."""
+
+    def _new_model(self, cutoffs: list[int] | None = None) -> LanguageModel:
+        """A fresh network of this configuration on this generator's device (an
+        adaptive output layer split at ``cutoffs``, by default the rule's)."""
+        return build_model(len(self.vocab), self.config.model, self.device, cutoffs)
+
+    def _upgrade_config(self, manifest: dict[str, Any]) -> None:
+        if "adaptive_softmax" not in manifest.get("config", {}).get("model", {}):
+            # Runs saved before the option existed all have the full softmax.
+            model = replace(self.config.model, adaptive_softmax="off")
+            self.config = replace(self.config, model=model)
 
 
 class WordLSTMGenerator(RNNGenerator):

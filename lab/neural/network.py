@@ -18,7 +18,6 @@ softmax of log-probabilities is the distribution itself).
 from __future__ import annotations
 
 import contextlib
-import re
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,8 +27,7 @@ import torch
 from safetensors import safe_open
 from torch import Tensor, nn
 
-from lab.errors import OptionError
-from lab.limits import check_network_size
+from lab.limits import built_in_memory, check_network_size
 from lab.neural.config import ModelConfig
 
 # LSTMs carry (h, c); GRUs and vanilla RNNs carry h alone.
@@ -38,7 +36,17 @@ Hidden: TypeAlias = Tensor | tuple[Tensor, Tensor]
 _CELLS: dict[str, Callable[..., nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
-class RNNLanguageModel(nn.Module):
+class LanguageModel(nn.Module):
+    """What the loops of this package ask of a network: ``forward(tokens (T, B), state)
+    -> (logits (T, B, V), state)``, ``None`` meaning a fresh state, and that fresh state
+    (:meth:`init_hidden`). The LSTM below is one; the transformer of
+    :mod:`lab.transformer.model` (whose state is the context window) is another."""
+
+    def init_hidden(self, batch_size: int) -> Hidden:
+        raise NotImplementedError
+
+
+class RNNLanguageModel(LanguageModel):
     """Predicts the next token at every position of a token stream.
 
     >>> import torch
@@ -201,13 +209,8 @@ def uses_adaptive(config: ModelConfig, vocab_size: int) -> bool:
     with ``"auto"`` for untied models of at least :data:`AUTO_MIN_VOCAB` tokens
     (tying needs the full output matrix, and on a book-sized corpus it is worth
     more than the speed)."""
-    if config.adaptive_softmax == "on":
-        return True
-    return (
-        config.adaptive_softmax == "auto"
-        and not config.tie_weights
-        and vocab_size >= AUTO_MIN_VOCAB
-    )
+    auto = not config.tie_weights and vocab_size >= AUTO_MIN_VOCAB
+    return config.adaptive_softmax == "on" or (config.adaptive_softmax == "auto" and auto)
 
 
 def build_model(
@@ -221,25 +224,16 @@ def build_model(
     :func:`adaptive_cutoffs`), on ``device``; one line (an :class:`OptionError`, not a crash log)
     when the machine cannot hold it (``--hidden-dim 1000000000``, or a
     ``config.json`` saying so)."""
-    check_network_size(  # refused from its shape, before a byte is allocated
-        vocab_size,
-        config.embedding_dim,
-        config.hidden_dim,
-        config.num_layers,
-        tied=config.tie_weights,
+    shape = (config.embedding_dim, config.hidden_dim, config.num_layers)
+    check_network_size(vocab_size, *shape, tied=config.tie_weights)  # before any allocation
+    what = (
+        f"a network with embedding_dim {config.embedding_dim}, hidden_dim {config.hidden_dim}, "
+        f"num_layers {config.num_layers} and {vocab_size:,} tokens"
     )
-    try:
+    with built_in_memory(what, device):
         if uses_adaptive(config, vocab_size):
             return AdaptiveRNNLanguageModel(vocab_size, config, cutoffs).to(device)
         return RNNLanguageModel(vocab_size, config).to(device)
-    except (MemoryError, RuntimeError) as exc:
-        if not isinstance(exc, MemoryError) and not re.search("alloc|overflow", str(exc)):
-            raise
-        raise OptionError(
-            f"a network with embedding_dim {config.embedding_dim}, hidden_dim "
-            f"{config.hidden_dim}, num_layers {config.num_layers} and {vocab_size:,} tokens "
-            f"does not fit in the memory of {device or 'cpu'}"
-        ) from None
 
 
 class AdaptiveRNNLanguageModel(RNNLanguageModel):
@@ -260,7 +254,7 @@ class AdaptiveRNNLanguageModel(RNNLanguageModel):
         super().__init__(vocab_size, config)
         # The adaptive head replaces the full output matrix; with an identity in its
         # place Exercise 3's forward returns the RNN's dropped-out output (T, B, H).
-        self.decoder = nn.Identity()
+        self.decoder = nn.Identity()  # type: ignore[assignment]
         self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(
             config.hidden_dim,
             vocab_size,

@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -26,9 +26,17 @@ from lab.errors import LabError
 from lab.models.protocol import EpochRecord
 from lab.models.scoring import perplexity
 from lab.neural.batching import batchify, num_batches
-from lab.neural.config import TrainConfig, any_rank, process_context
+from lab.neural.config import (  # why training stops
+    CONVERGED,
+    DIVERGED,
+    EPOCHS,
+    TIME_CAP,
+    TrainConfig,
+    any_rank,
+    process_context,
+)
 from lab.neural.epoch import evaluate_nll, train_epoch
-from lab.neural.network import AdaptiveRNNLanguageModel, Hidden, RNNLanguageModel, detach_hidden
+from lab.neural.network import AdaptiveRNNLanguageModel, Hidden, LanguageModel, detach_hidden
 
 LossFn = Callable[[nn.Module, Tensor, Tensor, Hidden], tuple[Tensor, Hidden]]
 """``loss_fn(model, x, y, hidden) -> (mean loss, new state)``: the forward pass and
@@ -61,11 +69,6 @@ class TrainerState:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
-#: Why training stopped, as the report says it.
-CONVERGED, EPOCHS, TOKEN_BUDGET, TIME_CAP = "converged", "epochs", "token budget", "time cap"
-DIVERGED = "diverged"
-
-
 @dataclass(frozen=True)
 class TrainOutcome:
     state: TrainerState
@@ -79,7 +82,7 @@ class TrainOutcome:
 
 
 def next_token_loss(
-    model: nn.Module, x: Tensor, y: Tensor, hidden: Hidden
+    model: nn.Module, x: Tensor, y: Tensor, hidden: Hidden | None
 ) -> tuple[Tensor, Hidden]:
     """The mean cross-entropy (nats per token) of ``model``'s predictions for the
     targets ``y`` (``(T, B)``) after reading ``x`` from ``hidden``, and the new state.
@@ -140,7 +143,7 @@ def head_loss(model: nn.Module, x: Tensor, y: Tensor, hidden: Hidden) -> tuple[T
 
 
 def train_model(
-    model: RNNLanguageModel,
+    model: LanguageModel,
     train_ids: Sequence[int],
     valid_ids: Sequence[int] | None,
     config: TrainConfig,
@@ -149,13 +152,15 @@ def train_model(
     state: TrainerState | None = None,
     progress: bool = True,
     on_epoch_end: Callable[[TrainerState, bool], None] | None = None,
+    loss_fn: LossFn | None = None,
 ) -> TrainOutcome:
     """Train ``model`` in place; on return it holds the best epoch's weights.
 
     ``on_epoch_end(state, improved)`` is called after each epoch (to save a
     checkpoint); passing a ``state`` from an earlier run resumes it. Call
     this inside ``torch.random.fork_rng`` after seeding, so dropout noise is
-    reproducible without touching the caller's global RNG.
+    reproducible without touching the caller's global RNG. ``loss_fn`` is
+    :func:`train_step`'s hook (by default the model's own loss).
 
     Under ``torchrun`` each process takes its own ``batch_size`` columns of
     the stream and gradients are averaged (:mod:`lab.neural.config`).
@@ -163,41 +168,30 @@ def train_model(
     state = state or TrainerState()
     ctx = process_context()
     width = config.batch_size
-    columns = batchify(train_ids, width * ctx.world_size)[
-        :, ctx.rank * width : (ctx.rank + 1) * width
-    ]
-    source = columns.contiguous().to(device)
+    columns = batchify(train_ids, width * ctx.world_size)
+    source = columns[:, ctx.rank * width : (ctx.rank + 1) * width].contiguous().to(device)
     # DDP averages gradients across processes; it syncs rank 0's weights on wrapping.
     net: nn.Module = DistributedDataParallel(model) if ctx.world_size > 1 else model
-    optimizer = _make_optimizer(model, config)
-    # lr_decay = 1 means a constant rate (ReduceLROnPlateau itself refuses factor 1).
-    scheduler = (
-        torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, mode="min", factor=config.lr_decay, patience=0
-        )
-        if config.lr_decay < 1
-        else None
-    )
+    optimizer, scheduler = config.make_optimizer(model)
     if state.optimizer is not None:
         optimizer.load_state_dict(state.optimizer)
     if state.scheduler is not None and scheduler is not None:
         scheduler.load_state_dict(state.scheduler)
     if state.rng is not None:
         torch.set_rng_state(state.rng)
-    loss_fn = head_loss if isinstance(model, AdaptiveRNNLanguageModel) else next_token_loss
+    if loss_fn is None:  # the model's own: the adaptive softmax's head, or Exercise 4's
+        loss_fn = head_loss if isinstance(model, AdaptiveRNNLanguageModel) else next_token_loss
     started = time.perf_counter() - state.elapsed_seconds
     stopped_early = False
     # Empty until training really ends: a checkpoint saved mid-run must not claim a stop.
     state.stop_reason = ""
     # One bar for the whole run, its total the budget, so its estimate is the time left.
-    planned = _planned_batches(config, state, num_batches(source, config.bptt), ctx.world_size)
-    session, done_batches = time.perf_counter(), 0
-    bar = tqdm(
-        total=planned,
-        unit="batch",
-        disable=None if progress else True,  # None: off when not a TTY
-        leave=False,
+    planned = config.batches_left(
+        state.epoch, state.tokens, num_batches(source, config.bptt), ctx.world_size
     )
+    session, done_batches = time.perf_counter(), 0
+    # disable=None: off when stderr is not a terminal.
+    bar = tqdm(total=planned, unit="batch", disable=None if progress else True, leave=False)
 
     while state.epoch < config.epochs:
         model.train()
@@ -214,13 +208,15 @@ def train_model(
             if not math.isfinite(loss):  # NaN/inf: the weights are ruined from here on
                 budget_hit = DIVERGED
             else:  # budgets are checked every batch, so one long epoch cannot overrun them
-                budget_hit = _budget_hit(config, state.tokens, time.perf_counter() - started)
+                budget_hit = config.budget_used(state.tokens, time.perf_counter() - started)
             return bool(budget_hit)
 
         epoch_loss, epoch_tokens = train_epoch(
             source,
             config.bptt,
-            lambda x, y, h: train_step(net, x, y, h, optimizer, config.clip, loss_fn=loss_fn),
+            lambda x, y, h: train_step(
+                net, x, y, cast(Hidden, h), optimizer, config.clip, loss_fn=loss_fn
+            ),
             model.init_hidden(config.batch_size),
             on_batch,
         )
@@ -302,34 +298,3 @@ def _time_left(planned: int, done: int, seconds: float) -> str:
         return ""
     left = (planned - done) * seconds / done
     return f" | ~{left / 60:.1f} min left" if left >= 60 else f" | ~{left:.0f}s left"
-
-
-def _planned_batches(
-    config: TrainConfig, state: TrainerState, per_epoch: int, world_size: int
-) -> int:
-    """Batches left in the budget: the remaining epochs, or the token budget if it ends first."""
-    batches = max(0, config.epochs - state.epoch) * per_epoch
-    if config.max_tokens is not None:
-        per_batch = config.batch_size * config.bptt * world_size
-        left = max(0, config.max_tokens - state.tokens)
-        batches = min(batches, -(-left // per_batch))
-    return batches
-
-
-def _budget_hit(config: TrainConfig, tokens: int, seconds: float) -> str:
-    """The budget that ``tokens`` seen after ``seconds`` has used up, or ``""``.
-
-    The token budget is the same on every machine; the wall-clock cap is not, so
-    under ``torchrun`` every rank must agree on it (one small all-reduce).
-    """
-    if config.max_tokens is not None and tokens >= config.max_tokens:
-        return TOKEN_BUDGET
-    if config.max_minutes is not None and any_rank(seconds > 60 * config.max_minutes):
-        return TIME_CAP
-    return ""
-
-
-def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)

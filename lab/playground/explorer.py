@@ -23,6 +23,9 @@ from typing import Any
 from lab.errors import LabError, OptionError
 from lab.models.base import Generator
 from lab.models.sampling import SamplingConfig
+from lab.playground.units import shown
+from lab.text.tokenizers import PARAGRAPH
+from lab.text.vocabulary import EOS
 
 BAR_WIDTH = 24  # characters for probability 1
 
@@ -41,12 +44,12 @@ def render(
 ) -> str:
     """One HTML table per model: its walk so far and its top-10 next tokens, before
     and after ``sampling``, as bars of block characters."""
-    parts = ['<div style="display:flex;gap:2em;flex-wrap:wrap">']
+    parts = ['<div style="display:flex;gap:2em;flex-wrap:wrap;overflow-wrap:anywhere">']
     for name, model in models.items():
         dist = model.next_token_distribution(walks[name], sampling=sampling, top_n=10)
         text = model.tokenizer.detokenize(walks[name])
         rows = "".join(
-            f"<tr><td><code>{html.escape(repr(c.token))}</code></td>"
+            f"<tr><td>{token_html(model, c.token)}</td>"
             f"<td>{_bar(c.prob)} {c.prob:.3f}</td><td>{_bar(c.sampled_prob)} {c.sampled_prob:.3f}</td></tr>"
             for c in dist.top
         )
@@ -56,6 +59,21 @@ def render(
             f"{dist.kept:,} tokens can be drawn</div>"
         )
     return "".join(parts) + "</div>"
+
+
+#: Tokens with no text of their own, named as the playground page names them.
+TOKEN_NAMES = {EOS: "end of sentence", "\n": "line break", " ": "space", "\t": "tab"}
+
+
+def token_html(model: Generator, token: str) -> str:
+    """A token as the text it stands for (an opening-quote marker as its quote), or,
+    for one with no text (``<eos>``, a paragraph break, a space), its name in italics."""
+    text = shown(model, token)
+    if text.strip():
+        return f"<code>{html.escape(text)}</code>"
+    if token == PARAGRAPH and model.tokenizer.kind == "word":
+        return "<i>new paragraph</i>"
+    return f"<i>{html.escape(TOKEN_NAMES.get(token, token))}</i>"
 
 
 def _bar(p: float) -> str:

@@ -9,7 +9,6 @@ routes requests here. Every bad setting or request is an
 from __future__ import annotations
 
 import ipaddress
-import math
 import os
 import threading
 import warnings
@@ -18,12 +17,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lab.errors import LabError, OptionError, UnknownTokenWarning
-from lab.limits import generation_settings
 from lab.models.base import Generator
 from lab.models.checkpoint import load_run
 from lab.models.probabilities import MAX_TOP_N
 from lab.models.protocol import SamplingConfig
-from lab.models.scoring import perplexity
+from lab.playground import units
+from lab.settings import generation_settings, length_in_words
 
 #: Longest text the surprisal view scores and longest walk it keeps: one page, not a book.
 MAX_TEXT_CHARS = 20_000
@@ -34,7 +33,7 @@ T = TypeVar("T")
 
 def sampling_from(payload: Mapping[str, Any]) -> SamplingConfig:
     """The page's settings as a :class:`SamplingConfig`, checked by the command line's
-    validator (:func:`lab.limits.generation_settings`)."""
+    validator (:func:`lab.settings.generation_settings`)."""
     sampling: SamplingConfig = generation_settings(payload).sampling()
     return sampling
 
@@ -115,14 +114,19 @@ class Playground:
         sampling, max_tokens, seed = settings.sampling(), settings.max_tokens, settings.seed
         if settings.num_samples != 1:
             raise OptionError("the page shows one sample per model: num_samples must be 1")
+        # Lengths in words, the one unit every model shares (lab.playground.units).
+        max_words = length_in_words(payload.get("max_words"))
         prompt = self._text(payload, "prompt")
         results = []
         for name, gen in self.models.items():
 
             def run(gen: Generator = gen) -> dict[str, Any]:
-                sample = gen.generate(prompt, max_tokens=max_tokens, sampling=sampling, seed=seed)[
-                    0
-                ]
+                if max_words is not None:
+                    sample = units.generate_words(gen, prompt, max_words, sampling, seed)
+                else:
+                    (sample,) = gen.generate(
+                        prompt, max_tokens=max_tokens, sampling=sampling, seed=seed
+                    )
                 return {"text": sample.text, "full_text": sample.full_text}
 
             results.append({"model": name, **self._guarded(name, run)})
@@ -139,7 +143,12 @@ class Playground:
 
         def run() -> dict[str, Any]:
             dist = gen.next_token_distribution(context, sampling=sampling, top_n=top_n)
-            return {**dist.to_dict(), "text": gen.tokenizer.detokenize(list(dist.context))}
+            shown = [units.shown(gen, c.token) for c in dist.top]  # tokens as text
+            return {
+                **dist.to_dict(),
+                "text": gen.tokenizer.detokenize(list(dist.context)),
+                "shown": shown,
+            }
 
         return {"model": name, **self._guarded(name, run, raise_errors=True)}
 
@@ -174,22 +183,7 @@ class Playground:
         for name, gen in self.models.items():
 
             def run(gen: Generator = gen) -> dict[str, Any]:
-                logprobs = gen.token_logprobs(text)
-                nll = -math.fsum(t.logprob for t in logprobs)
-                return {
-                    "tokens": [
-                        {
-                            "token": t.token,
-                            "logprob": t.logprob,
-                            "bits": t.surprisal_bits,
-                            "oov": t.oov,
-                        }
-                        for t in logprobs
-                    ],
-                    "nll_nats": nll,
-                    # Exercise 9's function, so the page shows what the student's code says.
-                    "ppl": perplexity(nll, len(logprobs)) if logprobs else 1.0,
-                }
+                return units.surprisal(gen, text)  # bits per character, unknowns spelled
 
             results.append({"model": name, **self._guarded(name, run)})
         return {"results": results}

@@ -21,11 +21,8 @@ A corpus spec is one of (checked in this order):
    never waits for a server, and keeps training on the edition it has.
 3. an existing file in the current directory;
 4. an NLTK Gutenberg file id such as ``carroll-alice.txt`` (installed, or
-   downloaded into the cache by 2c).
-
->>> corpus = load_corpus("alice")  # doctest: +SKIP
->>> corpus.source  # doctest: +SKIP
-'nltk:carroll-alice.txt'
+   downloaded into the cache by 2c): ``load_corpus("alice").source`` is
+   ``'nltk:carroll-alice.txt'`` where NLTK's data is installed.
 """
 
 from __future__ import annotations

@@ -23,12 +23,15 @@ function field(id) {
 }
 
 function settings() {
+  // Greedy decoding ignores temperature, top-k and top-p: send none, or the server refuses
+  // the pair as a contradiction (one validator for the page and the command line).
+  const greedy = $("greedy").checked;
   return {
-    greedy: $("greedy").checked,
-    temperature: Number($("temperature").value),
-    top_k: field("top-k"),
-    top_p: field("top-p"),
-    max_tokens: field("max-tokens"),
+    greedy,
+    temperature: greedy ? null : Number($("temperature").value),
+    top_k: greedy ? null : field("top-k"),
+    top_p: greedy ? null : field("top-p"),
+    max_words: field("max-words"), // words for every model, the character one included
     seed: field("seed") ?? 0,
   };
 }
@@ -50,10 +53,35 @@ async function api(path, body) {
   return data;
 }
 
-function shown(token) {
-  if (token === " ") return "␣";
-  if (token === "\n") return "↵";
-  return token;
+// Tokens with no text of their own, named in words where a row has room for them.
+const NAMES = {"<eos>": "end of sentence", "\n": "line break", " ": "space", "\t": "tab",
+  "<unk>": "unknown word", "<pad>": "padding"};
+
+function label(token, text, unit) {
+  // What a reader sees for a token: the text it stands for (the server sends it: an
+  // opening-quote marker reads as the quote), else a name in italics.
+  if (text && text.trim() !== "") return {text, special: false};
+  if (unit === "word" && token === "\n") return {text: "new paragraph", special: true};
+  return {text: NAMES[token] || token, special: true};
+}
+
+// Surprisal colours: bits per character, the unit every model shares.
+const SCALE_BITS = 8; // this many bits per character or more: the darkest colour
+
+function heatColor(bitsPerChar) {
+  const x = Math.min(Math.max(bitsPerChar, 0) / SCALE_BITS, 1);
+  return `hsl(${50 - 50 * x}, 95%, ${92 - 42 * x}%)`;
+}
+
+function buildLegend() {
+  const scale = $("legend-scale");
+  scale.replaceChildren();
+  for (let b = 0; b <= SCALE_BITS; b += 2) {
+    const cell = document.createElement("span");
+    cell.textContent = b === SCALE_BITS ? `${b}+` : String(b);
+    cell.style.background = heatColor(b);
+    scale.append(cell);
+  }
 }
 
 function panel(name) {
@@ -94,23 +122,25 @@ function buildPanels(models) {
   }
 }
 
-function renderBars(name, dist) {
-  const div = panel(name);
+function renderBars(model, dist) {
+  const div = panel(model);
   div.querySelector(".step-text").textContent = dist.text || "(start of text)";
   div.querySelector(".step-note").textContent =
     `${dist.sampling}: ${dist.kept} of ${dist.candidates} tokens can be drawn`;
   const bars = div.querySelector(".bars");
   bars.replaceChildren();
-  for (const c of dist.top) {
+  const unit = div.dataset.unit;
+  dist.top.forEach((c, i) => {
     const row = document.createElement("div");
     row.className = "bar-row" + (c.sampled_prob > 0 ? "" : " cut");
     row.dataset.token = c.token;
     row.dataset.prob = c.prob;
     row.dataset.sampledProb = c.sampled_prob;
-    row.title = `${c.token}: ${c.prob.toFixed(4)} before, ${c.sampled_prob.toFixed(4)} after`;
-    const label = document.createElement("span");
-    label.className = "token";
-    label.textContent = shown(c.token);
+    const shown = label(c.token, (dist.shown || [])[i], unit);
+    row.title = `${shown.text}: ${c.prob.toFixed(4)} before, ${c.sampled_prob.toFixed(4)} after`;
+    const name = document.createElement("span");
+    name.className = "token" + (shown.special ? " special" : "");
+    name.textContent = shown.text;
     const track = document.createElement("span");
     track.className = "track";
     for (const [cls, p] of [["before", c.prob], ["after", c.sampled_prob]]) {
@@ -122,10 +152,10 @@ function renderBars(name, dist) {
     const nums = document.createElement("span");
     nums.className = "nums";
     nums.textContent = `${c.prob.toFixed(3)} → ${c.sampled_prob.toFixed(3)}`;
-    row.append(label, track, nums);
-    row.addEventListener("click", () => step(name, c.token));
+    row.append(name, track, nums);
+    row.addEventListener("click", () => step(model, c.token));
     bars.append(row);
-  }
+  });
   div.querySelector(".warnings").textContent = (dist.warnings || []).join(" ");
 }
 
@@ -191,6 +221,8 @@ async function generate() {
       pre.classList.toggle("error", Boolean(r.error));
       pre.textContent = r.error || r.full_text;
     }
+    // The next-token panels follow the prompt just generated from, not an old walk.
+    await startSteps();
     document.body.dataset.generated = String(Number(document.body.dataset.generated || 0) + 1);
     showError("");
   } catch (err) {
@@ -198,9 +230,29 @@ async function generate() {
   }
 }
 
-function heatColor(bits) {
-  const x = Math.min(bits / 14, 1); // 14 bits: rarer than one in 16,000
-  return `hsl(${50 - 50 * x}, 95%, ${92 - 42 * x}%)`;
+function heatSpan(t, unit) {
+  // One token of the heat map, coloured by its bits per character (with the bits of
+  // spelling an unknown word out); tokens with no text get a small mark.
+  const span = document.createElement("span");
+  const bits = t.bits + (t.spelling_bits || 0);
+  const perChar = bits / Math.max(t.chars, 1);
+  const shown = label(t.token, t.text, unit);
+  if (!t.text || t.text.includes("\n")) { // a sentence end, a paragraph or line break
+    span.textContent = t.token === "<eos>" ? "·" : "¶";
+    span.classList.add("special");
+  } else {
+    span.textContent = t.text; // a character model's space is a coloured space
+  }
+  span.style.background = heatColor(perChar);
+  span.dataset.bitsPerChar = perChar.toFixed(4);
+  let title = `${shown.text}: ${bits.toFixed(2)} bits`;
+  if (t.oov) {
+    title += ` (${t.bits.toFixed(2)} as <unk>, outside the vocabulary, ` +
+      `+ ${t.spelling_bits.toFixed(2)} to spell it out)`;
+    span.classList.add("oov");
+  }
+  span.title = `${title}, ${perChar.toFixed(2)} bits/char`;
+  return span;
 }
 
 async function surprisal() {
@@ -217,18 +269,24 @@ async function surprisal() {
         continue;
       }
       summary.classList.remove("panel-error");
+      const unknown = r.tokens.filter((t) => t.oov).length;
       summary.textContent =
-        `${r.tokens.length} tokens, ${r.nll_nats.toFixed(1)} nats in all, perplexity ${r.ppl.toFixed(1)}`;
+        `${r.bits_per_char.toFixed(3)} bits/char (${r.bits.toFixed(1)} bits over ${r.chars} ` +
+        `characters, ${r.tokens.length} ${r.unit} tokens` +
+        (unknown ? `, ${unknown} unknown, spelled out` : "") + ")";
+      summary.dataset.bitsPerChar = r.bits_per_char;
+      heat.classList.toggle("char", r.unit === "char");
       for (const t of r.tokens) {
-        const span = document.createElement("span");
-        span.textContent = shown(t.token);
-        span.style.background = heatColor(t.bits);
-        span.title = `${t.token}: ${t.bits.toFixed(2)} bits (ln p = ${t.logprob.toFixed(3)})` +
-          (t.oov ? ", outside the vocabulary: scored as <unk>" : "");
-        if (t.oov) span.classList.add("oov");
-        heat.append(span, div.dataset.unit === "char" ? "" : " ");
+        const span = heatSpan(t, r.unit);
+        heat.append(span);
+        if (span.textContent === "¶" || (r.unit === "char" && t.token === "\n")) {
+          heat.append(document.createElement("br"));
+        } else if (r.unit !== "char") {
+          heat.append(" ");
+        }
       }
     }
+    document.body.dataset.surprisals = String(Number(document.body.dataset.surprisals || 0) + 1);
     showError("");
   } catch (err) {
     showError(err.message);
@@ -248,6 +306,7 @@ async function main() {
   $("generate").addEventListener("click", generate);
   $("step-start").addEventListener("click", startSteps);
   $("surprisal-go").addEventListener("click", surprisal);
+  buildLegend();
   try {
     const info = await api("/api/models");
     buildPanels(info.models);
