@@ -56,3 +56,13 @@ def save_tiny_runs(
         gen.save(directory / name)
         paths.append(directory / name)
     return paths
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (for a playground server a test starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

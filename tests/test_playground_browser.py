@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _playground_runs import FOUR_RUNS, save_tiny_runs
+from _playground_runs import FOUR_RUNS, free_port, save_tiny_runs
 
 from lab.playground.units import count_words
 
@@ -50,19 +49,12 @@ pytestmark = pytest.mark.skipif(
 WAIT_SECONDS = 30
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, prose_text: str) -> Iterator[str]:
     """``textgen-lab playground`` on four tiny runs (word and character units), in a
     subprocess on a free loopback port."""
     runs = save_tiny_runs(tmp_path_factory.mktemp("runs"), prose_text, FOUR_RUNS)
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _playground_runs import save_tiny_runs
+from _playground_runs import free_port, save_tiny_runs
 
 from lab.cli import main
 
@@ -54,17 +54,10 @@ def client(playground: Playground) -> TestClient:
     return TestClient(create_app(playground), base_url="http://127.0.0.1:8765")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def live(runs: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """``textgen-lab playground`` on the Markov run, in a subprocess; yields its port."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
