@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -86,12 +88,25 @@ def test_infinite_loops_time_out_and_score_zero(tmp_path: Path) -> None:
 
 
 @reference_only
-def test_the_overall_time_limit_zeroes_what_did_not_report(tmp_path: Path) -> None:
+def test_the_overall_time_limit_zeroes_what_did_not_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     submission = copy_reference(tmp_path)
     inject(submission, "lab/evaluation/metrics.py", "distinct_n", LOOP)
-    report = grade_submission(
-        submission, exercises=[DISTINCT, MARKOV], per_test_timeout=60, overall_timeout=4
-    )
+    # Every temporary folder of the run (the grader's, the trusted process's, the children's)
+    # in one place of our own, which a fresh uid may pass through.
+    temporary = Path(tempfile.mkdtemp(prefix="i24-overall-", dir="/tmp"))
+    os.chmod(temporary, 0o711)
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    try:
+        report = grade_submission(
+            submission, exercises=[DISTINCT, MARKOV], per_test_timeout=60, overall_timeout=4
+        )
+        # the trusted process was killed mid-test: its children's folders went all the same
+        assert sorted(p.name for p in temporary.iterdir()) == []
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
     assert scores(report) == {DISTINCT: 0.0, MARKOV: 0.0}
     assert any("overall time limit" in note for note in report.notes)
     assert report.execution_time < 30

@@ -215,7 +215,7 @@ import glob, os, sys
 targets = [os.path.join(ROOT, "lab", "grading", "grader.py"), os.path.join(ROOT, "tests", "exercises", "conftest.py")]
 targets += [os.path.join(p, "_textgen_drivers", "__init__.py") for p in sys.path]
 targets += glob.glob("/tmp/textgen-grade-*/plugin/*.py") + glob.glob("/tmp/textgen-box-*/*/*.py")
-targets += glob.glob("/tmp/textgen-harness-*/harness/*.py") + glob.glob("/tmp/textgen-harness-*/harness/*/*.py")
+targets += glob.glob("/tmp/textgen-box-*-run/*/harness/*.py") + glob.glob("/tmp/textgen-box-*-run/*/harness/*/*.py")
 targets += glob.glob("/harness/*.py") + glob.glob("/harness/*/*.py")
 for path in targets:
     try:

@@ -44,6 +44,7 @@ from lab.grading.answers import (
     questions_in,
 )
 from lab.grading.exercises import EXERCISES
+from lab.grading.harness import make_run_folder, remove_run_folder
 from lab.grading.inventory import GradedTest, read_inventory
 from lab.grading.layout import NOTEBOOK, detect_layout
 from lab.grading.reference import project_root as project_root  # re-exported
@@ -200,6 +201,7 @@ def _grade(
             saved = reaper.protect([reference, *platform_files()])
         before = digest(reference)
         try:
+            make_run_folder(box, identity.dedicated)
             prepare(work, box, reference, layout, identity)
             env = environment(reference, work, box, identity, per_test_timeout, memory_bytes)
             log = run_graded_tests(
@@ -216,6 +218,7 @@ def _grade(
                 used = replace(identity, uid=uid)
                 reaper.kill_identity(used)
                 reaper.remove_files_of(used)
+            remove_run_folder(box)
             reaper.restore(saved)
         outcomes = dict(log.outcomes)
         problem = _misplaced_imports(log.origins, reference) or _foreign(log.foreign)

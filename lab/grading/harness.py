@@ -39,6 +39,7 @@ from lab.grading.exercises import exercise_for_function
 from lab.grading.inventory import EXERCISE_MODULE
 
 CHILD_FILE, DRIVERS_PACKAGE, HARNESS = "_textgen_child.py", "_textgen_drivers", "harness"
+_PREFIX = "textgen-harness-"
 _HERE = Path(__file__).resolve().parent
 _DRIVERS_DIR = Path(drivers.__file__).resolve().parent
 
@@ -154,11 +155,37 @@ def build_harness(dest: Path, test_module: Path) -> Path:
     return Path(dest)
 
 
-def private_harness(test_module: Path, gid: int | None = None) -> Path:
-    """A new folder holding, as :data:`HARNESS`, the harness of a child serving
-    ``test_module``: the grader's alone, or (``gid``, as root) root's and that group's
-    (0750), so no other user, nor any other exercise's child, can read it."""
-    folder = Path(tempfile.mkdtemp(prefix="textgen-harness-"))
+def run_folder(box: Path) -> Path:
+    """Where the children of a grading that uses ``box`` get their harnesses and scratch
+    folders (made and removed by the grader, so a run cut short leaves none behind)."""
+    return Path(f"{box}-run")
+
+
+def make_run_folder(box: Path, dedicated: bool) -> Path:
+    """Make :func:`run_folder`: others may pass through (a fresh uid reaches its own
+    folder in it) but not list it as root, the grader's alone otherwise."""
+    folder = run_folder(box)
+    folder.mkdir(mode=0o700)
+    os.chmod(folder, 0o711 if dedicated else 0o700)
+    return folder
+
+
+def remove_run_folder(box: Path) -> None:
+    """Remove :func:`run_folder` and whatever the children's harnesses and scratch left."""
+    folder = run_folder(box)
+    if folder.is_dir() and not folder.is_symlink():
+        for entry in folder.iterdir():
+            if entry.name.startswith(_PREFIX) and not entry.is_symlink():
+                remove_harness(entry)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def private_harness(test_module: Path, gid: int | None = None, where: Path | None = None) -> Path:
+    """A new folder (in ``where``, else the temporary folder) holding, as :data:`HARNESS`,
+    the harness of a child serving ``test_module``: the grader's alone, or (``gid``, as
+    root) root's and that group's (0750), so no other user, nor any other exercise's
+    child, can read it."""
+    folder = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=where))
     if gid is not None:
         os.chown(folder, 0, gid)
         os.chmod(folder, 0o750)

@@ -27,7 +27,7 @@ from typing import Any
 from lab.grading import confinement, jail, reaper
 from lab.grading.budget import Budget
 from lab.grading.confinement import Identity
-from lab.grading.harness import CHILD_FILE, HARNESS, private_harness, remove_harness
+from lab.grading.harness import CHILD_FILE, HARNESS, private_harness, remove_harness, run_folder
 
 __all__ = [
     "DEFAULT_MEMORY", "MAX_REPLY", "MAX_TASKS", "WATCH_SECONDS", "SubmissionError",
@@ -90,13 +90,14 @@ class Worker:
         self.identity = self.base.fresh()
         jailed = self.identity.namespaces
         gid = self.identity.gid if self.identity.dedicated else None
-        self._harness = private_harness(self.test_module, gid)
+        where = run_folder(self.box) if run_folder(self.box).is_dir() else None
+        self._harness = private_harness(self.test_module, gid, where)
         harness = self._harness / HARNESS
         if jailed:
             home, child = jail.SCRATCH_INSIDE, f"{jail.HARNESS_INSIDE}/{CHILD_FILE}"
             submission = f"{jail.BOX_INSIDE}/submission"
         else:
-            scratch = Path(tempfile.mkdtemp(prefix="textgen-box-"))
+            scratch = Path(tempfile.mkdtemp(prefix="textgen-box-", dir=where))
             if self.identity.dedicated:
                 os.chown(scratch, self.identity.uid, self.identity.gid)
             self._scratch = scratch
