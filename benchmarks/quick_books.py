@@ -37,12 +37,19 @@ TWO_THREADS = 1.6
 RESULTS = Path("benchmarks/results/quick_books")
 
 
-def run_book(book: Path, work: Path, min_freq: int | None = None) -> dict[str, Any]:
+def run_book(
+    book: Path, work: Path, min_freq: int | None = None, idle: bool = False
+) -> dict[str, Any]:
     """One ``compare --quick`` of ``book`` in a child process: its figures and times
-    (with ``min_freq``, the shared word vocabulary's instead of the book's own)."""
+    (with ``min_freq``, the shared word vocabulary's instead of the book's own; with
+    ``idle``, the threads compare chooses itself, for a wall time on an idle machine)."""
     label = book.stem if min_freq is None else f"{book.stem} (min_freq {min_freq})"
     out = work / label.replace(" ", "_").replace("(", "").replace(")", "")
-    env = {**os.environ, "TEXTGEN_LAB_THREADS": "1"}
+    env = dict(os.environ)
+    if idle:
+        env.pop("TEXTGEN_LAB_THREADS", None)
+    else:
+        env["TEXTGEN_LAB_THREADS"] = "1"
     cmd = [sys.executable, "-m", "lab", "compare", "--quick", "--corpus", str(book)]
     if min_freq is not None:
         cmd[1:3] = ["-m", "benchmarks.quick_books", "--child-min-freq", str(min_freq)]
@@ -74,6 +81,7 @@ def run_book(book: Path, work: Path, min_freq: int | None = None) -> dict[str, A
         "wall_s_here": round(wall, 1),
         "load_mean": round(sum(loads) / len(loads), 1),
         "load_max": round(max(loads), 1),
+        "threads": "compare's own" if idle else "1",
     }
     plan = re.search(r"^plan: .*$", proc.stderr, re.M)
     row["plan"] = plan.group(0) if plan else ""
@@ -97,11 +105,11 @@ def run_book(book: Path, work: Path, min_freq: int | None = None) -> dict[str, A
     return row
 
 
-def markdown(rows: list[dict[str, Any]]) -> str:
+def markdown(rows: list[dict[str, Any]], idle: bool = False) -> str:
     """The table of finished rows, with how it was measured."""
     head = (
         "| book | KB | train words | vocab | word-LSTM budget (passes) | epochs (stop) | "
-        "word LSTM | n-gram | Markov | char LSTM | word LSTM below both? | CPU s, 1 thread | "
+        "word LSTM | n-gram | Markov | char LSTM | word LSTM below both? | CPU s | "
         "idle 2-core est. s | plan's estimate | wall s here | load (mean/max) |\n"
         "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---|---:|---|\n"
     )
@@ -124,7 +132,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"{estimate.group(1) if estimate else '-'} | {r['wall_s_here']:.0f} | "
             f"{r['load_mean']}/{r['load_max']} |"
         )
-    notes = [
+    notes = IDLE_NOTES if idle else [
         "",
         "Open-vocabulary bits/char on each book's test split (lower is better). One "
         "`python -m lab compare --quick` per book, 1 torch thread (`TEXTGEN_LAB_THREADS=1`), "
@@ -135,6 +143,18 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "here and the load are this loaded machine's, for the record only.",
     ]
     return head + "\n".join(lines) + "\n" + "\n".join(notes) + "\n"
+
+
+IDLE_NOTES = [
+    "",
+    "Open-vocabulary bits/char on each book's test split (lower is better). One "
+    "`python -m lab compare --quick` per book, with the threads compare chooses "
+    "(`lab/cpu_share.py`: 2 on an idle 2-core machine), books one after another on a "
+    "machine kept otherwise quiet. Wall s here is the headline time: the load column "
+    "shows how idle the machine was (the run itself keeps it near 2). CPU s = the "
+    "child's user+system CPU seconds (both threads); the idle 2-core est. column is "
+    "CPU s / 1.6 as in the 1-thread table, for comparison only.",
+]
 
 
 def _f(value: float | None) -> str:
@@ -166,18 +186,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--min-freq", type=int, default=None, help="the word vocabulary's (default: the book's)"
     )
+    p.add_argument(
+        "--idle",
+        action="store_true",
+        help="let compare choose its threads and time the wall clock (run on a quiet "
+        "machine); writes OUT_idle.json/.md",
+    )
     args = p.parse_args(argv)
+    if args.idle:
+        args.out = args.out.with_name(args.out.name + "_idle")
     args.work.mkdir(parents=True, exist_ok=True)
     store = args.out.with_suffix(".json")
     rows: list[dict[str, Any]] = (
         json.loads(store.read_text(encoding="utf-8")) if store.exists() else []
     )
     for book in args.books:
-        row = run_book(book, args.work, args.min_freq)
+        row = run_book(book, args.work, args.min_freq, args.idle)
         rows = [r for r in rows if r["book"] != row["book"]] + [row]
         store.parent.mkdir(parents=True, exist_ok=True)
         store.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
-        args.out.with_suffix(".md").write_text(markdown(rows), encoding="utf-8")
+        args.out.with_suffix(".md").write_text(markdown(rows, args.idle), encoding="utf-8")
         print(json.dumps({k: v for k, v in row.items() if k != "warnings"}), flush=True)
     return 0
 
