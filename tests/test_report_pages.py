@@ -209,3 +209,20 @@ def test_every_limit_has_a_remedy(reason: str) -> None:
     result.fits["char-lstm"] = _fit(reason, True)
     (line,) = warnings(result)
     assert line.startswith("char-lstm stopped at its ") and "raise --" in line
+
+
+def test_a_nearly_flat_curve_is_not_called_under_trained() -> None:
+    """Cut off at the budget with its last epoch 0.2% better: said to be close to converged;
+    with a steep last epoch, under-trained, and by how much it was still improving."""
+    result = _healthy()
+    fit = _fit("token budget", True, epochs=3, history=3)
+    flat = [3.50, 3.43, 3.428]  # the last epoch lowers perplexity by 0.2%
+    for row, nll in zip(fit["history"], flat, strict=True):
+        row["valid_nll"] = nll
+    result.fits["word-lstm"] = fit
+    (line,) = warnings(result)
+    assert "nearly flat (perplexity 0.2% lower in the last epoch)" in line
+    assert "under-trained" not in line and "raise --max-tokens" in line
+    fit["history"][-1]["valid_nll"] = 3.33  # 9.5% lower: steep
+    (line,) = warnings(result)
+    assert "still improving (perplexity 9.5% lower in the last epoch): under-trained" in line

@@ -102,3 +102,16 @@ def crossing_tokens(curve: Sequence[tuple[float, float]], target: float) -> floa
 def _neural(kind: str) -> bool:
     entry = registry.KINDS.get(kind)
     return entry is not None and entry.neural
+
+
+#: A last epoch that lowers validation perplexity by less than this counts as a flat curve.
+FLAT = 0.005
+
+
+def last_epoch_gain(history: Sequence[Mapping[str, Any]]) -> float | None:
+    """How much lower the last epoch's validation perplexity is than the best before it
+    (``None`` without two epochs): is the curve steep (under-trained) or flat?"""
+    nll = [float(h["valid_nll"]) for h in history if h.get("valid_nll") is not None]
+    if len(nll) < 2:
+        return None
+    return 1.0 - math.exp(min(nll[-1] - min(nll[:-1]), 0.0))

@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lab.evaluation.budget import crossing_tokens
+from lab.evaluation.budget import FLAT, crossing_tokens, last_epoch_gain
 from lab.evaluation.comparison import CompareResult
 from lab.evaluation.evaluate import EvalRow
 from lab.evaluation.sweep import SweepRow
@@ -70,13 +70,21 @@ def undertrained(model: str, fit: Mapping[str, Any]) -> list[str]:
     reason = str(fit.get("stop_reason"))
     if reason not in LIMITS or not fit.get("still_improving"):
         return []
-    limit, remedy = LIMITS[reason]
-    epochs = fit.get("epochs")
+    (limit, remedy), epochs = LIMITS[reason], fit.get("epochs")
     count = f"{epochs} epoch{'' if epochs == 1 else 's'}" if epochs is not None else "training"
     # compare has no training flags: the fix is a longer run that compare then reuses.
+    how = f"(textgen-lab train --out RUNS/{model}, then compare --runs RUNS)."
+    gain = last_epoch_gain(fit.get("history") or [])
+    if gain is not None and gain < FLAT:
+        return [
+            f"{model} stopped at {limit} after {count} with its validation curve nearly flat "
+            f"(perplexity {gain:.1%} lower in the last epoch): close to converged, so more "
+            f"training would change its figures little; to check, {remedy} {how}"
+        ]
+    by = f" (perplexity {gain:.1%} lower in the last epoch)" if gain is not None else ""
     return [
-        f"{model} stopped at {limit} after {count} while validation was still improving: "
-        f"under-trained; {remedy} (textgen-lab train --out RUNS/{model}, then compare --runs RUNS)."
+        f"{model} stopped at {limit} after {count} while validation was still improving{by}: "
+        f"under-trained; {remedy} {how}"
     ]
 
 
