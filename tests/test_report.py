@@ -16,6 +16,7 @@ from lab.evaluation.comparison import CompareConfig, run_comparison
 from lab.evaluation.diagnosis import warnings
 from lab.evaluation.report import findings, md_escape, write_report
 from lab.evaluation.sweep import SweepConfig, SweepRow, words_of
+from lab.models import registry
 from lab.models.scoring import bits_per_char, perplexity
 from lab.text.corpora import Corpus
 
@@ -170,7 +171,12 @@ def test_report_says_how_each_model_was_run(comparison) -> None:
     for row in result.scores:
         fit = doc["fits"][row.model]
         assert fit["config"]["vocab"]["unit"] == row.tokenizer and fit["device"]
-        assert f"| {row.model} | {row.kind} | {row.tokenizer} | {fit['device']} |" in models
+        where = fit["device"]
+        if registry.KINDS[row.kind].neural:  # a network records the CPU threads it used
+            threads = fit["threads"]
+            assert threads >= 1 and f"{where}, {threads} thread" in models
+            where += f", {threads} thread{'' if threads == 1 else 's'}"
+        assert f"| {row.model} | {row.kind} | {row.tokenizer} | {where} |" in models
     assert "hidden_dim=24" in models and "order=" in models
 
 

@@ -199,7 +199,7 @@ def run_comparison(
 def _fit_record(gen: Generator) -> dict[str, Any]:
     """How ``gen`` was trained, from the metrics its ``fit`` recorded (saved with the run)."""
     metrics = getattr(gen, "metrics", {}) or {}
-    keys = ("stop_reason", "still_improving", "epochs", "best_epoch", "train_tokens")
+    keys = ("stop_reason", "still_improving", "epochs", "best_epoch", "train_tokens", "threads")
     record = {k: metrics.get(k) for k in keys}
     record["train_seconds"] = metrics.get("train_seconds")
     record["complete"] = bool(getattr(gen, "complete", True))

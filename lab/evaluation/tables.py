@@ -110,7 +110,7 @@ def models_table(
                 r.model,
                 r.kind,
                 r.tokenizer,
-                str(fit.get("device") or "–"),
+                _where(fit),
                 format_seconds(train_seconds.get(r.model, fit.get("train_seconds"))),
                 compact_config(fit.get("config") or {}),
             ]
@@ -203,3 +203,9 @@ def sample_paragraphs(sample: Mapping[str, str]) -> list[tuple[str, str]]:
         else:
             out.append(("", para))
     return out
+
+
+def _where(fit: Mapping[str, Any]) -> str:
+    """The device a model trained on, with its CPU threads where they were recorded."""
+    device, threads = str(fit.get("device") or "–"), fit.get("threads")
+    return f"{device}, {threads} thread{'' if threads == 1 else 's'}" if threads else device

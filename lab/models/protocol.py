@@ -183,6 +183,8 @@ class FitResult:
     #: Whether the last epoch was still the best one (more training would likely help).
     still_improving: bool = False
     train_tokens: int = 0
+    #: CPU threads training used (chosen from the CPU share, ``lab/cpu_share.py``); 0: none.
+    threads: int = 0
 
     def metrics(self) -> dict[str, Any]:
         """What ``fit`` measured, as ``config.json`` records it for every model."""
@@ -195,4 +197,5 @@ class FitResult:
             "stop_reason": self.stop_reason,
             "still_improving": self.still_improving,
             "train_tokens": self.train_tokens,
+            **({"threads": self.threads} if self.threads else {}),
         }

@@ -90,7 +90,7 @@ class NetworkGenerator(GeneratorBase[C]):
         with a checkpoint directory the best weights are saved there whenever
         validation improves, and ``resume`` continues the run saved there."""
         cfg = self.config.train
-        configure_cpu_threads(cfg.num_threads)
+        threads = configure_cpu_threads(cfg.num_threads).threads
         checkpoint_dir = request.checkpoint_dir
         state = None
         if request.resume and checkpoint_dir is not None:
@@ -167,6 +167,7 @@ class NetworkGenerator(GeneratorBase[C]):
             stop_reason=st.stop_reason,
             still_improving=outcome.still_improving,
             train_tokens=st.tokens,
+            threads=threads,
         )
 
     def _writes_runs(self) -> bool:
