@@ -102,7 +102,13 @@ def run_book(
     row["stop"] = fit.get("stop_reason")
     row["word_lstm_train_s"] = metrics["train_seconds"].get("word-lstm")
     row["warnings"] = metrics["warnings"]
+    row["threads_used"] = threads_used(metrics)
     return row
+
+
+def threads_used(metrics: dict[str, Any]) -> dict[str, int]:
+    """The CPU threads each network trained with, as its fit recorded them."""
+    return {m: f["threads"] for m, f in metrics["fits"].items() if f.get("threads")}
 
 
 def markdown(rows: list[dict[str, Any]], idle: bool = False) -> str:
@@ -110,13 +116,13 @@ def markdown(rows: list[dict[str, Any]], idle: bool = False) -> str:
     head = (
         "| book | KB | train words | vocab | word-LSTM budget (passes) | epochs (stop) | "
         "word LSTM | n-gram | Markov | char LSTM | word LSTM below both? | CPU s | "
-        "idle 2-core est. s | plan's estimate | wall s here | load (mean/max) |\n"
-        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---|---:|---|\n"
+        "idle 2-core est. s | plan's estimate | wall s here | load (mean/max) | threads |\n"
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---|---:|---|---|\n"
     )
     lines = []
     for r in rows:
         if "open_bpc" not in r:
-            lines.append(f"| {r['book']} | {r['kb']} | failed: {r.get('error')} |" + " |" * 13)
+            lines.append(f"| {r['book']} | {r['kb']} | failed: {r.get('error')} |" + " |" * 14)
             continue
         b = r["open_bpc"]
         word, ngram, markov = b.get("word-lstm"), b.get("ngram"), b.get("markov")
@@ -130,18 +136,22 @@ def markdown(rows: list[dict[str, Any]], idle: bool = False) -> str:
             f"{_f(word)} | {_f(ngram)} | {_f(markov)} | {_f(b.get('char-lstm'))} | "
             f"{'yes' if wins else '**no**'} | {r['cpu_s']:.0f} | {r['idle_s_est']:.0f} | "
             f"{estimate.group(1) if estimate else '-'} | {r['wall_s_here']:.0f} | "
-            f"{r['load_mean']}/{r['load_max']} |"
+            f"{r['load_mean']}/{r['load_max']} | {_threads(r)} |"
         )
-    notes = IDLE_NOTES if idle else [
-        "",
-        "Open-vocabulary bits/char on each book's test split (lower is better). One "
-        "`python -m lab compare --quick` per book, 1 torch thread (`TEXTGEN_LAB_THREADS=1`), "
-        "books one after another. CPU s = the child's user+system CPU seconds: the idle "
-        "time with one thread. Idle 2-core est. = CPU s / 1.6, the second thread's "
-        "speed-up on the networks (perf-notes: 1.6-1.8x); the plan's estimate is what "
-        "compare printed before starting (from the registry's throughput table). Wall s "
-        "here and the load are this loaded machine's, for the record only.",
-    ]
+    notes = (
+        IDLE_NOTES
+        if idle
+        else [
+            "",
+            "Open-vocabulary bits/char on each book's test split (lower is better). One "
+            "`python -m lab compare --quick` per book, 1 torch thread (`TEXTGEN_LAB_THREADS=1`), "
+            "books one after another. CPU s = the child's user+system CPU seconds: the idle "
+            "time with one thread. Idle 2-core est. = CPU s / 1.6, the second thread's "
+            "speed-up on the networks (perf-notes: 1.6-1.8x); the plan's estimate is what "
+            "compare printed before starting (from the registry's throughput table). Wall s "
+            "here and the load are this loaded machine's, for the record only.",
+        ]
+    )
     return head + "\n".join(lines) + "\n" + "\n".join(notes) + "\n"
 
 
@@ -155,6 +165,11 @@ IDLE_NOTES = [
     "child's user+system CPU seconds (both threads); the idle 2-core est. column is "
     "CPU s / 1.6 as in the 1-thread table, for comparison only.",
 ]
+
+
+def _threads(row: dict[str, Any]) -> str:
+    used = sorted(set((row.get("threads_used") or {}).values()))
+    return "/".join(map(str, used)) or row.get("threads", "-")
 
 
 def _f(value: float | None) -> str:
@@ -180,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--child-min-freq"]:
         return _child(int(argv[1]), argv[2:])
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("books", nargs="+", type=Path)
+    p.add_argument("books", nargs="*", type=Path)
     p.add_argument("--work", type=Path, default=Path("/tmp/quick_books"))
     p.add_argument("--out", type=Path, default=RESULTS, help="writes OUT.json and OUT.md")
     p.add_argument(
@@ -192,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         help="let compare choose its threads and time the wall clock (run on a quiet "
         "machine); writes OUT_idle.json/.md",
     )
+    p.add_argument(
+        "--rerender",
+        action="store_true",
+        help="only rewrite the table from OUT.json (threads read again from WORK's reports)",
+    )
     args = p.parse_args(argv)
     if args.idle:
         args.out = args.out.with_name(args.out.name + "_idle")
@@ -200,6 +220,15 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = (
         json.loads(store.read_text(encoding="utf-8")) if store.exists() else []
     )
+    if args.rerender:
+        for r in rows:
+            done = args.work / r["book"].replace(" ", "_").replace("(", "").replace(")", "")
+            if (done / "metrics.json").is_file():
+                metrics = json.loads((done / "metrics.json").read_text(encoding="utf-8"))
+                r["threads_used"] = threads_used(metrics)
+        store.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+        args.out.with_suffix(".md").write_text(markdown(rows, args.idle), encoding="utf-8")
+        return 0
     for book in args.books:
         row = run_book(book, args.work, args.min_freq, args.idle)
         rows = [r for r in rows if r["book"] != row["book"]] + [row]
