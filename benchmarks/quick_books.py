@@ -132,16 +132,20 @@ def markdown(rows: list[dict[str, Any]], idle: bool = False) -> str:
             f"{estimate.group(1) if estimate else '-'} | {r['wall_s_here']:.0f} | "
             f"{r['load_mean']}/{r['load_max']} |"
         )
-    notes = IDLE_NOTES if idle else [
-        "",
-        "Open-vocabulary bits/char on each book's test split (lower is better). One "
-        "`python -m lab compare --quick` per book, 1 torch thread (`TEXTGEN_LAB_THREADS=1`), "
-        "books one after another. CPU s = the child's user+system CPU seconds: the idle "
-        "time with one thread. Idle 2-core est. = CPU s / 1.6, the second thread's "
-        "speed-up on the networks (perf-notes: 1.6-1.8x); the plan's estimate is what "
-        "compare printed before starting (from the registry's throughput table). Wall s "
-        "here and the load are this loaded machine's, for the record only.",
-    ]
+    notes = (
+        IDLE_NOTES
+        if idle
+        else [
+            "",
+            "Open-vocabulary bits/char on each book's test split (lower is better). One "
+            "`python -m lab compare --quick` per book, 1 torch thread (`TEXTGEN_LAB_THREADS=1`), "
+            "books one after another. CPU s = the child's user+system CPU seconds: the idle "
+            "time with one thread. Idle 2-core est. = CPU s / 1.6, the second thread's "
+            "speed-up on the networks (perf-notes: 1.6-1.8x); the plan's estimate is what "
+            "compare printed before starting (from the registry's throughput table). Wall s "
+            "here and the load are this loaded machine's, for the record only.",
+        ]
+    )
     return head + "\n".join(lines) + "\n" + "\n".join(notes) + "\n"
 
 
