@@ -266,12 +266,9 @@ def has_run(directory: Path) -> bool:
 
 
 def run_files(directory: Path) -> set[str] | None:
-    """The files the run in ``directory`` consists of, or ``None`` if no run is there.
-
-    A run is a folder this project wrote: a ``config.json`` that reads as a run's,
-    naming a known kind. Its files are the manifest, ``vocab.json``, the files the
-    manifest lists and the ones its kind writes; anything else is someone's.
-    """
+    """The files of the run in ``directory`` (the manifest, ``vocab.json``, the files the
+    manifest lists, the ones its kind writes; anything else is someone's), or ``None`` if
+    no run is there: no ``config.json`` that reads as a run's, naming a known kind."""
     if not (Path(directory) / CONFIG_FILE).is_file():
         return None
     try:
