@@ -31,7 +31,6 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from lab.errors import CheckpointError, CorpusError
-from lab.fileio import write_text_atomic
 from lab.models.base import GeneratorBase
 from lab.models.protocol import (
     EpochRecord,
@@ -44,6 +43,7 @@ from lab.models.protocol import (
     warn_unknown_prompt_tokens,
 )
 from lab.models.sampling import choose_index
+from lab.storage.files import write_text_atomic
 from lab.text.vocabulary import EOS
 
 MODEL_FILE = "model.json"

@@ -263,7 +263,10 @@ class MarkovGenerator(CountGenerator[MarkovConfig]):
         return {"chains": {str(k): json.loads(c.to_json()) for k, c in self.chains.items()}}
 
     def _tables_from_json(self, data: dict[str, Any]) -> None:
-        chains = {int(k): markovify.Chain.from_json(v) for k, v in data["chains"].items()}
+        try:  # a state with no next word: markovify's StopIteration surfaces as RuntimeError
+            chains = {int(k): markovify.Chain.from_json(v) for k, v in data["chains"].items()}
+        except RuntimeError as exc:
+            raise ValueError(f"a chain does not load ({exc})") from None
         for k, chain in chains.items():
             if chain.state_size != k:
                 raise ValueError(f"chain {k} has state size {chain.state_size}")

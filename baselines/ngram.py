@@ -22,8 +22,8 @@ import numpy as np
 from baselines.count_model import MODEL_FILE, CountGenerator
 from baselines.counts_json import counts_from_json, counts_to_json
 from baselines.kneser_ney import MAX_ORDER, KneserNey, count_ngrams
-from lab.fileio import write_text_atomic
 from lab.models.config import option, require
+from lab.storage.files import write_text_atomic
 
 __all__ = ["KneserNey", "NGramConfig", "NGramGenerator", "count_ngrams"]
 

@@ -3,8 +3,8 @@
 The public API, imported lazily so that ``import lab`` (and the torch-free
 baselines and command line) stay fast and never pull in torch until a neural
 model is actually used. The layers, each a subpackage whose imports only point
-down: :mod:`lab.text` <- :mod:`lab.models` <- :mod:`lab.neural` and
-:mod:`baselines` <- :mod:`lab.evaluation` <- :mod:`lab.cli`, with
+down: :mod:`lab.storage` <- :mod:`lab.text` <- :mod:`lab.models` <- :mod:`lab.neural`
+and :mod:`baselines` <- :mod:`lab.evaluation` <- :mod:`lab.cli`, with
 :mod:`lab.grading` beside them::
 
     from lab import WordLSTMGenerator, SamplingConfig, load_corpus, split_corpus
@@ -35,7 +35,7 @@ _EXPORTS: dict[str, str] = {
     "perplexity": "lab.models.scoring",
     "bits_per_char": "lab.models.scoring",
     "VocabConfig": "lab.models.config",
-    "load_generator": "lab.models.registry",
+    "load_generator": "lab.models.checkpoint",
     "generator_class": "lab.models.registry",
     # text
     "WordTokenizer": "lab.text.tokenizers",

@@ -12,7 +12,6 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from lab.errors import CheckpointError, OptionError
-from lab.models.checkpoint import file_digest
 from lab.neural import network
 from lab.neural.config import ModelConfig
 from lab.neural.generators import WordLSTMGenerator
@@ -23,6 +22,7 @@ from lab.neural.network import (
     adaptive_cutoffs,
     build_model,
 )
+from lab.storage.files import file_digest
 
 UNTIED = {"embedding_dim": 16, "hidden_dim": 16, "tie_weights": False}
 

@@ -119,7 +119,7 @@ def test_an_existing_run_is_never_overwritten_without_force(
 def test_two_trainings_into_one_folder_one_fails_at_once(book: Path, tmp_path: Path) -> None:
     """A second writer is refused while the first holds the lock (a real second process)."""
     out = tmp_path / "shared"
-    from lab.models.rundir import claim_run_directory
+    from lab.models.checkpoint import claim_run_directory
 
     started, release = threading.Event(), threading.Event()
 
@@ -250,7 +250,7 @@ def test_nan_weights_and_a_broken_trainer_state_are_refused(tmp_path: Path, caps
     capsys.readouterr()
     code = main(["generate", str(run), "--prompt", "The cat"])  # not the weights it was saved with
     assert "files do not agree: weights.safetensors" in one_line_error(capsys, code)
-    from lab.models.checkpoint import file_digest
+    from lab.storage.files import file_digest
 
     manifest = json.loads((run / "config.json").read_text())  # even if the digest is made to agree
     manifest["files"]["weights.safetensors"] = file_digest(run / "weights.safetensors")

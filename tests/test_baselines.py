@@ -22,9 +22,10 @@ from baselines.ngram import NGramConfig, NGramGenerator
 from baselines.unigram import UnigramConfig, UnigramGenerator
 from lab.errors import CheckpointError, CorpusError, LabError, NotFittedError
 from lab.models.base import GeneratorBase
+from lab.models.checkpoint import load_generator
 from lab.models.config import VocabConfig
 from lab.models.protocol import GREEDY, SamplingConfig
-from lab.models.registry import generator_class, load_generator
+from lab.models.registry import generator_class
 from lab.text.vocabulary import EOS, PAD, UNK, Vocabulary
 
 REPO = Path(__file__).resolve().parents[1]

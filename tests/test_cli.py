@@ -185,7 +185,7 @@ def test_python_dash_m_lab_runs() -> None:
 def test_reloaded_run_reproduces_the_printed_validation_score(
     word_run: Path, synthetic_text: str
 ) -> None:
-    from lab.models.registry import load_generator
+    from lab.models.checkpoint import load_generator
     from lab.text.splitting import split_corpus
 
     manifest = json.loads((word_run / "config.json").read_text())

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lab.cli import main
-from lab.models.checkpoint import file_digest
+from lab.storage.files import file_digest
 
 EXAMPLES = 500
 STEADY = {

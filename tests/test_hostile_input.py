@@ -200,7 +200,7 @@ def test_samples_times_tokens_is_capped_and_the_flag_raises_it(markov_run: Path,
 
 
 def test_a_markov_model_json_with_null_chains(markov_run: Path, tmp_path: Path, capsys) -> None:
-    from lab.models.checkpoint import file_digest
+    from lab.storage.files import file_digest
 
     run = copy_run(markov_run, tmp_path)
     model = json.loads((run / "model.json").read_text())
@@ -305,7 +305,7 @@ def test_a_disk_full_during_torch_save_is_reported_as_such(tmp_path: Path) -> No
     script = (
         "import sys, torch\n"
         "from pathlib import Path\n"
-        "from lab.fileio import write_with_atomic\n"
+        "from lab.storage.files import write_with_atomic\n"
         "target = Path(sys.argv[1]) / 'trainer_state.pt'\n"
         "try:\n"
         "    write_with_atomic(target, lambda p: torch.save({'w': torch.zeros(200_000)}, p))\n"

@@ -19,7 +19,7 @@ from baselines.counts_json import counts_to_json
 from baselines.kn_lookup import SHORT_TEXT
 from baselines.kneser_ney import KneserNey, count_ngrams
 from baselines.ngram import NGramConfig, NGramGenerator
-from lab.models.checkpoint import file_digest
+from lab.storage.files import file_digest
 
 PAD, EOS = 0, 2
 Gram = tuple[int, ...]

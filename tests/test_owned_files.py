@@ -135,7 +135,7 @@ def test_the_lock_is_taken_before_the_corpus_loads(
 ) -> None:
     """A losing concurrent writer learns at once, not after reading (maybe downloading) a book."""
     from lab.cli import train as train_cli
-    from lab.models.rundir import claim_run_directory
+    from lab.models.checkpoint import claim_run_directory
 
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("the corpus was loaded before the run directory was claimed")
@@ -194,7 +194,7 @@ def test_the_python_api_never_swaps_away_a_users_file_in_a_run(
 
 def test_an_error_inside_a_save_names_the_run_not_the_stage(tmp_path: Path) -> None:
     from lab.errors import CheckpointError
-    from lab.models.staging import staged_run
+    from lab.models.checkpoint import staged_run
 
     run = tmp_path / "run"
     with pytest.raises(CheckpointError) as caught, staged_run(run) as stage:

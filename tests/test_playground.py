@@ -12,7 +12,7 @@ import pytest
 from _playground_runs import save_tiny_runs
 
 from lab.cli import main
-from lab.models.registry import load_generator
+from lab.models.checkpoint import load_generator
 from lab.models.sampling import SamplingConfig
 
 pytest.importorskip("starlette", reason="the playground extra is not installed")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from baselines.markov import MarkovGenerator
 from lab.errors import LabError
-from lab.models.registry import load_generator
+from lab.models.checkpoint import load_generator
 from lab.models.sampling import SamplingConfig, sampling_distribution
 from lab.text.tokenizers import WordTokenizer
 

@@ -9,8 +9,9 @@ import pytest
 
 from lab.errors import UnknownTokenWarning
 from lab.models.base import Generator, GeneratorBase
+from lab.models.checkpoint import load_generator
 from lab.models.protocol import GREEDY, Sample, SamplingConfig
-from lab.models.registry import KINDS, generator_class, load_generator
+from lab.models.registry import KINDS, generator_class
 from lab.text.splitting import split_corpus
 from lab.text.vocabulary import PAD, UNK
 

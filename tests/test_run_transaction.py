@@ -1,7 +1,7 @@
 """A run directory is a transaction: after a SIGKILL at any point of a save, a full disk or a
 read-only folder, it holds the previous complete run or the new one, and ``--resume`` works.
 
-The crash points are the windows :mod:`lab.models.staging` lists, reached in a real
+The crash points are the windows :mod:`lab.storage.transaction` lists, reached in a real
 training subprocess (``TEXTGEN_LAB_CRASH_AT``); a slow test also kills at random times.
 """
 
@@ -140,14 +140,14 @@ def test_a_full_disk_at_save_time_is_one_line_and_the_old_run_stays(
     markov_run: Path, prose_file: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     """ENOSPC when the new run's files are flushed (in-process: runs as any user)."""
-    from lab.models import staging
+    from lab.storage import transaction
 
     before = snapshot(markov_run)
 
     def full(stage: Path) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(staging, "_sync_tree", full)
+    monkeypatch.setattr(transaction, "_sync_tree", full)
     capsys.readouterr()
     code = main(["train", "--corpus", str(prose_file), "--out", str(markov_run), *MARKOV,
                  "--force", "--state-size", "1"])  # fmt: skip

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from test_protocol import TINY_TRANSFORMER
 
-from lab.models.registry import generator_class, load_generator
+from lab.models.checkpoint import load_generator
+from lab.models.registry import generator_class
 from lab.models.sampling import SamplingConfig
 from lab.playground.explorer import render
 from lab.text.splitting import split_corpus

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.errors import CorpusError, LabError
-from lab.fileio import read_regular_file
+from lab.storage.files import read_regular_file
 from lab.text.catalog import CatalogEntry, catalog_entries
 from lab.text.corpora import load_corpus, nltk_gutenberg_fileids
 from lab.text.digests import read_record, record_path, sha256_hex, text_sha256

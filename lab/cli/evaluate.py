@@ -18,15 +18,10 @@ from lab.evaluation.sweep import (
     words_of,
 )
 from lab.evaluation.tables import REPETITION_COLUMNS, Table, format_metric
-from lab.fileio import write_text_atomic
-from lab.models.checkpoint import (
-    check_data,
-    load_run,
-    read_manifest,
-    recorded_corpus,
-    say_if_checkpoint,
-)
+from lab.models.checkpoint import load_run, read_manifest, recorded_corpus
 from lab.models.registry import floor_kind
+from lab.models.reuse import check_data, say_if_checkpoint
+from lab.storage.files import write_text_atomic
 from lab.text.corpora import load_corpus
 
 

@@ -19,12 +19,13 @@ from typing import Any
 
 from lab.cli.options import finite_float, seed_int
 from lab.errors import OptionError, UnknownTokenWarning
-from lab.fileio import write_text_atomic
 from lab.limits import MAX_TOKENS, NUM_SAMPLES, TOTAL_TOKENS, raised, stated
 from lab.models.base import Generator
-from lab.models.checkpoint import load_run, read_manifest, say_if_checkpoint
+from lab.models.checkpoint import load_run, read_manifest
 from lab.models.protocol import Sample
+from lab.models.reuse import say_if_checkpoint
 from lab.settings import GenerationSettings, generation_settings
+from lab.storage.files import write_text_atomic
 
 #: What ``--json``'s ``logprobs`` are, said in the file itself.
 LOGPROBS_MEANING = (

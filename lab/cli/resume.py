@@ -17,8 +17,8 @@ from typing import Any
 
 from lab.errors import LabError
 from lab.models import registry
-from lab.models.checkpoint import read_manifest, recorded_corpus
-from lab.models.rundir import recover_interrupted_save
+from lab.models.checkpoint import has_run, read_manifest, recorded_corpus
+from lab.storage.claim import recover_interrupted_save
 
 #: Options a resumed run may change: budgets, the learning-rate schedule, where it runs.
 CHANGEABLE = frozenset(
@@ -35,7 +35,7 @@ def resumed_settings(
     the run's, others must equal the run's values.
     """
     recover_interrupted_save(out)  # a save killed between its two renames (no RENAME_EXCHANGE)
-    if not (out / "config.json").exists():
+    if not has_run(out):
         raise LabError(f"nothing to resume: {out} holds no run")
     manifest = read_manifest(out)
     kind = str(manifest["kind"])

@@ -23,9 +23,9 @@ from lab.evaluation.prompts import book_prompts
 from lab.limits import CORPUS_BYTES, PARAMETERS, check_network_size, stated
 from lab.models import registry
 from lab.models.base import GeneratorBase
-from lab.models.checkpoint import check_data, update_manifest
+from lab.models.checkpoint import claim_run_directory, update_manifest
 from lab.models.protocol import GREEDY, FitResult
-from lab.models.rundir import claim_run_directory
+from lab.models.reuse import check_data
 from lab.models.scoring import ScoreResult
 from lab.text.corpora import Corpus, load_corpus
 from lab.text.splitting import CorpusSplit

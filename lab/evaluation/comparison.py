@@ -23,9 +23,10 @@ from lab.evaluation.prompts import book_prompts
 from lab.evaluation.sweep import SweepConfig, SweepRow, sweep_generator
 from lab.models import registry
 from lab.models.base import Generator
-from lab.models.checkpoint import check_data, read_manifest, run_is_complete
+from lab.models.checkpoint import has_run, load_generator, read_manifest, run_is_complete
 from lab.models.config import config_to_dict
-from lab.models.rundir import recover_interrupted_save
+from lab.models.reuse import check_data
+from lab.storage.claim import recover_interrupted_save
 from lab.text.corpora import Corpus
 from lab.text.tokenizers import AnyTokenizer, make_tokenizer
 from lab.text.unknown_words import book_min_freq, unknown_words_note
@@ -119,7 +120,7 @@ def run_comparison(
     book = book_sizes(word_tokens, shared_vocab, parts.train)
     config = replace(config, book=book, word_min_freq=min_freq)
     for kind in config.models:  # a run of another book: one line, before anything is said
-        if (Path(runs_dir) / kind / "config.json").is_file():
+        if has_run(Path(runs_dir) / kind):
             check_data(Path(runs_dir) / kind, data, required=False)
     log(estimate_line(config, len(parts.valid) + len(parts.test)))
     generators: dict[str, Generator] = {}
@@ -154,7 +155,7 @@ def run_comparison(
                 resume=resume,
             )
         except KeyboardInterrupt:
-            if (run / "config.json").exists():
+            if has_run(run):
                 log(
                     f"{kind}: interrupted; {run} keeps a checkpoint marked incomplete: "
                     "the same compare resumes it"
@@ -229,9 +230,9 @@ def _reuse(
     finished: it is resumed when it can be (a resumable kind with its trainer
     state, this comparison's settings), else trained again."""
     recover_interrupted_save(run)  # a save killed between its two renames
-    if not (run / "config.json").exists():
+    if not has_run(run):
         return None, False
-    gen = registry.load_generator(run)
+    gen = load_generator(run)
     if gen.kind != kind:
         raise LabError(f"{run} holds a {gen.kind} model, expected {kind}")
     manifest = read_manifest(run)
@@ -245,7 +246,8 @@ def _reuse(
     if run_is_complete(manifest):
         return gen, False
     same = _as_json(manifest.get("config")) == _as_json(fresh.describe()["config"])
-    if registry.kind(kind).resumable and (run / "trainer_state.pt").exists() and same:
+    carried = all((run / name).exists() for name in fresh.carried_files)  # its trainer state
+    if registry.kind(kind).resumable and carried and same:
         notes.append(f"{kind} in {run} was an interrupted training; resumed from its checkpoint")
         return None, True
     notes.append(f"{kind} in {run} was an interrupted training; trained again")

@@ -13,7 +13,7 @@ from typing import Any
 
 from lab.evaluation.evaluate import EvalRow
 from lab.evaluation.sweep import SweepRow
-from lab.fileio import write_with_atomic
+from lab.storage.files import write_with_atomic
 
 
 def plot_repetition(rows: Sequence[SweepRow], path: Path) -> None:

@@ -46,7 +46,7 @@ from lab.evaluation.tables import (
     side_by_side,
     stopping_table,
 )
-from lab.fileio import write_text_atomic
+from lab.storage.files import write_text_atomic
 
 PLOTS: dict[str, str] = {
     "ppl_plot": "perplexity.png",

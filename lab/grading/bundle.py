@@ -24,12 +24,12 @@ import zipfile
 from pathlib import Path
 
 from lab.errors import LabError
-from lab.fileio import write_with_atomic
 from lab.grading.answers import manual_grading_text
 from lab.grading.exercises import total_points
 from lab.grading.grader import reference_questions
 from lab.grading.handout import is_excluded
 from lab.grading.layout import NOTEBOOK
+from lab.storage.files import write_with_atomic
 
 GRADER_TOOLS = ("pytest", "pytest-timeout")
 BUNDLED = ("lab", "baselines", "tests/exercises")

@@ -21,12 +21,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lab.fileio import write_text_atomic
 from lab.grading.answers import answers_entry
 from lab.grading.bundle import write_bundle as write_bundle  # re-exported
 from lab.grading.exercises import EXERCISES, exercise
 from lab.grading.grader import GradeReport, format_summary
 from lab.grading.summary import visible_seconds
+from lab.storage.files import write_text_atomic
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 HIDDEN_TEST_VISIBILITY = "after_due_date"

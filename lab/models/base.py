@@ -3,9 +3,9 @@
 A generator is a configuration (one dataclass, or a dataclass of sections),
 a :class:`~lab.models.config.VocabConfig` that fixes its tokenizer, the
 vocabulary learnt by ``fit``, and its own tables or weights. The base builds
-the first three from options and the registry's defaults, and owns the run directory
-skeleton: ``config.json`` (kind, configuration, tokenizer, metrics) and ``vocab.json``
-beside what the model writes itself (``_save_state``). It raises one
+the first three from options and the registry's defaults; saving and loading are
+:mod:`lab.models.checkpoint`'s, each model adding its own files through the hooks
+``_save_state`` and ``_load_state``. It raises one
 :class:`~lab.errors.NotFittedError` for a model never fitted or loaded, and every
 ``fit`` returns the same :class:`~lab.models.protocol.FitResult` shape.
 """
@@ -17,16 +17,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
 
-from lab.errors import CheckpointError, NotFittedError, OptionError
+from lab.errors import NotFittedError, OptionError
 from lab.models import registry
-from lab.models.checkpoint import (
-    check_files,
-    read_config,
-    read_manifest,
-    read_tokenizer_and_vocab,
-    run_is_complete,
-    write_manifest,
-)
+from lab.models.checkpoint import restore_generator, save_generator
 from lab.models.config import VocabConfig, config_to_dict
 from lab.models.probabilities import TokenProbabilities
 from lab.models.protocol import (
@@ -39,7 +32,6 @@ from lab.models.protocol import (
     TokenCallback,
 )
 from lab.models.scoring import ScoreResult
-from lab.models.staging import staged_run
 from lab.settings import one_num_samples
 from lab.text.tokenizers import AnyTokenizer, make_tokenizer
 from lab.text.vocabulary import Vocabulary
@@ -209,61 +201,16 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
         """Whether this process writes run directories (not so on torchrun's other ranks)."""
         return True
 
-    # -- persistence ---------------------------------------------------------------
+    # -- persistence: the run's files are lab.models.checkpoint's ---------------------
     def save(self, directory: Path, *, keep: Iterable[str] = ()) -> None:
         """Write the run (``config.json``, ``vocab.json``, the model's files, ``keep`` carried over)
-        as one transaction: old run or new, never a mix (:mod:`lab.models.staging`)."""
-        with staged_run(Path(directory), keep=keep) as stage:
-            self._write_run(stage)
-
-    def _write_run(self, stage: Path) -> None:
-        """Write every file of the run into the (empty) staging directory ``stage``."""
-        self._save_state(stage)  # first: config.json records the digests of these files
-        write_manifest(
-            stage,
-            kind=self.kind,
-            config=config_to_dict(self.config, self.vocab_config),
-            tokenizer=self.tokenizer,
-            vocab=self.vocab,
-            extra={
-                "metrics": self.metrics,
-                "complete": self.complete,
-                **self._manifest_extra(),
-                **self.run_record,
-            },
-            state_files=self.state_files,
-        )
+        as one transaction: old run or new, never a mix (:func:`~lab.models.checkpoint.save_generator`)."""
+        save_generator(self, Path(directory), keep=keep)
 
     @classmethod
     def load(cls: type[G], directory: Path) -> G:
         """Rebuild a model saved with :meth:`save`; never unpickles anything."""
-        manifest, config, vocab_config = cls._read_run(Path(directory))
-        return cls._restore(Path(directory), manifest, config, vocab_config)
-
-    @classmethod
-    def _read_run(cls, directory: Path) -> tuple[dict[str, Any], Any, VocabConfig]:
-        manifest = read_manifest(directory)
-        if manifest["kind"] != cls.kind:
-            raise CheckpointError(f"{directory} holds a {manifest['kind']} model, not {cls.kind}")
-        config_class: type[Any] = registry.kind(cls.kind).config_class()
-        return manifest, *read_config(directory, manifest, config_class)
-
-    @classmethod
-    def _restore(
-        cls: type[G],
-        directory: Path,
-        manifest: dict[str, Any],
-        config: Any,
-        vocab_config: VocabConfig,
-    ) -> G:
-        check_files(directory, manifest)
-        gen = cls(config, vocab_config)
-        gen._tokenizer, gen._vocab = read_tokenizer_and_vocab(directory, manifest)
-        metrics = manifest.get("metrics")
-        gen.metrics = metrics if isinstance(metrics, dict) else {}
-        gen.complete = run_is_complete(manifest)
-        gen._load_state(directory, manifest)
-        return gen
+        return restore_generator(cls, Path(directory))
 
     @abstractmethod
     def _save_state(self, directory: Path) -> None:

@@ -1,31 +1,69 @@
-"""Run directories: what every saved model has in common.
+"""Run directories: what a saved model is on disk, and the one place that reads or writes it.
 
-A run directory holds ``config.json`` (the model kind, its configuration
-dataclasses and the tokenizer settings, plus any metrics) and ``vocab.json``;
-each model adds its own tensors or tables beside them (``weights.safetensors``
-for the LSTMs, ``model.json`` for the baselines). Nothing is pickled, so
-loading a run from someone else never executes their code.
+A run directory holds ``config.json`` (the manifest: format version, model kind,
+configuration dataclasses, tokenizer settings, the SHA-256 of every other file,
+whether training finished, metrics) and ``vocab.json``; each model adds its own
+files through :class:`~lab.models.base.GeneratorBase`'s hooks ``_save_state`` and
+``_load_state`` (``weights.safetensors``, ``model.json``). Nothing is pickled, so
+loading someone's run never executes their code; every save is one transaction
+(:mod:`lab.storage.transaction`): a reader sees the old run or the new, never a mix.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lab.errors import CheckpointError, LabError
-from lab.fileio import write_text_atomic
-from lab.models.config import VocabConfig, config_from_dict
-from lab.models.staging import ALL, staged_run
+from lab.models import registry
+from lab.models.config import VocabConfig, config_from_dict, config_to_dict
+from lab.storage.claim import claim_folder
+from lab.storage.files import file_digest, write_text_atomic, write_with_atomic
+from lab.storage.transaction import ALL, staged_folder
 from lab.text.tokenizers import AnyTokenizer, tokenizer_from_dict
 from lab.text.vocabulary import Vocabulary
+
+if TYPE_CHECKING:
+    from lab.models.base import Generator, GeneratorBase
+
+G = TypeVar("G", bound="GeneratorBase[Any]")
 
 CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.json"
 FORMAT_VERSION = 1
+
+
+# -- saving ----------------------------------------------------------------------------
+def save_generator(
+    model: Generator,
+    directory: Path,
+    *,
+    keep: Iterable[str] = (),
+    rewrite: bool = True,
+    extra: Mapping[str, Callable[[Path], object]] | None = None,
+) -> None:
+    """Publish ``model``'s run in ``directory`` as one transaction: its files (``_save_state``),
+    the manifest, ``keep`` carried over from the run there and ``extra`` files (name -> writer,
+    e.g. a trainer state); ``rewrite=False`` writes only ``extra`` and keeps the rest as it was."""
+    with staged_run(directory, keep=keep if rewrite else ALL) as stage:
+        if rewrite:
+            model._save_state(stage)  # first: config.json records the digests of these files
+            record = {"metrics": model.metrics, "complete": model.complete}
+            config = config_to_dict(model.config, model.vocab_config)
+            write_manifest(
+                stage,
+                kind=model.kind,
+                config=config,
+                tokenizer=model.tokenizer,
+                vocab=model.vocab,
+                extra={**record, **model._manifest_extra(), **model.run_record},
+                state_files=model.state_files,
+            )
+        for name, writer in (extra or {}).items():
+            write_with_atomic(stage / name, writer)
 
 
 def write_manifest(
@@ -36,16 +74,12 @@ def write_manifest(
     tokenizer: AnyTokenizer,
     vocab: Vocabulary,
     extra: dict[str, Any] | None = None,
-    state_files: Sequence[str] = (),
+    state_files: Iterable[str] = (),
 ) -> None:
-    """Write ``vocab.json``, then ``config.json`` last (each atomically).
-
-    ``config.json`` records the SHA-256 of ``vocab.json`` and of ``state_files``
-    (the weights or tables, already written), so a run whose files were not
-    written together (a crash between two renames, a second writer, a file
-    copied in from another run) is reported as such on load instead of being
-    half-loaded.
-    """
+    """Write ``vocab.json``, then ``config.json`` last (each atomically). ``config.json``
+    records the SHA-256 of ``vocab.json`` and of ``state_files`` (written already), so a run
+    whose files were not written together (a crash between two renames, a second writer, a
+    file copied in from another run) is refused on load instead of being half-loaded."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     vocab.save(directory / VOCAB_FILE)
@@ -60,33 +94,16 @@ def write_manifest(
     write_text_atomic(directory / CONFIG_FILE, json.dumps(manifest, indent=2, sort_keys=True))
 
 
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def update_manifest(directory: Path, **fields: Any) -> None:
+    """Merge ``fields`` into an existing ``config.json`` (e.g. final metrics), as a new
+    version of the whole run."""
+    manifest = read_manifest(directory)
+    manifest.update(fields)
+    with staged_run(directory, keep=ALL) as stage:
+        write_text_atomic(stage / CONFIG_FILE, json.dumps(manifest, indent=2, sort_keys=True))
 
 
-def check_files(directory: Path, manifest: dict[str, Any]) -> None:
-    """Refuse a run whose files are not the ones its ``config.json`` was written with."""
-    files = manifest.get("files")
-    if files is None:  # written before digests were recorded
-        return
-    if not isinstance(files, dict):
-        raise CheckpointError(f"{directory}: bad file list in {CONFIG_FILE}")
-    for name, digest in files.items():
-        path = Path(directory) / str(name)
-        if not path.is_file():
-            raise CheckpointError(f"{directory} is incomplete: {name} is missing")
-        if file_digest(path) != digest:
-            raise CheckpointError(
-                f"{directory}'s files do not agree: {name} is not the one {CONFIG_FILE} was "
-                "written with (an interrupted save, or a file from another run)"
-            )
-
-
+# -- reading -----------------------------------------------------------------------------
 def read_manifest(directory: Path) -> dict[str, Any]:
     """The parsed ``config.json`` of a run, or a :class:`CheckpointError` saying why not."""
     path = Path(directory) / CONFIG_FILE
@@ -124,6 +141,24 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def check_files(directory: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a run whose files are not the ones its ``config.json`` was written with."""
+    files = manifest.get("files")
+    if files is None:  # written before digests were recorded
+        return
+    if not isinstance(files, dict):
+        raise CheckpointError(f"{directory}: bad file list in {CONFIG_FILE}")
+    for name, digest in files.items():
+        path = Path(directory) / str(name)
+        if not path.is_file():
+            raise CheckpointError(f"{directory} is incomplete: {name} is missing")
+        if file_digest(path) != digest:
+            raise CheckpointError(
+                f"{directory}'s files do not agree: {name} is not the one {CONFIG_FILE} was "
+                "written with (an interrupted save, or a file from another run)"
+            )
+
+
 def recorded_corpus(manifest: dict[str, Any]) -> str | None:
     """The corpus spec a run records (``None`` if it records none), checked to be text."""
     spec = (manifest.get("corpus") or {}).get("spec")
@@ -132,114 +167,19 @@ def recorded_corpus(manifest: dict[str, Any]) -> str | None:
     return spec or None
 
 
-def read_tokenizer_and_vocab(
-    directory: Path, manifest: dict[str, Any]
-) -> tuple[AnyTokenizer, Vocabulary]:
-    """The tokenizer and vocabulary saved in a run directory."""
-    try:
-        tokenizer = tokenizer_from_dict(manifest["tokenizer"])
-        vocab = Vocabulary.load(Path(directory) / VOCAB_FILE)
-    except (AttributeError, KeyError, TypeError, ValueError, OSError, RecursionError) as exc:
-        raise CheckpointError(f"{directory}: broken tokenizer or vocabulary ({exc})") from None
-    return tokenizer, vocab
-
-
 def run_is_complete(manifest: dict[str, Any]) -> bool:
     """Whether a run's training ended (by its budget, early stopping or convergence) rather
     than being interrupted, leaving the checkpoint of its last finished epoch.
 
-    Runs record it as ``"complete"``. Runs saved before the field are complete when
-    their metrics say why training stopped: only the save at the end of ``fit`` wrote
-    metrics, the per-epoch checkpoints wrote none. (Their ``trainer_state.pt`` cannot
-    tell: it said ``stop_reason: "epochs"`` from the first epoch on.)
+    Runs record it as ``"complete"``. Runs saved before the field are complete when their
+    metrics say why training stopped: only the save at the end of ``fit`` wrote metrics.
+    (Their trainer state cannot tell: it said ``stop_reason: "epochs"`` from epoch 1 on.)
     """
     flag = manifest.get("complete")
     if isinstance(flag, bool):
         return flag
     metrics = manifest.get("metrics")
     return isinstance(metrics, dict) and bool(metrics.get("stop_reason"))
-
-
-def say_if_checkpoint(directory: Path, manifest: dict[str, Any]) -> None:
-    """One line on stderr if ``directory`` holds an unfinished training (it still works)."""
-    if not run_is_complete(manifest):
-        print(
-            f"textgen-lab: note: {directory} is a checkpoint of an interrupted training (its last "
-            f"finished epoch), not a finished model; 'textgen-lab train --resume --out "
-            f"{directory}' continues it",
-            file=sys.stderr,
-        )
-
-
-def update_manifest(directory: Path, **fields: Any) -> None:
-    """Merge ``fields`` into an existing ``config.json`` (e.g. final metrics), as a new
-    version of the whole run (:func:`~lab.models.staging.staged_run`)."""
-    manifest = read_manifest(directory)
-    manifest.update(fields)
-    with staged_run(directory, keep=ALL) as stage:
-        write_text_atomic(stage / CONFIG_FILE, json.dumps(manifest, indent=2, sort_keys=True))
-
-
-#: What a malformed JSON value (a list where an object was, a string for a number, a
-#: number too large) raises in the code that reads a run's files.
-_DATA_ERRORS = (
-    AttributeError,
-    KeyError,
-    TypeError,
-    ValueError,
-    IndexError,
-    OverflowError,
-    RecursionError,
-    MemoryError,
-)
-
-
-def load_run(directory: Path) -> Any:
-    """:func:`lab.models.registry.load_generator`, with a run whose files were edited into
-    shapes its loader does not expect reported as one :class:`CheckpointError` line."""
-    from lab.models.registry import load_generator  # the registry imports this module
-
-    try:
-        return load_generator(Path(directory))
-    except CheckpointError:
-        raise
-    except _DATA_ERRORS as exc:
-        if isinstance(exc, LabError):
-            raise
-        detail = (str(exc).strip().splitlines() or [""])[0][:120]
-        raise CheckpointError(
-            f"{directory} cannot be loaded: its files are damaged ({type(exc).__name__}: {detail})"
-        ) from exc
-
-
-def check_data(
-    directory: Path,
-    fingerprint: dict[str, str],
-    *,
-    manifest: dict[str, Any] | None = None,
-    required: bool = True,
-) -> None:
-    """Refuse a run trained on other data than ``fingerprint`` (see
-    :meth:`lab.text.splitting.CorpusSplit.fingerprint`), with one clear line.
-
-    ``manifest`` is the run's ``config.json`` if the caller has read it already;
-    with ``required=False`` a run that records no data (written before runs did)
-    passes unchecked.
-    """
-    manifest = read_manifest(directory) if manifest is None else manifest
-    recorded = manifest.get("data")
-    if recorded is None and not required:
-        return
-    if not isinstance(recorded, dict):
-        raise CheckpointError(
-            f"{directory} does not record the data it was trained on; train it again"
-        )
-    if any(recorded.get(part) != digest for part, digest in fingerprint.items()):
-        corpus = manifest.get("corpus", {}).get("name", "another corpus")
-        raise CheckpointError(
-            f"{directory} was trained on other data ({corpus}, train split "
-            f"{recorded.get('train')}), not on this corpus (train split {fingerprint.get('train')})"
-        )
 
 
 def read_config(
@@ -260,3 +200,98 @@ def read_config(
         raise CheckpointError(
             f"{directory}: bad {manifest.get('kind')} configuration ({exc})"
         ) from None
+
+
+# -- loading -----------------------------------------------------------------------------
+def restore_generator(
+    cls: type[G], directory: Path, *, adjust: Callable[[Any], Any] | None = None
+) -> G:
+    """Rebuild a model of class ``cls`` saved by :func:`save_generator`, its configuration
+    passed through ``adjust`` first (e.g. another device); never unpickles anything."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    if manifest["kind"] != cls.kind:
+        raise CheckpointError(f"{directory} holds a {manifest['kind']} model, not {cls.kind}")
+    config_class: type[Any] = registry.kind(cls.kind).config_class()
+    config, vocab_config = read_config(directory, manifest, config_class)
+    if adjust is not None:
+        config = adjust(config)
+    check_files(directory, manifest)
+    gen = cls(config, vocab_config)
+    try:
+        gen._tokenizer = tokenizer_from_dict(manifest["tokenizer"])
+        gen._vocab = Vocabulary.load(directory / VOCAB_FILE)
+    except (AttributeError, KeyError, TypeError, ValueError, OSError, RecursionError) as exc:
+        raise CheckpointError(f"{directory}: broken tokenizer or vocabulary ({exc})") from None
+    metrics = manifest.get("metrics")
+    gen.metrics = metrics if isinstance(metrics, dict) else {}
+    gen.complete = run_is_complete(manifest)
+    gen._load_state(directory, manifest)
+    return gen
+
+
+def load_generator(directory: Path) -> Generator:
+    """Load any saved run, whatever its kind: the registry names the class ``config.json``'s
+    kind is loaded with."""
+    recorded = read_manifest(directory)["kind"]
+    if recorded not in registry.KINDS:
+        raise CheckpointError(f"{directory} holds an unknown model kind {recorded!r}")
+    return registry.KINDS[recorded].generator_class().load(Path(directory))
+
+
+#: What a malformed JSON value (a list where an object was, a string for a number, a
+#: number too large) raises in the code that reads a run's files.
+_DATA_ERRORS = (AttributeError, KeyError, TypeError, ValueError, IndexError, OverflowError,
+                RecursionError, MemoryError)  # fmt: skip
+
+
+def load_run(directory: Path) -> Any:
+    """:func:`load_generator`, with a run whose files were edited into shapes its loader
+    does not expect reported as one :class:`CheckpointError` line."""
+    try:
+        return load_generator(Path(directory))
+    except LabError:  # CheckpointError and the other one-line errors, as they are
+        raise
+    except _DATA_ERRORS as exc:
+        detail = (str(exc).strip().splitlines() or [""])[0][:120]
+        raise CheckpointError(
+            f"{directory} cannot be loaded: its files are damaged ({type(exc).__name__}: {detail})"
+        ) from exc
+
+
+# -- the folder ----------------------------------------------------------------------------
+def has_run(directory: Path) -> bool:
+    """Whether ``directory`` has a ``config.json`` (:func:`read_manifest` says if it reads)."""
+    return (Path(directory) / CONFIG_FILE).exists()
+
+
+def run_files(directory: Path) -> set[str] | None:
+    """The files of the run in ``directory`` (the manifest, ``vocab.json``, the files the
+    manifest lists, the ones its kind writes; anything else is someone's), or ``None`` if
+    no run is there: no ``config.json`` that reads as a run's, naming a known kind."""
+    if not (Path(directory) / CONFIG_FILE).is_file():
+        return None
+    try:
+        manifest = read_manifest(directory)
+        cls = registry.kind(str(manifest["kind"])).generator_class()
+    except (LabError, ImportError):
+        return None
+    listed = manifest.get("files")
+    listed = listed if isinstance(listed, dict) else {}
+    return {CONFIG_FILE, VOCAB_FILE, *listed, *cls.state_files, *cls.carried_files}
+
+
+def staged_run(
+    directory: Path, *, keep: Iterable[str] | str = ()
+) -> contextlib.AbstractContextManager[Path]:
+    """:func:`~lab.storage.transaction.staged_folder` for a run: yields the empty stage;
+    on a clean exit it replaces the run (never a folder holding files no run owns)."""
+    return staged_folder(Path(directory), owned=run_files, keep=keep)
+
+
+def claim_run_directory(
+    directory: Path, *, force: bool = False, resume: bool = False, corpus: Path | None = None
+) -> contextlib.AbstractContextManager[Path]:
+    """Check and lock ``directory`` for a training's run before any work
+    (:func:`~lab.storage.claim.claim_folder`, with :func:`run_files` saying what a run is)."""
+    return claim_folder(directory, owned=run_files, force=force, resume=resume, corpus=corpus)

@@ -15,11 +15,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
-from lab.errors import CheckpointError, LabError
+from lab.errors import LabError
 from lab.models.budgets import (
     CHAR_QUICK,
     WORD_DROPOUT,
@@ -27,11 +26,10 @@ from lab.models.budgets import (
     BookBudget,
     for_book,
 )
-from lab.models.checkpoint import read_manifest
 from lab.models.config import Unit, VocabConfig, apply_options, build_config, section_classes
 
 if TYPE_CHECKING:
-    from lab.models.base import Generator, GeneratorBase
+    from lab.models.base import GeneratorBase
 
 Preset = Literal["quick", "full"]
 #: ``default``: what ``train`` trains unless told; ``floor``: the model every comparison
@@ -285,14 +283,6 @@ def kind_of(generator: type) -> str | None:
     class no entry names, such as a shared base class)."""
     path = f"{generator.__module__}:{generator.__qualname__}"
     return next((k.name for k in _KINDS if k.generator == path), None)
-
-
-def load_generator(directory: Path) -> Generator:
-    """Load any saved run, whatever its kind, from its ``config.json``."""
-    recorded = read_manifest(directory)["kind"]
-    if recorded not in KINDS:
-        raise CheckpointError(f"{directory} holds an unknown model kind {recorded!r}")
-    return KINDS[recorded].generator_class().load(Path(directory))
 
 
 def _import(path: str) -> Any:

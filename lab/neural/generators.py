@@ -23,17 +23,17 @@ from safetensors.torch import load_model, save_model
 
 from lab.cpu_share import configure_cpu_threads
 from lab.errors import CheckpointError, CorpusError
-from lab.fileio import write_with_atomic
 from lab.models.base import GeneratorBase
+from lab.models.checkpoint import restore_generator, save_generator
 from lab.models.config import VocabConfig
 from lab.models.protocol import FitRequest, FitResult, GenerationRequest, Sample
 from lab.models.scoring import ScoreResult
-from lab.models.staging import ALL, staged_run
 from lab.neural.config import NeuralConfig, TrainConfig, process_context, resolve_device
 from lab.neural.epoch import evaluate_nll, token_nlls
 from lab.neural.generation import decode_requests, next_token_weights
 from lab.neural.network import LanguageModel, build_model, count_parameters, saved_cutoffs
 from lab.neural.training import LossFn, TrainerState, train_model
+from lab.storage.files import write_with_atomic
 
 __all__ = ["CharLSTMGenerator", "NetworkGenerator", "RNNGenerator", "WordLSTMGenerator"]
 
@@ -124,11 +124,8 @@ class NetworkGenerator(GeneratorBase[C]):
             if run_dir is None:
                 return
             payload = st.to_dict() | {"last_weights": self._model().state_dict()}
-            whole = improved or not published
-            with staged_run(run_dir, keep=() if whole else ALL) as stage:
-                if whole:
-                    self._write_run(stage)
-                write_with_atomic(stage / TRAINER_FILE, lambda p: torch.save(payload, p))
+            trainer = {TRAINER_FILE: lambda p: torch.save(payload, p)}
+            save_generator(self, run_dir, rewrite=improved or not published, extra=trainer)
             published = True
 
         with torch.random.fork_rng(devices=devices):
@@ -232,10 +229,11 @@ class NetworkGenerator(GeneratorBase[C]):
     @classmethod
     def load(cls: type[N], directory: Path, *, device: str | None = None) -> N:
         """Rebuild a generator from a run directory; ``device`` overrides the saved one."""
-        manifest, config, vocab_config = cls._read_run(Path(directory))
-        if device is not None:
-            config = replace(config, train=replace(config.train, device=device))
-        return cls._restore(Path(directory), manifest, config, vocab_config)
+
+        def on_device(config: Any) -> Any:
+            return replace(config, train=replace(config.train, device=device))
+
+        return restore_generator(cls, Path(directory), adjust=None if device is None else on_device)
 
     def _load_state(self, directory: Path, manifest: dict[str, Any]) -> None:
         self._upgrade_config(manifest)

@@ -35,7 +35,7 @@ from types import MappingProxyType
 from typing import Any
 
 from lab.errors import CorpusError, warn
-from lab.fileio import read_regular_file
+from lab.storage.files import read_regular_file
 from lab.text.catalog import CatalogEntry, load_catalog
 from lab.text.decoding import note
 from lab.text.download import cached_path, fetch_corpus

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from lab.errors import CorpusError
-from lab.fileio import write_text_atomic
+from lab.storage.files import write_text_atomic
 from lab.text.catalog import SHA256_PATTERN, CatalogEntry
 
 #: What ``verified_by`` says when nothing vouched for the file.

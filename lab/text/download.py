@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from lab.errors import CorpusError, warn
-from lab.fileio import write_text_atomic
+from lab.storage.files import write_text_atomic
 from lab.text.catalog import SHA256_PATTERN, CatalogEntry, load_catalog
 from lab.text.digests import (
     NOT_VERIFIED,

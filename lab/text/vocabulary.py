@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from lab.fileio import write_text_atomic
+from lab.storage.files import write_text_atomic
 
 PAD = "<pad>"
 UNK = "<unk>"

@@ -1,4 +1,4 @@
-"""Crash-safe file writing and bounded reading of the user's files.
+"""Crash-safe file writing, bounded reading of the user's files, and file digests.
 
 Every writer goes to a temporary file in the destination folder and then
 ``os.replace``s it, which is atomic on POSIX and Windows for one file. Every
@@ -10,6 +10,7 @@ because ``/dev/zero`` is a file name too and a FIFO never ends.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 import tempfile
@@ -67,6 +68,15 @@ def write_with_atomic(path: Path, writer: Callable[[Path], object]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_regular_file(

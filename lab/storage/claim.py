@@ -1,4 +1,4 @@
-"""Claiming a run directory before any work: one writer at a time, nothing overwritten by accident.
+"""Claiming a run folder before any work: one writer at a time, nothing overwritten by accident.
 
 ``train --out DIR`` checks, before it reads the corpus or trains anything,
 that ``DIR`` can be written (not a file, not under a file, on a writable
@@ -8,6 +8,11 @@ second training into the same folder fails at once with one line instead of
 mixing its files with the first one's. The lock is an ``fcntl`` lock on a
 sibling file (``.DIR.lock``), which the kernel releases if the process dies:
 a crash never leaves a stale lock.
+
+What counts as a run there is the caller's to say (an
+:data:`~lab.storage.transaction.Owned`; for models
+:func:`lab.models.checkpoint.claim_run_directory` passes
+:func:`~lab.models.checkpoint.run_files`).
 """
 
 from __future__ import annotations
@@ -21,22 +26,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lab.errors import CheckpointError, LabError
-from lab.models.staging import recover_run, run_contents
+from lab.storage.transaction import Owned, folder_contents, recover_folder
 
 
 @contextlib.contextmanager
-def claim_run_directory(
-    directory: Path, *, force: bool = False, resume: bool = False, corpus: Path | None = None
+def claim_folder(
+    directory: Path,
+    *,
+    owned: Owned,
+    force: bool = False,
+    resume: bool = False,
+    corpus: Path | None = None,
 ) -> Iterator[Path]:
     """Check and lock ``directory`` for writing a run; yields it (see the module docstring).
 
     Nothing is removed here, ever: the first save replaces the run there as a
-    whole (:mod:`lab.models.staging`), so a ``--force`` run that fails before
+    whole (:mod:`lab.storage.transaction`), so a ``--force`` run that fails before
     it publishes leaves the old run intact. ``force`` replaces only a run this
     project wrote; a folder holding anything else is refused, naming what is
     there, as is an ``--out`` that is or holds ``corpus``, the current folder,
     the project or ``/``. Leftovers of writers killed mid-save are cleaned up
-    first (:func:`~lab.models.staging.recover_run`).
+    first (:func:`~lab.storage.transaction.recover_folder`).
     """
     directory = _checked_path(directory, corpus)
     with _locked(directory) as holder:
@@ -44,8 +54,8 @@ def claim_run_directory(
             raise CheckpointError(
                 f"{directory} is being written by {holder}; wait for it or choose another --out"
             )
-        recover_run(directory)  # we hold the lock: what is left there, no live writer owns
-        holds_run, foreign = run_contents(directory)
+        recover_folder(directory)  # we hold the lock: what is left there, no live writer owns
+        holds_run, foreign = folder_contents(directory, owned)
         if foreign:
             raise CheckpointError(_foreign_message(directory, holds_run, foreign))
         if resume and not holds_run:
@@ -69,11 +79,11 @@ def _foreign_message(directory: Path, holds_run: bool, foreign: list[str]) -> st
 
 def recover_interrupted_save(directory: Path) -> None:
     """Put back the run a killed save left renamed aside (window 3 of
-    :mod:`lab.models.staging`) before ``train --resume`` reads it; only when no live
+    :mod:`lab.storage.transaction`) before ``train --resume`` reads it; only when no live
     writer holds the run's lock, and never an error (the claim checks again)."""
     with contextlib.suppress(LabError, OSError), _locked(_checked_path(directory)) as holder:
         if not holder:
-            recover_run(directory)
+            recover_folder(directory)
 
 
 def _checked_path(directory: Path, corpus: Path | None = None) -> Path:
@@ -138,7 +148,7 @@ def _locked(directory: Path) -> Iterator[str]:
 
 def _check_writable(directory: Path) -> None:
     """Make a stage beside ``directory`` and write one byte in it now, not after an hour of
-    training: every save is written there first (:mod:`lab.models.staging`)."""
+    training: every save is written there first (:mod:`lab.storage.transaction`)."""
     where = Path(os.path.abspath(directory))
     try:
         probe = Path(tempfile.mkdtemp(prefix=f".{where.name}.tmp-", dir=where.parent))

@@ -1,12 +1,12 @@
-"""Saving a run directory as one transaction: a reader sees the old run or the new one, never a mix.
+"""Saving a folder as one transaction: a reader sees the old contents or the new, never a mix.
 
-Writing files one by one into the run directory, even each atomically,
+Writing files one by one into a run directory, even each atomically,
 leaves windows where a killed process leaves new weights beside an old
 ``config.json``, or a trainer state from one epoch beside weights from
 another. So every save (the final one, each epoch's checkpoint for
 ``--resume``, the metrics added after training) builds the *complete* new
-run in a temporary sibling ``.NAME.tmp-XXXXXXXX`` and publishes it with one
-rename:
+folder in a temporary sibling ``.NAME.tmp-XXXXXXXX`` and publishes it with
+one rename:
 
 * ``DIR`` missing or empty: ``rename(stage, DIR)`` (POSIX replaces an empty
   directory atomically);
@@ -26,17 +26,21 @@ rename, so power loss too):
    the old one is left as ``.NAME.tmp-*``;
 3. fallback only, between its two renames: ``DIR`` is missing and the
    previous run is ``.NAME.old-*``; a reader then sees no run (never a
-   mixed one) until :func:`recover_run` renames it back.
+   mixed one) until :func:`recover_folder` renames it back.
 
-:func:`recover_run`, called by
-:func:`~lab.models.rundir.claim_run_directory` under the run's lock (so no
-live writer owns them), removes the leftovers of 1 and 2 and undoes 3.
+:func:`recover_folder`, called by :func:`~lab.storage.claim.claim_folder`
+under the folder's lock (so no live writer owns them), removes the leftovers
+of 1 and 2 and undoes 3.
 
 Files a save does not change (the weights on an epoch that did not improve)
 are hard links to the published ones, not copies. That is safe because
 every writer here replaces a file by renaming a new one over it
-(:mod:`lab.fileio`) and never writes into an existing file, so nothing is
-ever modified through a link.
+(:mod:`lab.storage.files`) and never writes into an existing file, so nothing
+is ever modified through a link.
+
+Nothing here knows what a run holds: the caller says which files of a folder
+are its own (an :data:`Owned`, for runs :func:`lab.models.checkpoint.run_files`),
+and a folder holding anything else is never swapped away.
 
 For the crash tests only, ``TEXTGEN_LAB_CRASH_AT=POINT[:N]`` SIGKILLs the
 process the ``N``-th time (default 1st) a save reaches ``POINT`` (``staged``,
@@ -55,7 +59,7 @@ import signal
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from lab.errors import CheckpointError, LabError
@@ -63,17 +67,23 @@ from lab.errors import CheckpointError, LabError
 #: ``keep=ALL``: carry every file of the published run into the new one.
 ALL = "all"
 
+#: The names of the files that make up what its owner keeps in a folder, or ``None`` if
+#: the folder holds nothing of its owner's (anything there is someone else's).
+Owned = Callable[[Path], "set[str] | None"]
+
 _STAGE, _ASIDE = "tmp", "old"
-_MANIFEST = "config.json"  # lab.models.checkpoint.CONFIG_FILE (which imports this module)
 _crash_counts: Counter[str] = Counter()
 
 
 @contextlib.contextmanager
-def staged_run(directory: Path, *, keep: Iterable[str] | str = ()) -> Iterator[Path]:
+def staged_folder(
+    directory: Path, *, owned: Owned, keep: Iterable[str] | str = ()
+) -> Iterator[Path]:
     """Yield an empty staging directory; on a clean exit, publish it as ``directory``.
 
     ``keep`` names files of the published run (if there) to carry over, or is
-    :data:`ALL`. If the body raises, the stage is removed and the published
+    :data:`ALL`; ``owned`` says which files there are the caller's (the others
+    are never swapped away). If the body raises, the stage is removed and the published
     run is left as it was; an ``OSError`` (a full disk, a read-only file
     system) becomes one :class:`~lab.errors.CheckpointError` line saying so.
     """
@@ -88,7 +98,7 @@ def staged_run(directory: Path, *, keep: Iterable[str] | str = ()) -> Iterator[P
         yield stage
         _sync_tree(stage)
         _crash_point("staged")
-        _publish(stage, target)
+        _publish(stage, target, owned)
     except OSError as exc:
         raise _save_error(directory, exc) from None
     except LabError as exc:  # name the user's folder, never the hidden stage
@@ -99,7 +109,7 @@ def staged_run(directory: Path, *, keep: Iterable[str] | str = ()) -> Iterator[P
         _remove(stage)  # the stage, or the old run swapped into it
 
 
-def recover_run(directory: Path) -> None:
+def recover_folder(directory: Path) -> None:
     """Clean up after writers of ``directory`` that were killed mid-save (see the module
     docstring); call it only while holding the run's lock."""
     directory = Path(os.path.abspath(directory))
@@ -112,14 +122,12 @@ def recover_run(directory: Path) -> None:
         _remove(stale)
 
 
-def run_contents(directory: Path) -> tuple[bool, list[str]]:
-    """``(holds a run, names of what else is there)`` for ``directory``.
+def folder_contents(directory: Path, owned: Owned) -> tuple[bool, list[str]]:
+    """``(holds the owner's files, names of what else is there)`` for ``directory``.
 
-    A run is a folder this project wrote: a ``config.json`` that reads as a
-    run's, naming a known kind. Its files are the ones that ``config.json``
-    lists and the ones its kind writes; anything else (a user's notes, a
-    subfolder, a ``config.json`` of another program) is someone's, which no
-    save may replace. A missing folder holds nothing.
+    What is not in ``owned(directory)`` (a user's notes, a subfolder, a
+    ``config.json`` of another program) is someone's, which no save may
+    replace. A missing folder holds nothing.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -127,32 +135,10 @@ def run_contents(directory: Path) -> tuple[bool, list[str]]:
     names = sorted(
         p.name + ("/" if p.is_dir() and not p.is_symlink() else "") for p in directory.iterdir()
     )
-    known = _run_files(directory)
+    known = owned(directory)
     if known is None:
         return False, names
     return True, [n for n in names if n not in known]
-
-
-def _run_files(directory: Path) -> set[str] | None:
-    """The files a run in ``directory`` consists of, or ``None`` if no run is there."""
-    from lab.models import registry
-    from lab.models.checkpoint import VOCAB_FILE, read_manifest
-
-    if not (directory / _MANIFEST).is_file():
-        return None
-    try:
-        manifest = read_manifest(directory)
-        cls = registry.kind(str(manifest["kind"])).generator_class()
-    except (LabError, ImportError):
-        return None
-    listed = manifest.get("files")
-    return {
-        _MANIFEST,
-        VOCAB_FILE,
-        *(listed if isinstance(listed, dict) else {}),
-        *cls.state_files,
-        *cls.carried_files,
-    }
 
 
 def _remove(path: Path) -> None:
@@ -185,12 +171,12 @@ def _link_kept(directory: Path, stage: Path, keep: Iterable[str] | str) -> None:
             shutil.copy2(source, stage / name)
 
 
-def _publish(stage: Path, directory: Path) -> None:
+def _publish(stage: Path, directory: Path, owned: Owned) -> None:
     """Make ``stage`` the run at ``directory`` with one rename (see the module docstring)."""
     os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes 0700; a run is as readable as any folder
     if not directory.exists() or (directory.is_dir() and not any(directory.iterdir())):
         os.replace(stage, directory)
-    elif (contents := run_contents(directory))[1]:  # someone's files: never swapped away
+    elif (contents := folder_contents(directory, owned))[1]:  # someone's files: never swapped away
         what = "a run and files it did not write" if contents[0] else "files but no run"
         raise CheckpointError(
             f"{directory} holds {what} ({', '.join(contents[1][:5])}); refusing to replace them"
@@ -200,7 +186,7 @@ def _publish(stage: Path, directory: Path) -> None:
     else:
         aside = Path(tempfile.mkdtemp(prefix=f".{directory.name}.{_ASIDE}-", dir=directory.parent))
         os.replace(directory, aside)  # the empty placeholder made by mkdtemp is replaced
-        _crash_point("aside")  # window 3: no DIR; recover_run puts ``aside`` back
+        _crash_point("aside")  # window 3: no DIR; recover_folder puts ``aside`` back
         try:
             os.replace(stage, directory)
         except OSError:
