@@ -140,6 +140,7 @@ class Worker:
         except (BrokenPipeError, OSError):
             self._died(driver)
         reply = self._read(budget, driver)
+        self._over_memory(driver)  # a kill at the cgroup's cap fails the call, however brief
         self.pending = False
         if not isinstance(reply, dict) or reply.get("id") != self._calls:
             self.kill()
@@ -194,15 +195,16 @@ class Worker:
         return found | (self._group.pids() if self._group is not None else set())
 
     def _watch(self, what: str, budget: Budget) -> None:
-        """End the sandbox if all its processes together hold more than its memory cap or
-        more than :data:`MAX_TASKS` tasks (each process alone is capped by its rlimits);
+        """End the sandbox if the kernel killed a process at its cgroup's memory cap, or, with
+        no cgroup, if all its processes together hold more than its memory cap or more than
+        :data:`MAX_TASKS` tasks (each process alone is capped by its rlimits);
         credit the test's ``budget`` with the time they waited for a CPU."""
         assert self.proc is not None
         self._over_memory(what)
         pids = self.pids()
         budget.observe(pids)
-        held = reaper.usage(pids)
-        if held.memory > self.memory or held.tasks > MAX_TASKS:
+        held = reaper.usage(pids)  # summed RSS counts shared pages twice: a cgroup knows better
+        if self._group is None and (held.memory > self.memory or held.tasks > MAX_TASKS):
             self.kill()
             raise SubmissionError(
                 f"the submission's processes held {held.memory >> 20} MB in {held.tasks} tasks "
