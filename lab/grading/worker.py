@@ -259,9 +259,8 @@ class Worker:
         short by pytest-timeout would leave a child the next test reuses); what it wrote
         waits for :meth:`tidy`."""
         with reaper.uninterrupted():
-            if self._group is not None:  # every task in it at once, then the cgroup
-                self._group.close()
-                self._group = None
+            if self._group is not None:  # every task in it at once (removed by tidy())
+                self._group.kill()
             if self.proc is not None:
                 reaper.kill_descendants(self.proc.pid)
                 with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -282,6 +281,9 @@ class Worker:
         """Remove what the last child wrote: its files in world-writable folders, its IPC
         objects, its scratch folder and its harness (before any other child starts)."""
         with reaper.uninterrupted():
+            if self._group is not None and self.proc is None:
+                self._group.close()
+                self._group = None
             reaper.remove_files_of(self.identity)
             if self._scratch is not None:
                 shutil.rmtree(self._scratch, ignore_errors=True)
