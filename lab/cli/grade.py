@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     )
     write_results(args.out, report)
     print(format_summary(report))
+    print(report.limits)
     print(f"wrote {args.out}")
     return 0
 

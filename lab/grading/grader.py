@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lab.errors import LabError
-from lab.grading import confinement, reaper
+from lab.grading import cgroups, confinement, reaper
 from lab.grading.answers import (
     AnswerSheet,
     NotebookError,
@@ -54,7 +54,7 @@ from lab.grading.runner import (
     RawOutcome,
     run_graded_tests,
 )
-from lab.grading.sandbox import DEFAULT_MEMORY
+from lab.grading.sandbox import DEFAULT_MEMORY, MAX_TASKS
 from lab.grading.summary import format_summary as format_summary  # re-exported
 from lab.grading.workspace import digest, environment, prepare
 
@@ -95,6 +95,7 @@ class GradeReport:
     submission_notes: tuple[str, ...] = ()
     answers: AnswerSheet | None = None
     verified: bool = True
+    limits: str = ""  # which mechanism held the sandbox's memory and task caps (one line)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -196,6 +197,7 @@ def _grade(
         work, box = Path(tmp), Path(box_tmp)
         os.chmod(work, 0o700)
         identity = confinement.choose_identity(sandbox_user, box=box, log=str(work / "uids"))
+        plan = cgroups.prepare()
         saved = []
         if identity.dedicated and not identity.namespaces:  # files hidden by mode only
             saved = reaper.protect([reference, *platform_files()])
@@ -204,6 +206,7 @@ def _grade(
             make_run_folder(box, identity.dedicated)
             prepare(work, box, reference, layout, identity)
             env = environment(reference, work, box, identity, per_test_timeout, memory_bytes)
+            env["TEXTGEN_SANDBOX_CGROUP"] = plan.to_env()
             log = run_graded_tests(
                 work,
                 # visible tests first: nothing a hidden test does can delay or starve them
@@ -214,6 +217,7 @@ def _grade(
                 watchdog_grace=watchdog_grace,
             )
         finally:  # nothing of the submission outlives the run, whatever happened
+            cgroups.finish(plan)
             for uid in confinement.logged_uids(identity.log):
                 used = replace(identity, uid=uid)
                 reaper.kill_identity(used)
@@ -248,8 +252,9 @@ def _grade(
         )
     elapsed = time.monotonic() - started
     return GradeReport(
-        tuple(results), elapsed, tuple(notes), layout.messages, answers, identity.confined
-    )
+        tuple(results), elapsed, tuple(notes), layout.messages, answers, identity.confined,
+        plan.describe(memory_bytes, MAX_TASKS),
+    )  # fmt: skip
 
 
 def reference_questions(reference: Path) -> tuple[Question, ...]:

@@ -74,6 +74,7 @@ def results_json(report: GradeReport) -> dict[str, Any]:
             "exercises": per_exercise,
             "max_score": float(report.max_score),
             "verified": report.verified,  # false: the submission ran unconfined
+            "limits": report.limits,  # cgroup v2, v1, or rlimits and the watcher
         },
     }
 

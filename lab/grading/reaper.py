@@ -20,7 +20,7 @@ from lab.grading.confinement import _CLEAR_AND_KILL, _WORLD_WRITABLE, Identity, 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
-def _processes() -> dict[int, tuple[int, int]]:
+def processes() -> dict[int, tuple[int, int]]:
     """``{pid: (ppid, uid)}`` of every live process in ``/proc``; zombies that are this
     process's children are reaped, other zombies skipped (they can do nothing)."""
     table: dict[int, tuple[int, int]] = {}
@@ -44,7 +44,7 @@ def _processes() -> dict[int, tuple[int, int]]:
 
 def descendants(root: int, table: dict[int, tuple[int, int]] | None = None) -> list[int]:
     """``root``'s live descendants (not ``root`` itself)."""
-    table = _processes() if table is None else table
+    table = processes() if table is None else table
     children: dict[int, list[int]] = {}
     for pid, (ppid, _) in table.items():
         children.setdefault(ppid, []).append(pid)
@@ -67,7 +67,7 @@ class Usage:
 def sandbox_pids(root: int, uid: int | None = None) -> set[int]:
     """``root`` and its descendants, and every process of ``uid`` when given (a fresh
     uid's processes, however they detached)."""
-    table = _processes()
+    table = processes()
     pids = {root, *descendants(root, table)}
     if uid is not None:
         pids |= {p for p, (_, owner) in table.items() if owner == uid}
@@ -99,7 +99,7 @@ def kill_identity(identity: Identity, *, spare: int | None = None) -> None:
             check=False,
         )  # fmt: skip
     for _ in range(50):
-        victims = [p for p, (_, uid) in _processes().items() if uid == identity.uid and p != spare]
+        victims = [p for p, (_, uid) in processes().items() if uid == identity.uid and p != spare]
         if not victims:
             return
         for pid in victims:
@@ -230,3 +230,13 @@ def readable_by_others(path: Path) -> bool:
         if not mode & need:
             return False
     return True
+
+
+def nproc_limit(identity: Identity, share: int) -> int:
+    """The child's ``RLIMIT_NPROC``: ``share`` for a fresh uid (it counts that uid's
+    tasks: the sandbox's alone); otherwise the grader's user's tasks now plus that (in a
+    user namespace, kernels from 5.14 count only the namespace's tasks)."""
+    if identity.dedicated:
+        return share
+    mine = {pid for pid, (_, uid) in processes().items() if uid == os.getuid()}
+    return usage(mine).tasks + share

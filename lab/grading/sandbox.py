@@ -20,8 +20,10 @@ the test compares that data with what it computed itself. The child:
   ``RLIMIT_CPU``, ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, a time budget per test
   (wall clock less the time it waited for a busy CPU, at most
   :data:`lab.grading.budget.LOAD_ALLOWANCE` times the limit: :mod:`lab.grading.budget`),
-  and a cap on the memory and tasks of all its processes together
-  (measured by the parent every :data:`WATCH_SECONDS`); when a call times
+  and a cap on the memory and tasks of all its processes together (held by
+  the kernel in a cgroup of the child's own where the grading's
+  :class:`lab.grading.cgroups.Plan` has one, and measured by the parent
+  every :data:`WATCH_SECONDS` in any case); when a call times
   out or the child dies, it and everything it started are killed at once,
   with pytest-timeout's signal held back (so within its grace, and never
   cut halfway), and the next test gets a new child; what the old one wrote
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.grading.budget import Budget
+from lab.grading.cgroups import Plan
 from lab.grading.confinement import Identity
 from lab.grading.worker import (
     DEFAULT_MEMORY,
@@ -66,8 +69,9 @@ class Sandbox:
         identity: Identity,
         per_test_timeout: float,
         memory_bytes: int = DEFAULT_MEMORY,
+        limits: Plan | None = None,
     ) -> None:
-        self.box, self.identity = Path(box), identity
+        self.box, self.identity, self.limits = Path(box), identity, limits
         self.per_test_timeout, self.memory = per_test_timeout, memory_bytes
         self._workers: dict[str, Worker] = {}
         self._current: Worker | None = None
@@ -81,7 +85,9 @@ class Sandbox:
             self._workers.pop(key).close()
         if group not in self._workers:
             cpu = self.per_test_timeout * max(tests_in_group, 1)
-            self._workers[group] = Worker(self.box, self.identity, self.memory, cpu, test_module)
+            self._workers[group] = Worker(
+                self.box, self.identity, self.memory, cpu, test_module, self.limits
+            )
         worker = self._workers[group]
         if worker.pending or (worker.proc is not None and not worker.alive()):
             # a call cut short (pytest-timeout ended the test first) or a child that died:

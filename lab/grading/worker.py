@@ -7,7 +7,10 @@ with everything it started (:mod:`lab.grading.reaper`). Each child runs a
 harness built for its test module alone (:mod:`lab.grading.harness`), in a
 folder only it can read: bound at :data:`lab.grading.jail.HARNESS_INSIDE` in
 the jail, else owned by root and the children's group (as root) or the
-grader (without root), and removed when the child ends.
+grader (without root), and removed when the child ends. Where the grading's
+:class:`lab.grading.cgroups.Plan` allows, each child and all it starts live in
+a cgroup of their own with the memory and task caps (the kernel holds them,
+however short the burst); the watcher stays as the fallback.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lab.grading import confinement, jail, reaper
+from lab.grading import cgroups, confinement, jail, reaper
 from lab.grading.budget import Budget
 from lab.grading.confinement import Identity
 from lab.grading.harness import CHILD_FILE, HARNESS, private_harness, remove_harness, run_folder
+from lab.grading.replies import SubmissionError, SubmissionRaised, decode
 
 __all__ = [
     "DEFAULT_MEMORY", "MAX_REPLY", "MAX_TASKS", "WATCH_SECONDS", "SubmissionError",
@@ -40,33 +44,21 @@ DEFAULT_MEMORY = 2 << 30
 _PASS_ENV = ("NLTK_DATA", "LANG", "LC_ALL")
 
 
-class SubmissionError(Exception):
-    """The submission did not answer a call: it raised, crashed, hung or replied nonsense."""
-
-
-class SubmissionRaised(SubmissionError):
-    """The submission's code raised; ``types`` are the qualified names of the exception's
-    class and its bases (``builtins.ValueError``, ...), most derived first."""
-
-    def __init__(self, error: str, types: list[str], trace: str) -> None:
-        super().__init__(f"{error}\n--- in the submission ---\n{trace}".rstrip())
-        self.error, self.types = error, types
-
-    def is_a(self, name: str) -> bool:
-        """Whether the exception's class is exactly ``name`` (a builtin's bare name, or a
-        qualified one): a class that also subclasses ValueError, TypeError and KeyError to
-        satisfy every check at once is none of them."""
-        wanted = name if "." in name else f"builtins.{name}"
-        return bool(self.types) and self.types[0] == wanted
-
-
 class Worker:
     """One child process and the pipe pair it answers on; each start is a fresh identity."""
 
     def __init__(
-        self, box: Path, identity: Identity, memory_bytes: int, cpu: float, test_module: Path
+        self,
+        box: Path,
+        identity: Identity,
+        memory_bytes: int,
+        cpu: float,
+        test_module: Path,
+        plan: cgroups.Plan | None = None,
     ) -> None:
         self.box, self.base, self.memory, self.cpu = box, identity, memory_bytes, cpu
+        self.plan = plan or cgroups.Plan("none", why="none asked for")
+        self._group: cgroups.Group | None = None  # this child's cgroup, if the plan has one
         self.test_module = test_module
         self.identity = identity
         self.proc: subprocess.Popen[bytes] | None = None
@@ -112,8 +104,14 @@ class Worker:
         cmd = [*confinement.launch_prefix(self.identity, self.box, harness), sys.executable, "-I"]
         cmd += [child, "--submission", submission]
         cmd += ["--memory", str(self.memory), "--cpu", str(int(self.cpu) + 1)]
-        if self.identity.dedicated:  # RLIMIT_NPROC counts the uid's processes: ours alone
-            cmd += ["--nproc", str(MAX_TASKS // 2)]
+        cmd += ["--nproc", str(reaper.nproc_limit(self.identity, MAX_TASKS // 2))]
+        if self.plan.kind != "none":
+            try:
+                self._group = cgroups.Group(self.plan, self.memory, MAX_TASKS)
+                cmd = self._group.enter(cmd)
+            except OSError as exc:  # said once on the trusted side's stderr, never silent
+                print(f"sandbox limits: no cgroup for this child ({exc}): rlimits and the "
+                      "watcher hold", file=sys.stderr)  # fmt: skip
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(
             cmd, cwd=home if not jailed else "/", env=env, stdin=subprocess.PIPE,
@@ -142,6 +140,7 @@ class Worker:
         except (BrokenPipeError, OSError):
             self._died(driver)
         reply = self._read(budget, driver)
+        self._over_memory(driver)  # a kill at the cgroup's cap fails the call, however brief
         self.pending = False
         if not isinstance(reply, dict) or reply.get("id") != self._calls:
             self.kill()
@@ -190,19 +189,22 @@ class Worker:
         """Every process of the sandbox now: the child's tree (and a fresh uid's all)."""
         if self.proc is None:
             return set()
-        return reaper.sandbox_pids(
+        found = reaper.sandbox_pids(
             self.proc.pid, self.identity.uid if self.identity.dedicated else None
         )
+        return found | (self._group.pids() if self._group is not None else set())
 
     def _watch(self, what: str, budget: Budget) -> None:
-        """End the sandbox if all its processes together hold more than its memory cap or
-        more than :data:`MAX_TASKS` tasks (each process alone is capped by its rlimits);
+        """End the sandbox if the kernel killed a process at its cgroup's memory cap, or, with
+        no cgroup, if all its processes together hold more than its memory cap or more than
+        :data:`MAX_TASKS` tasks (each process alone is capped by its rlimits);
         credit the test's ``budget`` with the time they waited for a CPU."""
         assert self.proc is not None
+        self._over_memory(what)
         pids = self.pids()
         budget.observe(pids)
-        held = reaper.usage(pids)
-        if held.memory > self.memory or held.tasks > MAX_TASKS:
+        held = reaper.usage(pids)  # summed RSS counts shared pages twice: a cgroup knows better
+        if self._group is None and (held.memory > self.memory or held.tasks > MAX_TASKS):
             self.kill()
             raise SubmissionError(
                 f"the submission's processes held {held.memory >> 20} MB in {held.tasks} tasks "
@@ -210,8 +212,18 @@ class Worker:
                 f"{MAX_TASKS} tasks, and were killed"
             )
 
+    def _over_memory(self, what: str) -> None:
+        """Raise if the kernel killed a process of the sandbox at its cgroup's memory cap."""
+        if self._group is not None and self._group.oom_kills() > 0:
+            self.kill()
+            raise SubmissionError(
+                f"the submission's processes went over the sandbox's {self.memory >> 20} MB "
+                f"memory cap while running {what} and were killed"
+            )
+
     def _died(self, what: str) -> None:
         assert self.proc is not None
+        self._over_memory(what)
         try:
             code: int | None = self.proc.wait(timeout=0.5)
         except subprocess.TimeoutExpired:
@@ -247,6 +259,8 @@ class Worker:
         short by pytest-timeout would leave a child the next test reuses); what it wrote
         waits for :meth:`tidy`."""
         with reaper.uninterrupted():
+            if self._group is not None:  # every task in it at once (removed by tidy())
+                self._group.kill()
             if self.proc is not None:
                 reaper.kill_descendants(self.proc.pid)
                 with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -267,6 +281,9 @@ class Worker:
         """Remove what the last child wrote: its files in world-writable folders, its IPC
         objects, its scratch folder and its harness (before any other child starts)."""
         with reaper.uninterrupted():
+            if self._group is not None and self.proc is None:
+                self._group.close()
+                self._group = None
             reaper.remove_files_of(self.identity)
             if self._scratch is not None:
                 shutil.rmtree(self._scratch, ignore_errors=True)
@@ -279,19 +296,3 @@ class Worker:
         """Kill the child and everything it started; remove what it wrote."""
         self.kill()
         self.tidy()
-
-
-def decode(value: Any) -> Any:
-    """A reply's value with its tensors rebuilt (the only non-JSON type on the wire)."""
-    if isinstance(value, dict):
-        if "__tensor__" in value:
-            from lab.grading.drivers import tensor
-
-            try:
-                return tensor(value)
-            except (TypeError, ValueError, RuntimeError) as exc:
-                raise SubmissionError(f"the submission sent a malformed tensor: {exc}") from None
-        return {k: decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    return value

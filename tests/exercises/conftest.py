@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from lab.grading import confinement
+from lab.grading.cgroups import Plan
 from lab.grading.markers import hidden_line_ranges
 from lab.grading.sandbox import DEFAULT_MEMORY, Sandbox
 
@@ -37,6 +38,7 @@ def _sandbox_pool() -> Iterator[Sandbox]:
     timeout = float(os.environ.pop("TEXTGEN_SANDBOX_TIMEOUT", LOCAL_TIMEOUT))
     memory = int(os.environ.pop("TEXTGEN_SANDBOX_MEMORY", DEFAULT_MEMORY))
     identity = confinement.identity_from_env(os.environ.pop("TEXTGEN_SANDBOX_UID", ""))
+    limits = Plan.from_env(os.environ.pop("TEXTGEN_SANDBOX_CGROUP", ""))
     local = (
         contextlib.nullcontext("")
         if box
@@ -48,7 +50,10 @@ def _sandbox_pool() -> Iterator[Sandbox]:
         else:  # your own run: your checkout, as you
             box = tmp
             (Path(box) / "submission").symlink_to(Path(__file__).resolve().parents[2])
-        pool = Sandbox(Path(box), identity=identity, per_test_timeout=timeout, memory_bytes=memory)
+        pool = Sandbox(
+            Path(box), identity=identity, per_test_timeout=timeout, memory_bytes=memory,
+            limits=limits,
+        )  # fmt: skip
         try:
             yield pool
         finally:
