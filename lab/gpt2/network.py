@@ -114,4 +114,4 @@ class CausalLMNetwork(SlidingWindowModel):
         ids = self.to_hf[tokens].t()  # (B, T), the model's ids, batch first as HF wants
         out = self.hf(input_ids=ids, use_cache=False, logits_to_keep=keep or 0).logits
         logits = out.index_select(-1, self.to_hf).masked_fill(self.blocked, float("-inf"))
-        return logits.transpose(0, 1)
+        return logits.transpose(0, 1).contiguous()  # time first, as every loop reads it
