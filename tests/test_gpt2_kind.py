@@ -16,9 +16,7 @@ from lab.models.protocol import SamplingConfig
 from lab.models.registry import generator_class, load_generator
 from lab.text.splitting import split_corpus
 
-pytest.importorskip("transformers", reason="the gpt2 extra is not installed (pip install -e .[gpt2])")
-
-from tests._tiny_gpt2 import tiny_pretrained  # noqa: E402  (needs transformers)
+pytestmark = pytest.mark.usefixtures("tiny_gpt2")  # skipped without the gpt2 extra
 
 #: Fast settings for the tiny model: 32-token windows, one thread.
 TINY = {"block_size": 32, "bptt": 32, "batch_size": 4, "lr": 3e-3, "epochs": 2}
@@ -26,10 +24,8 @@ TINY |= {"device": "cpu", "num_threads": 1, "patience": 3}
 
 
 @pytest.fixture(scope="module")
-def pretrained(tmp_path_factory: pytest.TempPathFactory, prose_text: str) -> Path:
-    # A few non-English lines too: byte-level BPE spells any script.
-    text = prose_text + "Kissa istui matolla.\nКошка сидела на ковре.\n"
-    return tiny_pretrained(tmp_path_factory.mktemp("tiny-gpt2"), text)
+def pretrained(tiny_gpt2: Path) -> Path:
+    return tiny_gpt2
 
 
 @pytest.fixture(scope="module")
@@ -103,17 +99,22 @@ def test_save_load_round_trip_gives_identical_scores(fitted, tmp_path: Path) -> 
     assert loaded.generate("Alice", **kwargs) == gen.generate("Alice", **kwargs)
 
 
-def test_resume_continues_an_interrupted_run(pretrained: Path, prose_text: str, tmp_path) -> None:
+def test_resume_continues_exactly(pretrained: Path, prose_text: str, tmp_path) -> None:
     parts = split_corpus(prose_text)
     run = tmp_path / "run"
-    options = {**TINY, "pretrained": str(pretrained), "epochs": 1}
-    first = generator_class("gpt2").from_options(options)
+    options = {**TINY, "pretrained": str(pretrained), "epochs": 2}
+    straight = generator_class("gpt2").from_options(options)
+    straight.fit(parts.train, parts.valid)
+    first = generator_class("gpt2").from_options({**options, "epochs": 1})
     first.fit(parts.train, parts.valid, checkpoint_dir=run)
     assert (run / "trainer_state.pt").is_file()
-    more = generator_class("gpt2").from_options({**options, "epochs": 2})
-    result = more.fit(parts.train, parts.valid, checkpoint_dir=run, resume=True)
+    resumed = generator_class("gpt2").from_options(options)
+    result = resumed.fit(parts.train, parts.valid, checkpoint_dir=run, resume=True)
     assert result.epochs == 2 and len(result.history) == 2
     assert result.history[0] == first.metrics["history"][0]  # the first epoch was kept
+    assert resumed.score(parts.valid).nll_nats == pytest.approx(
+        straight.score(parts.valid).nll_nats, rel=1e-6
+    )
 
 
 def test_a_missing_model_is_one_line(tmp_path: Path) -> None:
@@ -136,8 +137,10 @@ def _cli(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedPro
 def test_the_cli_says_how_to_get_a_model_it_does_not_have(tmp_path: Path, prose_file) -> None:
     name = "someone/not-a-cached-model"
     out = _cli(
-        ["train", "--model", "gpt2", "--corpus", str(prose_file), "--pretrained", name]
-        + ["--out", str(tmp_path / "run"), "--num-threads", "1"],
+        [
+            *("train", "--model", "gpt2", "--corpus", str(prose_file), "--pretrained", name),
+            *("--out", str(tmp_path / "run"), "--num-threads", "1"),
+        ],
         tmp_path,
     )
     assert out.returncode == 2, out.stderr
