@@ -103,6 +103,8 @@ class CausalLMNetwork(SlidingWindowModel):
             )
         self.hf = hf_model
         self.block_size = block_size
+        self.to_hf: Tensor
+        self.blocked: Tensor
         self.register_buffer("to_hf", torch.tensor(list(to_hf), dtype=torch.long), False)
         blocked = torch.zeros(len(to_hf), dtype=torch.bool)
         blocked[: len(SPECIALS)] = True
