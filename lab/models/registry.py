@@ -144,7 +144,7 @@ _KINDS: tuple[ModelKind, ...] = (
             {"block_size": 128, "bptt": 128, "batch_size": 4, "epochs": 3, "patience": 1}
             | {"lr": 5e-5, "optimizer": "adamw", "weight_decay": 0.0, "clip": 1.0}
         ),
-        presets=frozen({"quick": {"max_tokens": 60_000}, "full": {"max_tokens": 300_000}}),
+        presets=frozen({"quick": {"max_tokens": 30_000}, "full": {"max_tokens": 300_000}}),
         resumable=True,
         neural=True,
         roles=frozenset({"extra"}),
