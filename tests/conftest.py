@@ -114,3 +114,19 @@ def server() -> Iterator[Server]:
     srv = Server()
     yield srv
     srv.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2(tmp_path_factory: pytest.TempPathFactory, prose_text: str) -> Path:
+    """A tiny GPT-2 with a byte-level BPE tokenizer learnt from the prose (and a few
+    Finnish and Russian words), saved as a local pretrained folder: the gpt2 kind's
+    tests run offline with it. Skipped without the extra (pip install -e ".[gpt2]")."""
+    pytest.importorskip(
+        "transformers",
+        reason='the gpt2 extra is not installed: pip install -e ".[gpt2]"',
+        exc_type=ImportError,  # missing, or installed but broken: the kind's tests cannot run
+    )
+    from _tiny_gpt2 import tiny_pretrained
+
+    text = prose_text + "Kissa istui matolla.\nКошка сидела на ковре.\n"
+    return tiny_pretrained(tmp_path_factory.mktemp("tiny-gpt2"), text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from test_protocol import CASES, NEURAL
+from test_protocol import CASES, NEURAL, pretrained_model
 
 from lab.errors import OptionError
 from lab.models import registry
@@ -28,7 +28,8 @@ def fitted(
     assert {kind for kind, _ in CASES.values()} == set(KINDS)
     parts = split_corpus(prose_text)
     kind, extra = CASES[request.param]
-    gen = generator_class(kind).from_options({**(tiny_lstm if kind in NEURAL else {}), **extra})
+    options = {**(tiny_lstm if kind in NEURAL else {}), **extra, **pretrained_model(request)}
+    gen = generator_class(kind).from_options(options)
     gen.fit(parts.train)
     return request.param, gen, parts.test
 

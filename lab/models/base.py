@@ -33,7 +33,7 @@ from lab.models.protocol import (
 )
 from lab.models.scoring import ScoreResult
 from lab.settings import one_num_samples
-from lab.text.tokenizers import AnyTokenizer, make_tokenizer
+from lab.text.tokenizers import AnyTokenizer, make_tokenizer, tokenizer_from_dict
 from lab.text.vocabulary import Vocabulary
 
 ConfigT = TypeVar("ConfigT")
@@ -219,6 +219,12 @@ class GeneratorBase(TokenProbabilities, Generic[ConfigT]):
     @abstractmethod
     def _load_state(self, directory: Path, manifest: dict[str, Any]) -> None:
         """Read them back (``self.vocab`` is already set); raise ``CheckpointError``."""
+
+    @classmethod
+    def _saved_tokenizer(cls, data: dict[str, Any]) -> AnyTokenizer:
+        """The tokenizer ``config.json`` recorded (a pretrained model keeps its own in its
+        files and fills it in :meth:`_load_state`)."""
+        return tokenizer_from_dict(data)
 
     def _manifest_extra(self) -> dict[str, Any]:
         """Extra top-level ``config.json`` fields (e.g. the parameter count)."""

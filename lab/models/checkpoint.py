@@ -23,7 +23,7 @@ from lab.models.config import VocabConfig, config_from_dict, config_to_dict
 from lab.storage.claim import claim_folder
 from lab.storage.files import file_digest, write_text_atomic, write_with_atomic
 from lab.storage.transaction import ALL, staged_folder
-from lab.text.tokenizers import AnyTokenizer, tokenizer_from_dict
+from lab.text.tokenizers import AnyTokenizer
 from lab.text.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
@@ -219,7 +219,7 @@ def restore_generator(
     check_files(directory, manifest)
     gen = cls(config, vocab_config)
     try:
-        gen._tokenizer = tokenizer_from_dict(manifest["tokenizer"])
+        gen._tokenizer = cls._saved_tokenizer(manifest["tokenizer"])
         gen._vocab = Vocabulary.load(directory / VOCAB_FILE)
     except (AttributeError, KeyError, TypeError, ValueError, OSError, RecursionError) as exc:
         raise CheckpointError(f"{directory}: broken tokenizer or vocabulary ({exc})") from None

@@ -12,105 +12,19 @@ names a kind.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from lab.errors import LabError
-from lab.models.budgets import (
-    CHAR_QUICK,
-    WORD_DROPOUT,
-    WORD_QUICK,
-    BookBudget,
-    for_book,
-)
-from lab.models.config import Unit, VocabConfig, apply_options, build_config, section_classes
+from lab.models.budgets import CHAR_QUICK, WORD_DROPOUT, WORD_QUICK
+from lab.models.config import Unit
+from lab.models.kinds import ModelKind, Preset, Role, frozen
+
+__all__ = ["KINDS", "ModelKind", "Preset", "Role", "generator_class", "kind"]
 
 if TYPE_CHECKING:
     from lab.models.base import GeneratorBase
-
-Preset = Literal["quick", "full"]
-#: ``default``: what ``train`` trains unless told; ``floor``: the model every comparison
-#: scores as the floor (the unigram); ``baseline``: the count model a network must beat
-#: on perplexity and bits/char; ``judge``: the model that scores other models' samples;
-#: ``extra``: trained by ``compare`` only when ``--models`` names it.
-Role = Literal["default", "floor", "baseline", "judge", "extra"]
-
-
-def _frozen(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(dict(data))  # an entry's tables cannot be edited in place
-
-
-@dataclass(frozen=True)
-class ModelKind:
-    """One model kind.
-
-    ``defaults`` are option values (dataclass field -> value) over the config
-    classes' own defaults, the vocabulary's included; ``presets`` are the
-    options ``compare --quick`` and ``compare`` add on top. ``units`` are the
-    tokenizer units the kind accepts (``--unit``); the first is its default.
-    """
-
-    name: str
-    generator: str
-    config: str
-    summary: str
-    units: tuple[Unit, ...] = ("word",)
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-    presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    resumable: bool = False
-    roles: frozenset[Role] = frozenset()
-    #: Trained by gradient descent in epochs (the LSTMs): the models a comparison
-    #: expects to beat the count baselines, and whose training curves it draws.
-    neural: bool = False
-
-    @property
-    def unit(self) -> Unit:
-        """The unit this kind works on unless told otherwise."""
-        unit: Unit = self.defaults.get("unit", self.units[0])
-        return unit
-
-    def config_class(self) -> type:
-        """The model's configuration dataclass (imports no torch)."""
-        return _import(self.config)
-
-    def generator_class(self) -> type[GeneratorBase[Any]]:
-        """The generator class (imports torch for the neural kinds)."""
-        cls: type[GeneratorBase[Any]] = _import(self.generator)
-        return cls
-
-    def option_classes(self) -> tuple[type, ...]:
-        """Dataclasses whose fields are this kind's options (CLI flags)."""
-        return (*section_classes(self.config_class()), VocabConfig)
-
-    def configs(self, options: Mapping[str, Any]) -> tuple[Any, VocabConfig]:
-        """This kind's defaults, then ``options`` (field -> value), as its configuration and
-        vocabulary settings; an unknown option or a bad value is an ``OptionError``."""
-        blank = [c() for c in self.option_classes()]
-        *sections, vocab = apply_options(blank, {**self.defaults, **options}, kind=self.name)
-        return build_config(self.config_class(), sections), vocab
-
-    def default_value(self, name: str) -> Any:
-        """This kind's default for option ``name``."""
-        if name in self.defaults:
-            return self.defaults[name]
-        for cls in self.option_classes():
-            for f in fields(cls):
-                if f.name == name:
-                    return getattr(cls(), name)
-        raise KeyError(name)
-
-    def preset(self, name: Preset, book: tuple[int, int] | None = None) -> dict[str, Any]:
-        """Options of preset ``name`` (``quick`` or ``full``) for this kind, with values that
-        follow the book resolved for ``book`` (:func:`lab.models.budgets.for_book`)."""
-        return for_book(self.presets.get(name, {}), book)
-
-    def budget(self, name: Preset) -> BookBudget | None:
-        """The book-scaled token budget of preset ``name``, if it has one."""
-        value = self.presets.get(name, {}).get("max_tokens")
-        return value if isinstance(value, BookBudget) else None
 
 
 def _neural_kind(
@@ -131,8 +45,8 @@ def _neural_kind(
         config="lab.neural.config:NeuralConfig",
         summary=summary,
         units=(unit,),
-        defaults=_frozen({"unit": unit, **defaults}),
-        presets=_frozen(presets),
+        defaults=frozen({"unit": unit, **defaults}),
+        presets=frozen(presets),
         resumable=True,
         neural=True,
         roles=roles,
@@ -156,8 +70,8 @@ def _count_kind(
         config=f"baselines.{module}:{config}",
         summary=summary,
         units=("word", "char"),
-        defaults=_frozen({"min_freq": 2}),
-        presets=_frozen(presets or {}),
+        defaults=frozen({"min_freq": 2}),
+        presets=frozen(presets or {}),
         roles=roles,
     )
 
@@ -208,11 +122,27 @@ _KINDS: tuple[ModelKind, ...] = (
         # nanoGPT's small CPU shape and optimiser (AdamW 1e-3, weight decay 0.1, clip 1);
         # quick: 600k tokens. On Alice after 300k tokens, 1 core: dropout 0.2 test ppl 43.8
         # (82 s); 0.3: 45.5; 2 layers, 0.3: 46.3; 2 layers, 0.4: 46.8.
-        defaults=_frozen(
+        defaults=frozen(
             {"unit": "word", "min_freq": 2, "dropout": 0.2, "batch_size": 16, "bptt": 64}
             | {"lr": 1e-3, "optimizer": "adamw", "weight_decay": 0.1, "clip": 1.0}
         ),
-        presets=_frozen({"quick": {"epochs": 40, "max_tokens": 600_000}, "full": {"epochs": 40}}),
+        presets=frozen({"quick": {"epochs": 40, "max_tokens": 600_000}, "full": {"epochs": 40}}),
+        resumable=True,
+        neural=True,
+        roles=frozenset({"extra"}),
+    ),
+    ModelKind(
+        name="gpt2",
+        generator="lab.gpt2.generator:PretrainedGenerator",
+        config="lab.gpt2.config:FineTuneConfig",
+        summary='pretrained GPT-2 fine-tuned on the book (extra: pip install -e ".[gpt2]")',
+        # A small rate keeps what pretraining learnt; CPU cost in the README (GPT-2 small
+        # at batch 4 x 128 tokens).
+        defaults=frozen(
+            {"block_size": 128, "bptt": 128, "batch_size": 4, "epochs": 3, "patience": 1}
+            | {"lr": 5e-5, "optimizer": "adamw", "weight_decay": 0.0, "clip": 1.0}
+        ),
+        presets=frozen({"quick": {"max_tokens": 30_000}, "full": {"max_tokens": 300_000}}),
         resumable=True,
         neural=True,
         roles=frozenset({"extra"}),
@@ -283,8 +213,3 @@ def kind_of(generator: type) -> str | None:
     class no entry names, such as a shared base class)."""
     path = f"{generator.__module__}:{generator.__qualname__}"
     return next((k.name for k in _KINDS if k.generator == path), None)
-
-
-def _import(path: str) -> Any:
-    module_name, _, attr = path.partition(":")
-    return getattr(importlib.import_module(module_name), attr)

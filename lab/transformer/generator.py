@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
+import torch
 from torch import Tensor, nn
 
 from lab.models.protocol import GenerationRequest, Sample
@@ -21,10 +22,12 @@ from lab.neural.generation import decode_requests
 from lab.neural.generators import NetworkGenerator
 from lab.neural.network import Hidden, LanguageModel
 from lab.neural.training import LossFn, next_token_loss
+from lab.text.tokenizers import AnyTokenizer
+from lab.text.vocabulary import Vocabulary
 from lab.transformer.config import TransformerConfig
 from lab.transformer.model import build_transformer
 
-__all__ = ["TransformerGenerator", "window_loss"]
+__all__ = ["TransformerGenerator", "decode_by_prompt", "window_loss"]
 
 
 def window_loss(model: nn.Module, x: Tensor, y: Tensor, hidden: Hidden) -> tuple[Tensor, Hidden]:
@@ -49,21 +52,26 @@ class TransformerGenerator(NetworkGenerator[TransformerConfig]):
         return window_loss
 
     def _generate_batch(self, requests: list[GenerationRequest]) -> list[list[Sample]]:
-        """Requests with the same prompt decode as one batch, each prompt's in turn.
+        """Each prompt's requests as one batch (:func:`decode_by_prompt`)."""
+        return decode_by_prompt(self._model(), self.tokenizer, self.vocab, requests, self.device)
 
-        An LSTM's rows may start from different prompts (their states are joined
-        into one batch); a transformer's state is its context of tokens, whose
-        length differs between prompts, so each prompt is its own batch."""
-        order = sorted(range(len(requests)), key=lambda i: requests[i].prompt)
-        out: dict[int, list[Sample]] = {}
-        for _, group in groupby(order, key=lambda i: requests[i].prompt):
-            indices = list(group)
-            decoded = decode_requests(
-                self._model(),
-                self.tokenizer,
-                self.vocab,
-                [requests[i] for i in indices],
-                self.device,
-            )
-            out.update(zip(indices, decoded, strict=True))
-        return [out[i] for i in range(len(requests))]
+
+def decode_by_prompt(
+    model: LanguageModel,
+    tokenizer: AnyTokenizer,
+    vocab: Vocabulary,
+    requests: list[GenerationRequest],
+    device: torch.device,
+) -> list[list[Sample]]:
+    """Requests with the same prompt decode as one batch, each prompt's in turn.
+
+    An LSTM's rows may start from different prompts (their states are joined
+    into one batch); a transformer's state is its context of tokens, whose
+    length differs between prompts, so each prompt is its own batch."""
+    order = sorted(range(len(requests)), key=lambda i: requests[i].prompt)
+    out: dict[int, list[Sample]] = {}
+    for _, group in groupby(order, key=lambda i: requests[i].prompt):
+        indices = list(group)
+        decoded = decode_requests(model, tokenizer, vocab, [requests[i] for i in indices], device)
+        out.update(zip(indices, decoded, strict=True))
+    return [out[i] for i in range(len(requests))]

@@ -99,7 +99,54 @@ class Block(nn.Module):
         return x + self.mlp(self.ln_mlp(x))
 
 
-class TransformerLanguageModel(LanguageModel):
+class SlidingWindowModel(LanguageModel):
+    """A network that reads at most ``block_size`` tokens at once (learned positions), with
+    the state the package's loops carry being the last ``block_size - 1`` tokens read: the
+    transformer below, and a pretrained causal LM (:mod:`lab.gpt2.network`). A subclass
+    supplies :meth:`window_logits` and ``block_size``."""
+
+    block_size: int
+
+    def window_logits(self, tokens: Tensor, keep: int | None = None) -> Tensor:
+        """Logits ``(T, B, V)`` for one window of at most ``block_size`` tokens ``(T, B)``,
+        each position seeing only the window's tokens up to itself; with ``keep``, those
+        of the last ``keep`` positions only (the others need no output layer)."""
+        raise NotImplementedError
+
+    def forward(self, tokens: Tensor, hidden: Hidden | None = None) -> tuple[Tensor, Tensor]:
+        """Logits ``(T, B, V)`` for ``tokens`` ``(T, B)`` read after the context
+        ``hidden`` (``(C, B)`` token ids, ``C < block_size``; ``None``: nothing before),
+        and the new context: the last ``block_size - 1`` tokens read.
+
+        Within one window every position sees everything before it. When the
+        context and the tokens are longer than a window, the text is read in
+        windows that overlap by half: each scores the tokens of its second half
+        (the first window all of its own), so every token after the first window
+        is predicted from at least ``block_size / 2`` tokens before it. Generating
+        one token at a time after a full context sees exactly the last
+        ``block_size`` tokens: the window slides.
+        """
+        if isinstance(hidden, tuple):
+            raise TypeError("a transformer's state is a tensor of token ids")
+        text = tokens if hidden is None else torch.cat([hidden, tokens])
+        block = self.block_size
+        stride = max(1, block // 2)
+        pieces, start = [], text.size(0) - tokens.size(0)  # the first position to score
+        while start < text.size(0):
+            end = min(text.size(0), max(start + stride, block))
+            first = max(0, end - block)  # the window [first, end) holds at most block tokens
+            pieces.append(self.window_logits(text[first:end], keep=end - start))
+            start = end
+        context = text[max(0, text.size(0) - (block - 1)) :]
+        return torch.cat(pieces) if len(pieces) > 1 else pieces[0], context
+
+    def init_hidden(self, batch_size: int) -> Tensor:
+        """No context yet: ``(0, batch_size)`` token ids."""
+        device = next(self.parameters()).device
+        return torch.zeros((0, batch_size), dtype=torch.long, device=device)
+
+
+class TransformerLanguageModel(SlidingWindowModel):
     """Predicts the next token at every position, from at most ``block_size`` tokens.
 
     >>> m = TransformerLanguageModel(10, TransformerShape(embedding_dim=8, num_heads=2,
@@ -112,6 +159,7 @@ class TransformerLanguageModel(LanguageModel):
     def __init__(self, vocab_size: int, shape: TransformerShape) -> None:
         super().__init__()
         self.shape, self.vocab_size = shape, vocab_size
+        self.block_size = shape.block_size
         self.token_embedding = nn.Embedding(vocab_size, shape.embedding_dim)
         self.position_embedding = nn.Embedding(shape.block_size, shape.embedding_dim)
         self.embedding_dropout = nn.Dropout(shape.dropout)
@@ -130,9 +178,9 @@ class TransformerLanguageModel(LanguageModel):
                 std = 0.02 / math.sqrt(2 * self.shape.num_layers) if "proj" in name else 0.02
                 nn.init.normal_(p, 0.0, std)
 
-    def window_logits(self, tokens: Tensor) -> Tensor:
+    def window_logits(self, tokens: Tensor, keep: int | None = None) -> Tensor:
         """Logits ``(T, B, V)`` for one window of at most ``block_size`` tokens ``(T, B)``,
-        each position seeing only the window's tokens up to itself."""
+        each position seeing only the window's tokens up to itself (the last ``keep``)."""
         positions = torch.arange(tokens.size(0), device=tokens.device)
         # Batch first inside, (B, T, C), so that each row's positions lie side by side
         # for attention; the logits come out time first, as every loop here reads them.
@@ -140,40 +188,8 @@ class TransformerLanguageModel(LanguageModel):
         x = self.embedding_dropout(x)
         for block in self.blocks:
             x = block(x)
-        return F.linear(self.ln_out(x).transpose(0, 1), self.token_embedding.weight)
-
-    def forward(self, tokens: Tensor, hidden: Hidden | None = None) -> tuple[Tensor, Tensor]:
-        """Logits ``(T, B, V)`` for ``tokens`` ``(T, B)`` read after the context
-        ``hidden`` (``(C, B)`` token ids, ``C < block_size``; ``None``: nothing before),
-        and the new context: the last ``block_size - 1`` tokens read.
-
-        Within one window every position sees everything before it. When the
-        context and the tokens are longer than a window, the text is read in
-        windows that overlap by half: each scores the tokens of its second half
-        (the first window all of its own), so every token after the first window
-        is predicted from at least ``block_size / 2`` tokens before it. Generating
-        one token at a time after a full context sees exactly the last
-        ``block_size`` tokens: the window slides.
-        """
-        if isinstance(hidden, tuple):
-            raise TypeError("a transformer's state is a tensor of token ids")
-        text = tokens if hidden is None else torch.cat([hidden, tokens])
-        block = self.shape.block_size
-        stride = max(1, block // 2)
-        pieces, start = [], text.size(0) - tokens.size(0)  # the first position to score
-        while start < text.size(0):
-            end = min(text.size(0), max(start + stride, block))
-            first = max(0, end - block)  # the window [first, end) holds at most block tokens
-            pieces.append(self.window_logits(text[first:end])[start - first :])
-            start = end
-        context = text[max(0, text.size(0) - (block - 1)) :]
-        return torch.cat(pieces) if len(pieces) > 1 else pieces[0], context
-
-    def init_hidden(self, batch_size: int) -> Tensor:
-        """No context yet: ``(0, batch_size)`` token ids."""
-        return torch.zeros(
-            (0, batch_size), dtype=torch.long, device=self.token_embedding.weight.device
-        )
+        x = self.ln_out(x).transpose(0, 1)
+        return F.linear(x if keep is None else x[x.size(0) - keep :], self.token_embedding.weight)
 
 
 def build_transformer(
