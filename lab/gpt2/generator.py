@@ -119,7 +119,7 @@ class PretrainedGenerator(NetworkGenerator[FineTuneConfig]):
     @classmethod
     def _saved_tokenizer(cls, data: dict[str, Any]) -> AnyTokenizer:
         """Empty until :meth:`_load_state` reads the model's own tokenizer files."""
-        return SubwordTokenizer()
+        return cls._as_lab_tokenizer(SubwordTokenizer())
 
     def _load_state(self, directory: Path, manifest: dict[str, Any]) -> None:
         saved = self.vocab
