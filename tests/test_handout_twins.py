@@ -8,8 +8,8 @@ beside the exercise's filters) would ship intact. The finder compares each
 stubbed region with every function of the released ``lab/`` and ``baselines/``
 (the grading drivers included) and ``tests/`` (the visible exercise tests and
 their helpers: what the handout keeps of them, hidden tests stripped) as
-abstract syntax trees, each statement and
-expression of at least :data:`MIN_NODES` nodes a fingerprint, with the names a
+abstract syntax trees, each statement and expression of at least
+:data:`MIN_NODES` nodes a fingerprint, with the names a
 function binds (arguments, locals) renamed by order of appearance and keyword
 arguments sorted, so renaming variables or reordering keywords hides nothing. A
 function is a twin of a region when it holds at least :data:`TWIN_SHARE` of the
