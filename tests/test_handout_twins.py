@@ -6,8 +6,10 @@ solution region removes the answer from the release. A *twin* (a second copy of
 that logic, say the adaptive model's own training step, or a batched sampler
 beside the exercise's filters) would ship intact. The finder compares each
 stubbed region with every function of the released ``lab/`` and ``baselines/``
-(the grading drivers included) as abstract syntax trees, each statement and
-expression of at least :data:`MIN_NODES` nodes a fingerprint, with the names a
+(the grading drivers included) and ``tests/`` (the visible exercise tests and
+their helpers: what the handout keeps of them, hidden tests stripped) as
+abstract syntax trees, each statement and expression of at least
+:data:`MIN_NODES` nodes a fingerprint, with the names a
 function binds (arguments, locals) renamed by order of appearance and keyword
 arguments sorted, so renaming variables or reordering keywords hides nothing. A
 function is a twin of a region when it holds at least :data:`TWIN_SHARE` of the
@@ -16,10 +18,18 @@ nodes of them. On the code before issue 18 this flags the adaptive model's
 ``adaptive_train_step`` (0.51), ``init_hidden`` (0.88) and ``features`` (0.33),
 the batched ``row_distribution`` (0.77 of top-p), held-out scoring's own
 window loop (0.32 of Exercise 5) and the drivers' stand-ins (1.00 of
-``get_batch`` and of ``decode``, 0.39 of ``train_step``). Logic rewritten in
-another shape is beyond it: the old batch decoder's loop (0.13 of Exercise 8)
-and numpy filters were removed by construction instead, and
-``tests/test_batch_decoding.py`` checks that batches decode through the exercises.
+``get_batch`` and of ``decode``, 0.39 of ``train_step``), and in the visible
+exercise tests the expectations that re-implemented an answer: Exercise 4's
+``_expected`` (0.45 of ``train_step``, 0.32 of ``next_token_loss``, as its LSTM
+twin) and Exercise 5's window test (0.35 of ``get_batch``). Logic rewritten in
+another shape is beyond it: the old batch decoder's loop (0.13 of Exercise 8),
+Exercise 8's visible ``_expected`` loop (0.12), the sampler-parity test's
+``torch_distribution`` (0.19 of ``next_token``) and the numpy filters were
+taken out by construction instead: ``tests/test_batch_decoding.py`` checks that
+batches decode through the exercises; visible exercise tests compare with the
+reference's stored outputs (``tests/test_exercise_golden.py``), expectations
+that recompute an answer live in hidden tests only, and the handout leaves the
+sampler-parity test out (``lab.grading.handout.EXCLUDED_PATHS``).
 """
 
 from __future__ import annotations
@@ -39,7 +49,7 @@ from lab.grading.handout import region_exercises, write_handout
 MIN_NODES = 4  # smaller subtrees (``x.item()``) say nothing about whose logic it is
 TWIN_SHARE = 0.3
 MIN_SHARED_NODES = 20  # a one-line region (``return logits / temperature``) has no twin to find
-SCANNED = ("lab", "baselines")
+SCANNED = ("lab", "baselines", "tests")  # as released: hidden tests stripped
 
 Fingerprints = dict[str, int]
 
@@ -147,11 +157,13 @@ def test_no_stubbed_solution_is_readable_elsewhere_in_the_handout(tmp_path: Path
 
 def test_the_finder_sees_a_renamed_copy_and_nothing_in_unrelated_code(tmp_path: Path) -> None:
     """The finder itself: a copy of train_step with its names changed and its keywords
-    reordered is a twin; the product's other training code is not."""
+    reordered is a twin, in the package or in a visible test's helper; the product's other
+    training code is not."""
     reference = tmp_path / "reference"
     handout = tmp_path / "handout"
     for root in (reference, handout):
         (root / "lab" / "neural").mkdir(parents=True)
+    (handout / "tests" / "exercises").mkdir(parents=True)
     source = (ROOT / "lab/neural/training.py").read_text(encoding="utf-8")
     (reference / "lab/neural/training.py").write_text(source, encoding="utf-8")
     start = source.index("    # BEGIN SOLUTION\n    hidden = detach_hidden(hidden)")
@@ -160,12 +172,18 @@ def test_the_finder_sees_a_renamed_copy_and_nothing_in_unrelated_code(tmp_path: 
     (handout / "lab/neural/copy.py").write_text(
         f"def step(model, x, y, state, opt, clip, loss_fn):\n{renamed}\n", encoding="utf-8"
     )
+    (handout / "tests/exercises/test_ex4_copy.py").write_text(
+        f"def _expected(model, x, y, state, opt, clip, loss_fn):\n{renamed}\n", encoding="utf-8"
+    )
     (handout / "lab/neural/other.py").write_text(
         "def other(model, data):\n    model.eval()\n    return sum(p.numel() for p in data)\n",
         encoding="utf-8",
     )
     twins = {(region.split(":")[-1], where) for region, where, _ in find_twins(reference, handout)}
-    assert twins == {("train_step", "lab/neural/copy.py:step")}
+    assert twins == {
+        ("train_step", "lab/neural/copy.py:step"),
+        ("train_step", "tests/exercises/test_ex4_copy.py:_expected"),
+    }
 
 
 # -- the drivers' stand-ins ----------------------------------------------------------------

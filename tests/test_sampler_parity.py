@@ -1,5 +1,10 @@
 """One sampling rule: the torch sampler keeps the same tokens with the same
-probabilities as the pure-Python reference, over random logits and settings."""
+probabilities as the pure-Python reference, over random logits and settings (HF's
+repetition controls too).
+
+The oracle here restates what Exercise 6's ``next_token`` draws from, so the handout
+leaves this module out (``lab.grading.handout.EXCLUDED_PATHS``; tests/test_handout_twins.py).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from lab.models.sampling import (
     choose_index,
     sampling_distribution,
 )
-from lab.neural.decoding import ban_tokens, filter_logits, next_token
+from lab.neural.decoding import ban_tokens, filter_logits, next_token, repetition_controls
 
 
 def torch_distribution(logits: torch.Tensor, sampling: SamplingConfig, banned: list[int]):
@@ -101,3 +106,29 @@ def test_numpy_path_matches_the_reference_and_draws_like_choose() -> None:
             for s in range(20)
         ]
         assert picks == same, (case, sampling)  # the same single draw on the same weights
+
+
+def test_torch_and_reference_agree_with_the_controls_on_random_logits() -> None:
+    rng = random.Random(1)
+    for case in range(300):
+        vocab = rng.randint(3, 12)
+        logits = torch.tensor([[round(rng.gauss(0, 2), 1) for _ in range(vocab)]]).double()
+        history = [rng.randrange(vocab) for _ in range(rng.randint(0, 12))]
+        sampling = SamplingConfig(
+            greedy=rng.random() < 0.2,
+            temperature=rng.choice([1.0, 0.7, 1.5]),
+            top_k=rng.choice([None, 2, 5]),
+            top_p=rng.choice([None, 0.8]),
+            repetition_penalty=rng.choice([1.0, 1.3, 0.8]),
+            no_repeat_ngram_size=rng.choice([0, 1, 2, 3]),
+        )
+        seen = torch.zeros_like(logits, dtype=torch.bool)
+        seen[0, history] = True
+        controlled = repetition_controls(ban_tokens(logits, [0]), sampling, seen, [history])
+        if sampling.greedy:
+            ours = torch.nn.functional.one_hot(controlled.argmax(-1), vocab).double()[0].tolist()
+        else:
+            ours = torch.softmax(filter_logits(controlled, sampling), -1)[0].tolist()
+        weights = [0.0, *logits[0, 1:].exp().tolist()]  # exp(logit), <pad> (id 0) banned
+        reference = sampling_distribution(weights, sampling, history=history)
+        assert ours == pytest.approx(reference, abs=1e-9), (case, sampling, history)

@@ -104,7 +104,8 @@ def test_the_wheel_holds_every_package_and_what_grading_reads(wheel: Path) -> No
         init = package.relative_to(ROOT).as_posix()
         assert any(n.startswith(init + "/") and n.endswith(".py") for n in names), init
     shipped = {n.removeprefix("lab/_reference/exercises/") for n in names}
-    assert {p.name for p in (ROOT / "tests" / "exercises").glob("*.py")} <= shipped
+    exercise_files = (ROOT / "tests" / "exercises").iterdir()
+    assert {p.name for p in exercise_files if p.suffix in (".py", ".json")} <= shipped
     assert {"lab/_corpora/catalog.json", "lab/_reference/lab.ipynb", "lab/py.typed",
             "lab/playground/static/index.html"} <= names  # fmt: skip
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)

@@ -7,8 +7,9 @@ Python file, replaces each solution region by
 indentation and deletes each hidden-test region; every other byte is kept.
 The README becomes the student README, listing the tasks from
 :mod:`lab.grading.exercises`. Git data, virtualenvs, runs, reports, caches,
-the grading's planted bugs (``tests/mutants``) and its alternative solutions
-(``tests/alternatives``) are never copied.
+the grading's planted bugs (``tests/mutants``), its alternative solutions
+(``tests/alternatives``) and the other tests of :data:`EXCLUDED_PATHS` are never
+copied.
 Everything is checked before anything is written, and the release is built
 in a temporary folder and renamed into place.
 """
@@ -31,10 +32,14 @@ INCLUDED = (
     "pyproject.toml", "LICENSE", ".gitignore", "lab", "baselines", "tests",
     "corpora", "notebooks", "scripts", "requirements",
 )  # fmt: skip
-# The grader's own solutions, and the benchmarks' test (the handout has no benchmarks/).
+# The grader's own solutions; the maker of the visible tests' golden values (it runs the
+# reference) and a test whose oracle restates Exercise 6 (tests/test_handout_twins.py); the
+# benchmarks' tests (the handout has no benchmarks/).
 EXCLUDED_PATHS = (
     "tests/mutants",
     "tests/alternatives",
+    "tests/test_exercise_golden.py",
+    "tests/test_sampler_parity.py",
     "tests/test_benchmark_budget.py",
     "tests/test_transformer_benchmark.py",
 )

@@ -12,24 +12,33 @@ The tests never import the code under test: they call it through the
 process and hands back plain data, and they compute what it must be
 themselves. Under the grader the child runs the submission, confined; when
 you run these tests yourself it runs your checkout, as you.
+
+Where a visible test needs the reference's exact numbers (a training step's
+new weights, a decoding loop's ids), it reads them from ``golden.json`` (the
+``golden`` fixture): the reference's outputs for those calls, stored as data,
+so no test you are given holds a second copy of an answer's logic. Hidden
+tests work their expectations out here.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from lab.grading import confinement
 from lab.grading.cgroups import Plan
 from lab.grading.markers import hidden_line_ranges
-from lab.grading.sandbox import DEFAULT_MEMORY, Sandbox
+from lab.grading.sandbox import DEFAULT_MEMORY, Sandbox, decode
 
 LOCAL_TIMEOUT = 120.0
+GOLDEN = Path(__file__).with_name("golden.json")
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +90,19 @@ def sandbox(_sandbox_pool: Sandbox, request: pytest.FixtureRequest) -> Iterator[
     )
     yield _sandbox_pool.begin(group, size, Path(str(request.node.fspath)))
     _sandbox_pool.end()
+
+
+@pytest.fixture(scope="session")
+def golden() -> Callable[..., Any]:
+    """``golden(driver, **kwargs)``: what ``sandbox.call(driver, **kwargs)`` returns when the
+    sandbox runs the reference solution, read from :data:`GOLDEN` (tensors rebuilt)."""
+    cases = json.loads(GOLDEN.read_text(encoding="utf-8"))["cases"]
+
+    def lookup(driver: str, **kwargs: Any) -> Any:
+        wanted = json.loads(json.dumps(kwargs))  # as stored: tuples are lists
+        for case in cases:
+            if case["driver"] == driver and case["kwargs"] == wanted:
+                return decode(case["out"])
+        raise LookupError(f"{GOLDEN.name} has no output of {driver}({wanted})")
+
+    return lookup

@@ -5,12 +5,16 @@ The constructor is described by the sandbox as data (layer types, options,
 parameter shapes) and compared with what the docstring asks for. ``forward``
 runs on the submission's model with weights set by name from a seed
 (:func:`lab.grading.drivers.seed_weights`), so any construction order gives
-the same weights; this process builds the reference model with the same
-weights and computes the expected outputs from its layers, never from
-``forward``.
+the same weights. The visible test compares its outputs with the reference's
+(the ``golden`` values); the grader's own tests build the reference model
+here with the same weights and compute the expected outputs from its
+layers, never from ``forward``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import torch
@@ -19,6 +23,7 @@ from lab.grading.drivers import rnn_model, to_data
 from lab.grading.sandbox import Sandbox
 
 VOCAB, DIM = 11, 8
+Golden = Callable[..., Any]  # the ``golden`` fixture: the reference's output of a call
 
 
 def _tokens(steps: int = 6, batch: int = 3) -> torch.Tensor:
@@ -74,16 +79,13 @@ def test_forward_returns_logits_and_state(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.points(1)
-def test_forward_is_embedding_rnn_decoder(sandbox: Sandbox) -> None:
+def test_forward_is_embedding_rnn_decoder(sandbox: Sandbox, golden: Golden) -> None:
     """without dropout, the logits are decoder(rnn(embedding(tokens)))"""
-    x = _tokens()
-    out = _forward(sandbox, x)
-    model = rnn_model(VOCAB, DIM, 0.0, seed=0).eval()
-    with torch.no_grad():
-        output, expected_hidden = model.rnn(model.embedding(x))
-        expected = model.decoder(output)
-    torch.testing.assert_close(out["logits"], expected)
-    torch.testing.assert_close(out["hidden"][0], expected_hidden[0])
+    case = {"vocab": VOCAB, "dim": DIM, "tokens": to_data(_tokens())}
+    out, expected = sandbox.call("network.forward", **case), golden("network.forward", **case)
+    torch.testing.assert_close(out["logits"], expected["logits"])
+    for got, want in zip(out["hidden"], expected["hidden"], strict=True):
+        torch.testing.assert_close(got, want)
 
 
 # BEGIN HIDDEN TESTS

@@ -4,11 +4,15 @@ The submission trains a tiny stand-in model (``lab.grading.drivers.tiny_rnn``, a
 ``lab.grading.drivers.probes.tiny_lstm`` for a state that is an ``(h, c)`` pair,
 not the lab's ``RNNLanguageModel``, so this exercise is graded apart from
 Exercise 3) in the sandbox and returns the loss, the state and the updated
-parameters; this process rebuilds the same seeded model and works out what
-one correct step gives.
+parameters. The visible tests compare them with the reference's step on the
+same seeded model (the ``golden`` values); the grader's own tests rebuild the
+model here and work out what one correct step gives.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import torch
@@ -18,7 +22,37 @@ from lab.grading.drivers import TINY_VOCAB, tiny_setup
 from lab.grading.drivers.probes import tiny_lstm_setup
 from lab.grading.sandbox import Sandbox
 
+Golden = Callable[..., Any]  # the ``golden`` fixture: the reference's output of a call
 
+
+def _assert_params(got: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
+    assert sorted(got) == sorted(expected)
+    for name, value in expected.items():
+        torch.testing.assert_close(got[name], value, msg=name)
+
+
+@pytest.mark.points(1)
+def test_train_step_returns_loss_and_new_state(sandbox: Sandbox, golden: Golden) -> None:
+    """train_step returns the mean cross-entropy before the update and the model's new state"""
+    step = {"seed": 0, "lr": 0.1, "clip": 100.0}
+    out, expected = (
+        sandbox.call("training.train_step", **step),
+        golden("training.train_step", **step),
+    )
+    assert out["loss_type"] == "float"
+    assert out["loss"] == pytest.approx(expected["loss"], rel=1e-5)
+    torch.testing.assert_close(out["state"], expected["state"])
+
+
+@pytest.mark.points(1)
+def test_train_step_takes_one_gradient_step(sandbox: Sandbox, golden: Golden) -> None:
+    """with SGD and no clipping, every parameter moves by -lr * gradient of the mean loss"""
+    step = {"seed": 2, "lr": 0.5, "clip": 1e6}
+    out = sandbox.call("training.train_step", **step)
+    _assert_params(out["params"], golden("training.train_step", **step)["params"])
+
+
+# BEGIN HIDDEN TESTS
 def _expected(
     seed: int,
     lr: float,
@@ -54,30 +88,6 @@ def _expected_lstm(seed: int, lr: float) -> tuple[list[torch.Tensor], dict[str, 
     return [part.detach() for part in state], after
 
 
-def _assert_params(got: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
-    assert sorted(got) == sorted(expected)
-    for name, value in expected.items():
-        torch.testing.assert_close(got[name], value, msg=name)
-
-
-@pytest.mark.points(1)
-def test_train_step_returns_loss_and_new_state(sandbox: Sandbox) -> None:
-    """train_step returns the mean cross-entropy before the update and the model's new state"""
-    out = sandbox.call("training.train_step", seed=0, lr=0.1, clip=100.0)
-    loss, state, _ = _expected(0, 0.1)
-    assert out["loss_type"] == "float"
-    assert out["loss"] == pytest.approx(loss, rel=1e-5)
-    torch.testing.assert_close(out["state"], state)
-
-
-@pytest.mark.points(1)
-def test_train_step_takes_one_gradient_step(sandbox: Sandbox) -> None:
-    """with SGD and no clipping, every parameter moves by -lr * gradient of the mean loss"""
-    out = sandbox.call("training.train_step", seed=2, lr=0.5, clip=1e6)
-    _assert_params(out["params"], _expected(2, 0.5)[2])
-
-
-# BEGIN HIDDEN TESTS
 @pytest.mark.points(1)
 def test_train_step_detaches_the_carried_state(sandbox: Sandbox) -> None:
     """the gradient stops at the window boundary: nothing flows into the previous window"""

@@ -3,9 +3,10 @@
 The sandbox runs the submission's loop over a numbered stream with a
 recording ``step`` (its loss is a function of the window, its state the
 call's number) and a ``get_batch`` stand-in, so Exercises 2 and 4 are graded
-apart; this process works out which windows a correct loop visits, what it
-must carry and what it must return. The last test trains the stand-in model
-for real and checks that the loop makes it learn.
+apart; the tests know which windows a correct loop visits (written out in
+the visible ones), what it must carry and what it must return. The last
+test trains the stand-in model for real and checks that the loop makes it
+learn.
 """
 
 from __future__ import annotations
@@ -16,11 +17,6 @@ import pytest
 import torch
 
 from lab.grading.sandbox import Sandbox
-
-
-def _windows(rows: int, bptt: int) -> list[tuple[int, int]]:
-    """``(start, length)`` of every window a correct loop visits."""
-    return [(i, min(bptt, rows - 1 - i)) for i in range(0, rows - 1, bptt)]
 
 
 def _run(sandbox: Sandbox, rows: int, batch: int, bptt: int, **options: object) -> dict:  # type: ignore[type-arg]
@@ -38,27 +34,34 @@ def test_train_epoch_visits_every_window_in_order(sandbox: Sandbox) -> None:
     """one step per bptt window, inputs and next-token targets, the short last window too"""
     out = _run(sandbox, rows=12, batch=3, bptt=4)
     source = _source(12, 3)
-    expected = _windows(12, 4)
-    assert len(out["calls"]) == len(expected) == 3
-    for call, (i, length) in zip(out["calls"], expected, strict=True):
-        assert torch.equal(call["x"], source[i : i + length])
-        assert torch.equal(call["y"], source[i + 1 : i + 1 + length])
+    # 11 rows have a next row to predict: windows of 4, 4 and 3 rows, targets one row later
+    windows = [
+        ([0, 1, 2, 3], [1, 2, 3, 4]),
+        ([4, 5, 6, 7], [5, 6, 7, 8]),
+        ([8, 9, 10], [9, 10, 11]),
+    ]
+    assert len(out["calls"]) == len(windows)
+    for call, (inputs, targets) in zip(out["calls"], windows, strict=True):
+        assert torch.equal(call["x"], source[inputs])
+        assert torch.equal(call["y"], source[targets])
 
 
 @pytest.mark.points(1)
 def test_train_epoch_returns_the_token_weighted_total(sandbox: Sandbox) -> None:
     """it returns (sum of loss x targets per window, number of targets)"""
     out = _run(sandbox, rows=11, batch=2, bptt=3)
-    source = _source(11, 2).float()
-    expected_total, expected_tokens = 0.0, 0
-    for i, length in _windows(11, 3):
-        expected_total += float(source[i : i + length].mean()) / 10.0 * length * 2
-        expected_tokens += length * 2
-    assert out["tokens"] == expected_tokens == 20
-    assert out["total"] == pytest.approx(expected_total, rel=1e-9)
+    # windows of rows 0-2, 3-5, 6-8 and 9 over ids 0..21, two columns: the recording step's
+    # loss is the window's mean input id / 10, each window weighs its 6, 6, 6 and 2 targets
+    assert out["tokens"] == 20
+    assert out["total"] == pytest.approx((2.5 * 6 + 8.5 * 6 + 14.5 * 6 + 18.5 * 2) / 10, rel=1e-9)
 
 
 # BEGIN HIDDEN TESTS
+def _windows(rows: int, bptt: int) -> list[tuple[int, int]]:
+    """``(start, length)`` of every window a correct loop visits."""
+    return [(i, min(bptt, rows - 1 - i)) for i in range(0, rows - 1, bptt)]
+
+
 @pytest.mark.points(1)
 def test_train_epoch_carries_the_state_across_windows(sandbox: Sandbox) -> None:
     """each window starts from the state the previous step returned, the first from the given one"""
