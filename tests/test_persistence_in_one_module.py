@@ -8,6 +8,8 @@ import ast
 import re
 from pathlib import Path
 
+from _source_scan import docstrings
+
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT = ROOT / "lab" / "models" / "checkpoint.py"
 STORAGE = ROOT / "lab" / "storage"
@@ -26,20 +28,10 @@ OWNER_TAKING = {"staged_folder", "claim_folder", "folder_contents", "recover_fol
 STORAGE_MAY_IMPORT = ("lab.errors", "lab.limits", "lab.storage")
 
 
-def _docstrings(tree: ast.AST) -> set[int]:
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                found.add(id(body[0].value))
-    return found
-
-
 def persistence_outside_checkpoint(path: Path) -> list[str]:
     """``line: what`` for every place in ``path`` that does checkpoint's job."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    skip = _docstrings(tree)
+    skip = docstrings(tree)
     hits = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:

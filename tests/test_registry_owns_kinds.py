@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from _source_scan import docstrings
 
 from lab.models import registry
 
@@ -26,21 +27,10 @@ def names_a_kind(value: str) -> bool:
     return value.strip() in registry.KINDS or bool(HYPHENATED.search(value))
 
 
-def _docstrings(tree: ast.AST) -> set[int]:
-    """ids of the docstring constants (prose may mention a kind)."""
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                found.add(id(body[0].value))
-    return found
-
-
 def kind_literals(path: Path) -> list[str]:
     """``line: literal`` of every string literal in ``path`` that names a kind."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    skip = _docstrings(tree)
+    skip = docstrings(tree)
     return [
         f"{node.lineno}: {node.value!r}"
         for node in ast.walk(tree)

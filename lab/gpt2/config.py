@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from lab.models.config import option, require
 from lab.neural.config import TrainConfig
+from lab.transformer.config import require_window_fits
 
 #: The hub's name of the smallest GPT-2 (124M parameters); ``gpt2`` names it too.
 DEFAULT_MODEL = "openai-community/gpt2"
@@ -51,8 +52,4 @@ class FineTuneConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        require(
-            self.train.bptt <= self.model.block_size,
-            f"--bptt {self.train.bptt} is longer than the context window --block-size "
-            f"{self.model.block_size}; a training window must fit in it",
-        )
+        require_window_fits(self.train, self.model.block_size)

@@ -58,8 +58,14 @@ class TransformerConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        require(
-            self.train.bptt <= self.model.block_size,
-            f"--bptt {self.train.bptt} is longer than the context window --block-size "
-            f"{self.model.block_size}; a training window must fit in it",
-        )
+        require_window_fits(self.train, self.model.block_size)
+
+
+def require_window_fits(train: TrainConfig, block_size: int) -> None:
+    """A training window (``train.bptt``) is read in one pass of a model that sees at most
+    ``block_size`` tokens: a longer one is an ``OptionError``."""
+    require(
+        train.bptt <= block_size,
+        f"--bptt {train.bptt} is longer than the context window --block-size "
+        f"{block_size}; a training window must fit in it",
+    )
