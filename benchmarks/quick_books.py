@@ -158,12 +158,14 @@ def markdown(rows: list[dict[str, Any]], idle: bool = False) -> str:
 IDLE_NOTES = [
     "",
     "Open-vocabulary bits/char on each book's test split (lower is better). One "
-    "`python -m lab compare --quick` per book, with the threads compare chooses "
-    "(`lab/cpu_share.py`: 2 on an idle 2-core machine), books one after another on a "
-    "machine kept otherwise quiet. Wall s here is the headline time: the load column "
-    "shows how idle the machine was (the run itself keeps it near 2). CPU s = the "
-    "child's user+system CPU seconds (both threads); the idle 2-core est. column is "
-    "CPU s / 1.6 as in the 1-thread table, for comparison only.",
+    "`python -m lab compare --quick` per book with the threads compare chooses itself "
+    "(`lab/cpu_share.py`: 2 on an idle 2-core machine, 1 when other work keeps the load "
+    "above the cores), books one after another. Wall s here is the time of the run; the "
+    "load column and the threads column (what the networks trained with, as each fit "
+    "recorded it; `compare's own` for rows run before that was recorded) say how idle "
+    "the machine was. CPU s = the child's user+system CPU seconds: with 1 thread, the "
+    "time the run takes on one idle core, an upper bound of the idle 2-core time; the "
+    "idle 2-core est. column is CPU s / 1.6 as in the 1-thread table.",
 ]
 
 
