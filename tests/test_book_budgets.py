@@ -116,6 +116,16 @@ def test_a_losing_network_is_told_the_budget_that_crosses_and_how_to_train_it() 
     )
 
 
+def test_a_loss_with_a_nearly_flat_last_epoch_is_not_blamed_on_under_training_alone() -> None:
+    # A falling curve whose last epoch gains only 0.3% of perplexity, yet whose power law
+    # crosses within 10x: the warning says both, and not "probably from under-training".
+    valid = [6 * (1000 * e) ** -0.1 for e in range(1, 5)]
+    valid.append(valid[-1] - 0.003)  # as Alice's transformer after its learning-rate decay
+    (line,) = [w for w in warnings(_result(_fit(valid))) if w.startswith("word-lstm loses")]
+    assert "nearly flattened (perplexity 0.3% lower in its last epoch)" in line
+    assert "probably from under-training" not in line and "By its own validation curve" in line
+
+
 def test_a_flat_or_converged_curve_says_why_more_tokens_will_not_help() -> None:
     flat = warnings(_result(_fit([4.0, 3.9, 3.9, 3.9])))
     assert any("has flattened" in w and "--max-tokens" not in w for w in flat)

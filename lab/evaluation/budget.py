@@ -115,3 +115,15 @@ def last_epoch_gain(history: Sequence[Mapping[str, Any]]) -> float | None:
     if len(nll) < 2:
         return None
     return 1.0 - math.exp(min(nll[-1] - min(nll[:-1]), 0.0))
+
+
+def flattening(history: Sequence[Mapping[str, Any]]) -> str:
+    """The cause when the curve has nearly flattened (see :data:`FLAT`): more of the same
+    training gains slowly, so under-training is not the whole story; else ``""``."""
+    gain = last_epoch_gain(history)
+    if gain is None or gain >= FLAT:
+        return ""
+    return (
+        f"though its validation curve has nearly flattened (perplexity {gain:.1%} lower in "
+        "its last epoch), so more of the same training gains slowly."
+    )

@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lab.evaluation.budget import FLAT, crossing_tokens, last_epoch_gain
+from lab.evaluation.budget import FLAT, crossing_tokens, flattening, last_epoch_gain
 from lab.evaluation.comparison import CompareResult
 from lab.evaluation.evaluate import EvalRow
 from lab.evaluation.sweep import SweepRow
@@ -50,7 +50,8 @@ def warnings(result: CompareResult) -> list[str]:
             if far.startswith(NOT_BUDGET):  # training longer is not the fix
                 lines.extend(loses_to_baseline(row, result.scores, cause=far))
             else:
-                lines.extend(loses_to_baseline(row, result.scores, cause=f"{UNDER} {far}"))
+                cause = flattening((fit or {}).get("history") or []) or UNDER
+                lines.extend(loses_to_baseline(row, result.scores, cause=f"{cause} {far}"))
     return lines
 
 
