@@ -64,6 +64,17 @@ def test_scores_are_open_vocabulary_bits_per_char_of_the_text(fitted) -> None:
     assert unseen.num_oov == 0 and math.isfinite(unseen.nll_nats) and unseen.nll_nats > 0
 
 
+def test_the_floor_counts_the_models_own_subwords(fitted) -> None:
+    """train's and evaluate's unigram floor uses the model's tokenizer: no word is unknown
+    (it used a word tokenizer over GPT-2's vocabulary: half the tokens were <unk>)."""
+    from lab.evaluation.evaluate import floor_score
+
+    gen, _, _, parts = fitted
+    floor = floor_score(gen, parts.train, parts.valid)
+    assert floor.num_oov == 0 and floor.num_tokens == gen.score(parts.valid).num_tokens
+    assert math.isfinite(floor.nll_nats)
+
+
 def test_token_logprobs_add_up_to_the_score(fitted) -> None:
     gen, _, _, parts = fitted
     text = parts.test[:400]

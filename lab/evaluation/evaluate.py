@@ -87,5 +87,6 @@ def floor_score(generator: Generator, train_text: str, text: str) -> ScoreResult
     ``generator``'s own tokenizer and vocabulary, so the comparison is like for like
     (same tokens, same ``<unk>`` mapping, same ``<eos>`` counting) at any unit."""
     floor = registry.floor_kind().generator_class()(None, generator.vocab_config)
+    floor._tokenizer = generator.tokenizer  # its own units (a pretrained model's subwords too)
     floor.fit(train_text, vocab=generator.vocab)
     return floor.score(text)
