@@ -30,11 +30,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import torch
-from lab.neural.adaptive import build_model
 
 from benchmarks.common import Result, median
 from lab.cpu_share import affinity_cpus, cgroup_quota, configure_cpu_threads, cpu_limit
 from lab.models import registry
+from lab.neural.network import build_model
 from lab.neural.training import train_model
 from lab.text.corpora import load_corpus
 from lab.text.tokenizers import WordTokenizer
