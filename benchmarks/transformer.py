@@ -19,8 +19,12 @@
   random windows), the same measure over every whole window of the split, and the
   product's exact score (:func:`lab.neural.epoch.evaluate_nll`: every character
   after the first 64 sees at least 32 before it). ``--runs nanoGPT`` trains
-  nanoGPT's ``GPT`` with the same recipe and seed. The curves go to
-  ``benchmarks/results-full/transformer_quality.json``, the table to ``.md``.
+  nanoGPT's ``GPT`` with the same recipe and seed; ``--seeds`` repeats every run
+  from several seeds, and ``--lr``, ``--min-lr``, ``--warmup``, ``--beta2`` and
+  ``--weight-decay`` train a variant of the recipe (the shape, the 2,000 iterations
+  and the batch of 12 never change). The runs live in ``transformer_quality.py``;
+  the curves go to ``benchmarks/results-full/transformer_quality.json``, the table
+  (seed means per variant and model, then every run) to ``.md``.
 """
 
 from __future__ import annotations
