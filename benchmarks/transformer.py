@@ -19,8 +19,12 @@
   random windows), the same measure over every whole window of the split, and the
   product's exact score (:func:`lab.neural.epoch.evaluate_nll`: every character
   after the first 64 sees at least 32 before it). ``--runs nanoGPT`` trains
-  nanoGPT's ``GPT`` with the same recipe and seed. The curves go to
-  ``benchmarks/results-full/transformer_quality.json``, the table to ``.md``.
+  nanoGPT's ``GPT`` with the same recipe and seed; ``--seeds`` repeats every run
+  from several seeds, and ``--lr``, ``--min-lr``, ``--warmup``, ``--beta2`` and
+  ``--weight-decay`` train a variant of the recipe (the shape, the 2,000 iterations
+  and the batch of 12 never change). The runs live in ``transformer_quality.py``;
+  the curves go to ``benchmarks/results-full/transformer_quality.json``, the table
+  (seed means per variant and model, then every run) to ``.md``.
 """
 
 from __future__ import annotations
@@ -30,15 +34,13 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from benchmarks import nanogpt
 from benchmarks.common import REPO, SHARED, Result, Work
 from lab.neural.config import TrainConfig
-from lab.neural.epoch import evaluate_nll
-from lab.neural.training import train_model, train_step
+from lab.neural.training import train_model
 from lab.transformer.config import TransformerShape
 from lab.transformer.generator import window_loss
 from lab.transformer.model import TransformerLanguageModel
@@ -159,171 +161,52 @@ def training_speed(quick: bool, repeats: int) -> list[Result]:
     ]
 
 
-# -- the quality run ----------------------------------------------------------------------
-
-
-def _ours_loss(model: TransformerLanguageModel) -> nanogpt.LossOf:
-    def loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        value, _ = window_loss(model, x.t(), y.t(), model.init_hidden(x.size(0)))
-        return value
-
-    return loss
-
-
-def _whole_windows(loss_of: nanogpt.LossOf, model: torch.nn.Module, data: torch.Tensor) -> float:
-    """nanoGPT's measure over every whole window of ``data`` (deterministic): the mean
-    loss of each character after 0..63 before it in its window."""
-    block = SETTINGS.block_size
-    count = (len(data) - 1) // block
-    x = data[: count * block].view(count, block)
-    y = data[1 : count * block + 1].view(count, block)
-    model.eval()
-    with torch.no_grad():
-        total = sum(
-            float(loss_of(x[i : i + 256], y[i : i + 256])) * len(x[i : i + 256])
-            for i in range(0, count, 256)
-        )
-    return total / count
-
-
-def quality_run(name: str, seed: int, reference: bool) -> dict[str, Any]:
-    """Train one model with nanoGPT's CPU recipe; its curve and validation figures."""
-    vocab, train, valid = char_data()
-    s = SETTINGS
-    torch.manual_seed(seed)
-    if reference:
-        gpt = nanogpt.GPT(gpt_config(vocab))
-        model: torch.nn.Module = gpt
-
-        def loss_of(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            _, loss = gpt(x, y)
-            assert loss is not None
-            return loss
-    else:
-        ours = TransformerLanguageModel(vocab, SHAPE)
-        model, loss_of = ours, _ours_loss(ours)
-    optimizer = nanogpt.configure_optimizers(
-        model, s.weight_decay, s.learning_rate, (s.beta1, s.beta2)
-    )
-    batches = torch.Generator().manual_seed(seed)
-    evals = torch.Generator().manual_seed(seed + 1)
-    curve: list[dict[str, float]] = []
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    for it in range(s.max_iters + 1):
-        if it % s.eval_interval == 0 or it == s.max_iters:
-            point = {
-                "iter": it,
-                "train": nanogpt.estimate_loss(model, loss_of, train, s, evals),
-                "val": nanogpt.estimate_loss(model, loss_of, valid, s, evals),
-                "cpu_s": time.process_time() - cpu0,
-                "wall_s": time.perf_counter() - wall0,
-            }
-            curve.append(point)
-            print(
-                f"{name} iter {it}: train {point['train']:.4f} val {point['val']:.4f} "
-                f"({point['wall_s']:.0f} s)",
-                flush=True,
-            )
-        if it == s.max_iters:
-            break
-        for group in optimizer.param_groups:
-            group["lr"] = nanogpt.get_lr(it, s)
-        x, y = nanogpt.get_batch(train, s, batches)
-        if reference:
-            nanogpt.nanogpt_step(gpt, optimizer, x, y, s.grad_clip)
-        else:
-            train_step(
-                ours,
-                x.t(),
-                y.t(),
-                ours.init_hidden(s.batch_size),
-                optimizer,
-                s.grad_clip,
-                loss_fn=window_loss,
-            )
-    result: dict[str, Any] = {
-        "name": name,
-        "curve": curve,
-        "val_estimate": curve[-1]["val"],
-        "val_whole_windows": _whole_windows(loss_of, model, valid),
-        "cpu_minutes": (time.process_time() - cpu0) / 60,
-        "wall_minutes": (time.perf_counter() - wall0) / 60,
-    }
-    if not reference:
-        total, count = evaluate_nll(ours, valid.tolist(), device=torch.device("cpu"))
-        result["val_exact_sliding"] = total / count
-    return result
-
-
-def quality(names: list[str]) -> dict[str, Any]:
-    """Train the runs ``names`` (``ours``, ``nanoGPT``) and store them beside the runs of
-    that name already in the results file (so the reference can run on its own later)."""
-    if not SHAKESPEARE.is_file():
-        raise SystemExit(f"tinyshakespeare is not at {SHAKESPEARE}; nothing to measure")
-    torch.set_num_threads(1)
-    path = OUT / "transformer_quality.json"
-    old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    runs = {run["name"]: run for run in old.get("runs", [])}
-    for name in names:
-        runs[name] = quality_run(name, 1337, reference=name == "nanoGPT")
-    data = {
-        "recipe": {**SETTINGS.__dict__, "shape": SHAPE.__dict__, "threads": 1, "seed": 1337},
-        "published": {"val_loss": 1.88, "source": "nanoGPT README, CPU shakespeare_char run"},
-        "runs": [runs[n] for n in ("ours", "nanoGPT") if n in runs],
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-    }
-    OUT.mkdir(parents=True, exist_ok=True)
-    tmp = OUT / ".transformer_quality.json.tmp"
-    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    (OUT / "transformer_quality.md").write_text(table(data), encoding="utf-8")
-    return data
-
-
-def table(data: dict[str, Any]) -> str:
-    """The quality runs as a markdown table (``transformer_quality.md``)."""
-    published = data["published"]["val_loss"]
-    lines = [
-        f"tinyshakespeare, characters, nanoGPT's CPU recipe, seed {data['recipe']['seed']}, "
-        f"1 thread ({data['date']}). Validation nats/char; published: about {published}.",
-        "",
-        "| run | estimate_loss (20 random windows) | every whole window | exact, sliding "
-        "| vs published | CPU-minutes |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for run in data["runs"]:
-        exact = run.get("val_exact_sliding")
-        lines.append(
-            f"| {run['name']} | {run['val_estimate']:.3f} | {run['val_whole_windows']:.3f} | "
-            f"{'-' if exact is None else f'{exact:.3f}'} | "
-            f"{run['val_whole_windows'] / published:.3f}× | {run['cpu_minutes']:.1f} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
 def main(argv: list[str] | None = None) -> None:
+    from benchmarks import transformer_quality as tq  # it imports this module's data helpers
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["speed", "quality", "table"])
     parser.add_argument(
         "--runs", nargs="+", choices=["ours", "nanoGPT"], default=["ours"], help="quality runs"
     )
+    parser.add_argument(
+        "--seeds",
+        "--seed",
+        nargs="+",
+        type=int,
+        default=[1337],
+        help="quality: train each run from each of these seeds, one run at a time",
+    )
+    recipe = parser.add_argument_group(
+        "quality recipe variant (nanoGPT's CPU settings unless given; the shape, the "
+        "2,000 iterations and the batch of 12 never change)"
+    )
+    recipe.add_argument(
+        "--lr", type=float, help="peak learning rate (1e-3; min-lr follows at 1/10)"
+    )
+    recipe.add_argument("--min-lr", type=float, help="final learning rate of the cosine (1e-4)")
+    recipe.add_argument("--warmup", type=int, help="linear warm-up iterations (100)")
+    recipe.add_argument("--beta2", type=float, help="AdamW's beta2 (0.99)")
+    recipe.add_argument("--weight-decay", type=float, help="AdamW decay of 2-D weights (0.1)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--full", action="store_true", help="speed: longer runs")
     args = parser.parse_args(argv)
+    try:
+        settings = tq.settings_of(args.lr, args.min_lr, args.warmup, args.beta2, args.weight_decay)
+    except ValueError as error:
+        parser.error(str(error))
     if args.what == "speed":
         for row in training_speed(not args.full, args.repeats):
             print(json.dumps(row.to_dict(), indent=1))
             print(f"{row.name}: {row.ratio:.3f}x (paired {row.paired_ratio:.3f}x), {row.verdict}")
         return
     if args.what == "table":  # rewrite the markdown from the stored runs
-        data = json.loads((OUT / "transformer_quality.json").read_text(encoding="utf-8"))
-        (OUT / "transformer_quality.md").write_text(table(data), encoding="utf-8")
-        print(table(data))
+        data = tq.load()
+        tq.store(data)
+        print(tq.table(data))
         return
-    data = quality(args.runs)
-    for run in data["runs"]:
-        extra = {k: round(v, 4) for k, v in run.items() if k.startswith("val_")}
-        print(run["name"], extra, f"{run['cpu_minutes']:.1f} CPU-min")
+    data = tq.quality(args.runs, args.seeds, settings)
+    print(tq.table(data))
 
 
 if __name__ == "__main__":
