@@ -278,3 +278,22 @@ def test_downloads_that_are_not_the_corpus_are_refused(
         server.faults["/book.txt"] = fault
     with pytest.raises(CorpusError, match=words):
         download_bytes(server.url("/book.txt"), timeout=5, deadline=0.5)
+
+
+def test_a_hostile_name_in_an_error_stays_one_line(
+    markov_run: Path, tmp_path: Path, capsys
+) -> None:
+    """A file name with control characters (here from a fuzzed config.json listing a file
+    called "\\r") is escaped in the error line instead of splitting it (found by
+    tests/test_fuzz_surfaces.py in CI)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    for f in markov_run.iterdir():
+        (run / f.name).write_bytes(f.read_bytes())
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    config["files"] = {"\r": "0" * 64, "a\nb": "0" * 64}
+    (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert main(["generate", str(run), "--max-tokens", "3"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("textgen-lab: error:")
+    assert "\\r is missing" in err

@@ -75,11 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except LabError as exc:
-        print(f"textgen-lab: error: {exc}", file=sys.stderr)
+        print(f"textgen-lab: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"textgen-lab: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(f"textgen-lab: error: {one_line(f'{exc.strerror or exc}{where}')}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("textgen-lab: interrupted", file=sys.stderr)
@@ -94,6 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 3
+
+
+def one_line(message: str) -> str:
+    """``message`` with control characters escaped (``\\r``, ``\\n``, ...): a file name
+    taken from a hostile run or corpus cannot break the error into several lines."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
 def _write_crash_log() -> str:
