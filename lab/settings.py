@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from lab.errors import OptionError
 from lab.limits import MAX_SEED, MAX_TOKENS, check_generation_args, limit
+from lab.models.sampling import SamplingConfig
 
 
 def check_seed(value: object, name: str = "seed") -> int:
@@ -25,31 +26,22 @@ def check_seed(value: object, name: str = "seed") -> int:
 
 
 _COUNT_NAMES = ("num_samples", "num_return_sequences")
-_CONTROLS = ("repetition_penalty", "no_repeat_ngram_size")
+#: The settings that are the sampling rule's (:class:`SamplingConfig`'s fields).
+_RULE = frozenset(f.name for f in fields(SamplingConfig))
 #: Largest ``top_k`` taken as given (any k above the vocabulary size keeps every token).
 MAX_TOP_K = 2**31 - 1
 
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    """How to generate, checked: what ``generate``'s flags and the playground's JSON both become."""
+    """How to generate, checked: what ``generate``'s flags and the playground's JSON both become:
+    the sampling rule (:class:`SamplingConfig`, which normalises HF's temperature 0 and top_k 0
+    and checks its own ranges) and how much to generate from which seed."""
 
-    greedy: bool = False
-    temperature: float = 1.0
-    top_k: int | None = None
-    top_p: float | None = None
-    repetition_penalty: float = 1.0
-    no_repeat_ngram_size: int = 0
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
     max_tokens: int = 60
     num_samples: int = 1
     seed: int = 0
-
-    def sampling(self) -> Any:
-        """The :class:`~lab.models.sampling.SamplingConfig` (its own checks apply too)."""
-        from lab.models.sampling import SamplingConfig  # it imports this module
-
-        rule = ("greedy", "temperature", "top_k", "top_p", *_CONTROLS)
-        return SamplingConfig(**{name: getattr(self, name) for name in rule})
 
 
 def generation_settings(values: Mapping[str, Any], **defaults: Any) -> GenerationSettings:
@@ -62,7 +54,7 @@ def generation_settings(values: Mapping[str, Any], **defaults: Any) -> Generatio
     greedy would ignore is refused. Every problem is one :class:`OptionError` line:
     the command line passes its flags, the playground its request body.
 
-    >>> generation_settings({"temperature": 0, "no_repeat_ngram_size": 3}).sampling().label
+    >>> generation_settings({"temperature": 0, "no_repeat_ngram_size": 3}).sampling.label
     'greedy,no-repeat-3'
     >>> generation_settings({"greedy": "false"})
     Traceback (most recent call last):
@@ -76,7 +68,9 @@ def generation_settings(values: Mapping[str, Any], **defaults: Any) -> Generatio
 
     def get(name: str) -> Any:
         value = values.get(name)
-        return getattr(base, name) if value is None else value
+        if value is not None:
+            return value
+        return getattr(base.sampling if name in _RULE else base, name)
 
     greedy = get("greedy")
     if not isinstance(greedy, bool):
@@ -86,19 +80,21 @@ def generation_settings(values: Mapping[str, Any], **defaults: Any) -> Generatio
     top_p = None if get("top_p") is None else _finite(get("top_p"), "top_p")
     if greedy or temperature == 0:
         _refuse_ignored(greedy, temperature, top_k, top_p)
-    settings = GenerationSettings(
-        greedy=greedy or temperature == 0,
-        temperature=1.0 if temperature == 0 else temperature,
-        top_k=top_k or None,
+    sampling = SamplingConfig(  # its own checks: temperature, top_p and penalty ranges
+        greedy=greedy,
+        temperature=temperature,
+        top_k=top_k,
         top_p=top_p,
         repetition_penalty=_finite(get("repetition_penalty"), "repetition_penalty"),
         no_repeat_ngram_size=_whole(get("no_repeat_ngram_size"), "no_repeat_ngram_size", 0, None),
+    )
+    settings = GenerationSettings(
+        sampling,
         max_tokens=_whole(get("max_tokens"), "max_tokens", 0, None),
         num_samples=_whole(get("num_samples"), "num_samples", 1, None),
         seed=check_seed(get("seed")),
     )
     check_generation_args(settings.max_tokens, settings.num_samples)
-    settings.sampling()  # temperature, top_p and penalty ranges: SamplingConfig's own checks
     return settings
 
 

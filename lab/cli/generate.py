@@ -10,6 +10,7 @@ the text and each token's log-probability; ``--output`` writes a file atomically
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -123,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
             gen,
             args.prompt,
             max_tokens=settings.max_tokens,
-            sampling=settings.sampling(),
+            sampling=settings.sampling,
             num_samples=settings.num_samples,
             seed=settings.seed,
             stop_at_eos=args.stop_at_eos,
@@ -188,13 +189,8 @@ def _document(
         "unit": gen.tokenizer.kind,
         "prompt": args.prompt,
         "settings": {
-            "label": settings.sampling().label,
-            "greedy": settings.greedy,
-            "temperature": settings.temperature,
-            "top_k": settings.top_k,
-            "top_p": settings.top_p,
-            "repetition_penalty": settings.repetition_penalty,
-            "no_repeat_ngram_size": settings.no_repeat_ngram_size,
+            "label": settings.sampling.label,
+            **dataclasses.asdict(settings.sampling),
             "max_tokens": settings.max_tokens,
             "num_samples": settings.num_samples,
             "seed": settings.seed,

@@ -34,7 +34,7 @@ T = TypeVar("T")
 def sampling_from(payload: Mapping[str, Any]) -> SamplingConfig:
     """The page's settings as a :class:`SamplingConfig`, checked by the command line's
     validator (:func:`lab.settings.generation_settings`)."""
-    sampling: SamplingConfig = generation_settings(payload).sampling()
+    sampling: SamplingConfig = generation_settings(payload).sampling
     return sampling
 
 
@@ -111,7 +111,7 @@ class Playground:
     def generate(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Every model continues the same prompt with the same settings and seed."""
         settings = generation_settings(payload, max_tokens=40)
-        sampling, max_tokens, seed = settings.sampling(), settings.max_tokens, settings.seed
+        sampling, max_tokens, seed = settings.sampling, settings.max_tokens, settings.seed
         if settings.num_samples != 1:
             raise OptionError("the page shows one sample per model: num_samples must be 1")
         # Lengths in words, the one unit every model shares (lab.playground.units).
@@ -167,7 +167,7 @@ class Playground:
                 raise OptionError(f"{pick} is never generated, so it cannot be picked")
             token = pick
         else:
-            sampling, seed = settings.sampling(), settings.seed
+            sampling, seed = settings.sampling, settings.seed
             token = self._guarded(
                 name,
                 lambda: gen.sample_next_token(context, sampling=sampling, seed=seed),
